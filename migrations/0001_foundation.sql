@@ -229,3 +229,16 @@ create table ocpp_messages (
 create index ocpp_messages_station on ocpp_messages (station_id, id);
 create trigger ocpp_messages_append_only before update or delete on ocpp_messages
   for each row execute function voltbill_refuse_change();
+
+-- Machine credentials for the HTTP API. Only a SHA-256 hash of the key is stored: keys are 256-bit random
+-- secrets, so a fast hash is enough, and the key itself is shown once, when it is created.
+create table api_keys (
+  id uuid primary key default gen_random_uuid(),
+  operator_id uuid not null references operators (id),
+  name text not null check (length(name) between 1 and 100),
+  key_hash text not null unique check (key_hash ~ '^[0-9a-f]{64}$'),
+  role text not null check (role in ('admin', 'finance', 'support', 'read-only')),
+  created_at timestamptz not null default now(),
+  last_used_at timestamptz,
+  revoked_at timestamptz
+);

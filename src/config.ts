@@ -64,7 +64,7 @@ export const CONFIG_VARIABLES = {
   VOLTBILL_OCPP_MAX_FRAME_BYTES: {
     schema: positiveInt.max(16 * 1024 * 1024),
     default: '65536',
-    doc: 'Largest OCPP frame accepted; a larger one is answered with FormatViolation and not processed.',
+    doc: 'Largest OCPP frame accepted; a larger one is answered with FormationViolation (OCPP 1.6) and not processed.',
   },
   VOLTBILL_OCPP_MAX_BAD_MESSAGES: {
     schema: positiveInt.max(1000),
@@ -80,11 +80,6 @@ export const CONFIG_VARIABLES = {
     schema: positiveInt.max(1_000_000),
     default: '20000',
     doc: 'Meter samples stored per session; further samples are refused (logged) so a runaway station cannot fill the disk.',
-  },
-  VOLTBILL_SAMPLE_FLUSH_MS: {
-    schema: positiveInt.max(60_000),
-    default: '200',
-    doc: 'Meter samples are written in batches: at most this long after arrival (ms), or when 500 are waiting.',
   },
   VOLTBILL_ROUNDING: {
     schema: z.enum(['half-up', 'half-even']),
@@ -110,7 +105,6 @@ export type Config = Readonly<{
   ocppMaxBadMessages: number;
   ocppCallTimeoutMs: number;
   maxSamplesPerSession: number;
-  sampleFlushMs: number;
   rounding: 'half-up' | 'half-even';
 }>;
 
@@ -145,7 +139,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ocppMaxBadMessages: v.VOLTBILL_OCPP_MAX_BAD_MESSAGES,
     ocppCallTimeoutMs: v.VOLTBILL_OCPP_CALL_TIMEOUT_MS,
     maxSamplesPerSession: v.VOLTBILL_MAX_SAMPLES_PER_SESSION,
-    sampleFlushMs: v.VOLTBILL_SAMPLE_FLUSH_MS,
     rounding: v.VOLTBILL_ROUNDING,
   });
 }

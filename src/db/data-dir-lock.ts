@@ -40,7 +40,7 @@ export function lockDataDir(dataDir: string, command: string): DataDirLock {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = readOwner(lockPath);
-      if (holder && holder.pid !== process.pid && isAlive(holder.pid)) {
+      if (holder && isAlive(holder.pid)) {
         throw new DataDirLocked(
           `the embedded database in ${dataDir} is in use by process ${holder.pid} (voltbill ${holder.command}, ` +
             `started ${holder.startedAt}). Stop that process first, or run this command against the running ` +

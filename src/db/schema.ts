@@ -183,7 +183,21 @@ export interface OcppMessagesTable {
   logged_at: CreatedAt;
 }
 
+export type ApiRole = 'admin' | 'finance' | 'support' | 'read-only';
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  operator_id: string;
+  name: string;
+  key_hash: string;
+  role: ApiRole;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
 export interface Database {
+  api_keys: ApiKeysTable;
   operators: OperatorsTable;
   locations: LocationsTable;
   stations: StationsTable;

@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../build-app.ts';
+import { ApiError } from '../errors.ts';
+import { cdrJson } from '../serialize.ts';
+import { decodeCursor, encodeCursor, pageQuerySchema } from './pagination.ts';
+
+type ListQuery = { limit: number; cursor?: string; from?: string; to?: string; stationId?: string };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function registerCdrRoutes(api: FastifyInstance, deps: AppDeps): void {
+  api.get<{ Querystring: ListQuery }>(
+    '/cdrs',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ...pageQuerySchema, stationId: { type: 'string', maxLength: 48 } },
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      let query = deps.db
+        .selectFrom('cdrs')
+        .innerJoin('sessions', 'sessions.id', 'cdrs.session_id')
+        .selectAll('cdrs')
+        .where('cdrs.operator_id', '=', request.principal!.operatorId);
+      if (q.stationId) query = query.where('sessions.station_id', '=', q.stationId);
+      if (q.from) query = query.where('cdrs.created_at', '>=', new Date(q.from));
+      if (q.to) query = query.where('cdrs.created_at', '<', new Date(q.to));
+      if (q.cursor) {
+        const cursor = decodeCursor(q.cursor);
+        query = query.where((eb) =>
+          eb.or([
+            eb('cdrs.created_at', '<', cursor.at),
+            eb.and([eb('cdrs.created_at', '=', cursor.at), eb('cdrs.id', '<', cursor.id)]),
+          ]),
+        );
+      }
+      const rows = await query
+        .orderBy('cdrs.created_at', 'desc')
+        .orderBy('cdrs.id', 'desc')
+        .limit(q.limit + 1)
+        .execute();
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return {
+        data: page.map(cdrJson),
+        nextCursor: rows.length > q.limit && last ? encodeCursor({ at: last.created_at, id: last.id }) : null,
+      };
+    },
+  );
+
+  api.get<{ Params: { id: string } }>('/cdrs/:id', async (request) => {
+    if (!UUID.test(request.params.id)) throw new ApiError('NotFound', `no CDR ${request.params.id}`);
+    const row = await deps.db
+      .selectFrom('cdrs')
+      .selectAll()
+      .where('operator_id', '=', request.principal!.operatorId)
+      .where('id', '=', request.params.id)
+      .executeTakeFirst();
+    if (!row) throw new ApiError('NotFound', `no CDR ${request.params.id}`);
+    return cdrJson(row);
+  });
+}

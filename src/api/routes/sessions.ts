@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../build-app.ts';
+import { ApiError } from '../errors.ts';
+import { sessionJson } from '../serialize.ts';
+import { decodeCursor, encodeCursor, pageQuerySchema } from './pagination.ts';
+
+type ListQuery = {
+  limit: number;
+  cursor?: string;
+  from?: string;
+  to?: string;
+  stationId?: string;
+  status?: 'Active' | 'Completed';
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function registerSessionRoutes(api: FastifyInstance, deps: AppDeps): void {
+  api.get<{ Querystring: ListQuery }>(
+    '/sessions',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ...pageQuerySchema,
+            stationId: { type: 'string', maxLength: 48 },
+            status: { type: 'string', enum: ['Active', 'Completed'] },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      let query = deps.db.selectFrom('sessions').selectAll().where('operator_id', '=', request.principal!.operatorId);
+      if (q.stationId) query = query.where('station_id', '=', q.stationId);
+      if (q.status) query = query.where('status', '=', q.status);
+      if (q.from) query = query.where('started_at', '>=', new Date(q.from));
+      if (q.to) query = query.where('started_at', '<', new Date(q.to));
+      if (q.cursor) {
+        const cursor = decodeCursor(q.cursor);
+        query = query.where((eb) =>
+          eb.or([
+            eb('started_at', '<', cursor.at),
+            eb.and([eb('started_at', '=', cursor.at), eb('id', '<', cursor.id)]),
+          ]),
+        );
+      }
+      const rows = await query
+        .orderBy('started_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(q.limit + 1)
+        .execute();
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return {
+        data: page.map(sessionJson),
+        nextCursor: rows.length > q.limit && last ? encodeCursor({ at: last.started_at, id: last.id }) : null,
+      };
+    },
+  );
+
+  api.get<{ Params: { id: string } }>('/sessions/:id', async (request) => {
+    if (!UUID.test(request.params.id)) throw new ApiError('NotFound', `no session ${request.params.id}`);
+    const row = await deps.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('operator_id', '=', request.principal!.operatorId)
+      .where('id', '=', request.params.id)
+      .executeTakeFirst();
+    if (!row) throw new ApiError('NotFound', `no session ${request.params.id}`);
+    return sessionJson(row);
+  });
+}

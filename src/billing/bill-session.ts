@@ -1,0 +1,111 @@
+/**
+ * Prices a finished session with the tariff version frozen at its start and stores its CDR, inside the caller's
+ * transaction (so a session is never Completed without its billing decision). A session with a `hold` finding,
+ * no tariff or a pricing error is Held for review instead: nothing is billed on a guess.
+ */
+import type { Transaction } from 'kysely';
+import { findIdTokenById } from '../auth/id-token-store.ts';
+import type { Database, SessionRow } from '../db/schema.ts';
+import { buildTimeline } from '../sessions/build-timeline.ts';
+import { type Finding, hasHold } from '../sessions/finding.ts';
+import { loadSamples, loadStateChanges } from '../sessions/session-store.ts';
+import type { Money } from '../shared/money.ts';
+import { loadEvseContext } from '../stations/station-store.ts';
+import { parseTariff } from '../tariff/parse-tariff.ts';
+import { priceSession } from '../tariff/price-session.ts';
+import { loadTariffVersion } from '../tariff/tariff-store.ts';
+import { buildCdr } from './build-cdr.ts';
+
+export type BillingOutcome =
+  | {
+      readonly status: 'Billed';
+      readonly cdrId: string;
+      readonly exclVat: Money;
+      readonly inclVat: Money;
+      readonly findings: Finding[];
+    }
+  | { readonly status: 'Held'; readonly findings: Finding[] }
+  | { readonly status: 'NotBillable'; readonly findings: Finding[] };
+
+export async function billSession(
+  trx: Transaction<Database>,
+  session: SessionRow,
+  findings: readonly Finding[],
+  now: Date,
+): Promise<BillingOutcome> {
+  const all = [...findings];
+  if (session.authorization_status !== 'Accepted') return { status: 'NotBillable', findings: all };
+  if (session.energy_wh === null || session.ended_at === null || hasHold(all)) return { status: 'Held', findings: all };
+  const held = (code: Finding['code'], message: string): BillingOutcome => ({
+    status: 'Held',
+    findings: [...all, { code, severity: 'hold', message }],
+  });
+  if (session.tariff_version_id === null) return held('TariffNotFound', 'no tariff applied at the session start');
+  const [version, where] = await Promise.all([
+    loadTariffVersion(trx, session.tariff_version_id),
+    loadEvseContext(trx, session.station_id, session.evse_id, { acceptedOnly: false }),
+  ]);
+  if (!version) return held('TariffNotFound', `tariff version ${session.tariff_version_id} not found`);
+  if (!where) return held('PricingFailed', 'the station, its location or its EVSE no longer exists');
+  const tariff = parseTariff(version.body);
+  if (!tariff.ok) return held('PricingFailed', `stored tariff is invalid: ${tariff.error.message}`);
+
+  const [samples, states] = await Promise.all([loadSamples(trx, session.id), loadStateChanges(trx, session.id)]);
+  const timeline = buildTimeline(
+    {
+      startedAt: session.started_at,
+      endedAt: session.ended_at,
+      meterStartWh: session.meter_start_wh,
+      energyWh: session.energy_wh,
+    },
+    samples,
+    states,
+  );
+  all.push(...timeline.findings);
+  const priced = priceSession(
+    {
+      kind: 'timeline',
+      timeline: { startedAt: timeline.startedAt, endedAt: timeline.endedAt, samples: timeline.samples },
+    },
+    tariff.value,
+    { timeZone: session.time_zone, rounding: where.roundingMode },
+  );
+  if (!priced.ok) return held('PricingFailed', `${priced.error.code}: ${priced.error.message}`);
+
+  const token = session.id_token_id ? await findIdTokenById(trx, session.id_token_id) : undefined;
+  const cdrId = session.id;
+  const cdr = buildCdr(
+    {
+      cdrId,
+      sessionId: session.id,
+      idTag: session.id_tag,
+      tokenType: token?.type ?? 'RFID',
+      contractId: token?.contractId ?? null,
+      meterId: null,
+      lastUpdated: now,
+    },
+    where,
+    priced.value.ocpi as Record<string, unknown>,
+  );
+  const { exclVat, inclVat } = priced.value.totals;
+  await trx
+    .insertInto('cdrs')
+    .values({
+      id: cdrId,
+      operator_id: session.operator_id,
+      session_id: session.id,
+      currency: priced.value.currency,
+      energy_wh: session.energy_wh,
+      total_excl_vat_minor: exclVat.minor,
+      total_incl_vat_minor: inclVat.minor,
+      tariff_version_id: version.tariffVersionId,
+      cdr: JSON.stringify(cdr),
+      lines: JSON.stringify(priced.value.lines, (_key, value) =>
+        typeof value === 'bigint' ? value.toString() : value,
+      ),
+      created_at: now,
+    })
+    .onConflict((oc) => oc.column('session_id').doNothing())
+    .execute();
+  return { status: 'Billed', cdrId, exclVat, inclVat, findings: all };
+}

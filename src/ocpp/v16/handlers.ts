@@ -1,0 +1,200 @@
+/**
+ * OCPP 1.6J adapter: turns each station request into a domain call (stations, auth, sessions) and the outcome into
+ * the protocol's reply. Requests arrive already validated against the official 1.6 JSON schemas (strict mode).
+ */
+import type { Kysely } from 'kysely';
+import { createRPCError } from 'ocpp-rpc';
+import type { Logger } from 'pino';
+import { authorizeIdTag } from '../../auth/authorize-id-tag.ts';
+import { findIdToken, isChargingElsewhere } from '../../auth/id-token-store.ts';
+import type { Database } from '../../db/schema.ts';
+import { normalizeV16MeterValues, type V16MeterValue } from '../../metering/normalize-v16.ts';
+import type { Metrics } from '../../metrics.ts';
+import type { ChargingState } from '../../sessions/session-event.ts';
+import type { SessionService } from '../../sessions/session-service.ts';
+import type { Clock } from '../../shared/clock.ts';
+import {
+  type BootInfo,
+  findStation,
+  recordBoot,
+  registerPendingStation,
+  touchStation,
+  updateEvseStatus,
+} from '../../stations/station-store.ts';
+import type { StationConnection } from '../station-connection.ts';
+
+export type V16Deps = {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly sessions: SessionService;
+  readonly heartbeatIntervalS: number;
+  readonly autoRegisterStations: boolean;
+};
+
+type Params = Record<string, unknown>;
+export type V16Handler = (station: StationConnection, params: Params) => Promise<Params>;
+
+/** Requests a station may send before an operator accepted it (OCPP 1.6 §4.2: only BootNotification). */
+export const V16_ALLOWED_BEFORE_ACCEPTED = new Set(['BootNotification']);
+
+const STATUS_TO_CHARGING_STATE: Record<string, ChargingState | undefined> = {
+  Charging: 'Charging',
+  SuspendedEV: 'SuspendedEV',
+  SuspendedEVSE: 'SuspendedEVSE',
+  Finishing: 'EVConnected',
+};
+
+export function createV16Handlers(deps: V16Deps): Record<string, V16Handler> {
+  const { db, clock, logger, metrics, sessions } = deps;
+
+  const idTagInfo = (status: string, expiresAt?: Date) => ({
+    status,
+    ...(expiresAt && { expiryDate: expiresAt.toISOString() }),
+  });
+
+  return {
+    async BootNotification(station, params) {
+      const now = clock.now();
+      const info: BootInfo = {
+        vendor: String(params.chargePointVendor),
+        model: String(params.chargePointModel),
+        ...(typeof params.chargePointSerialNumber === 'string' && { serialNumber: params.chargePointSerialNumber }),
+        ...(typeof params.firmwareVersion === 'string' && { firmwareVersion: params.firmwareVersion }),
+        ocppVersion: 'ocpp1.6',
+      };
+      const known = await findStation(db, station.stationId);
+      let status: string;
+      if (known) {
+        status = known.registration_status;
+        if (status !== 'Rejected') await recordBoot(db, station.stationId, info, now);
+      } else if (deps.autoRegisterStations) {
+        status = await registerPendingStation(db, station.stationId, info, now);
+        logger.info({ stationId: station.stationId }, 'unknown station registered as Pending');
+      } else {
+        status = 'Rejected';
+        logger.warn({ stationId: station.stationId }, 'unknown station rejected');
+      }
+      station.registrationStatus = status;
+      return { status, currentTime: now.toISOString(), interval: deps.heartbeatIntervalS };
+    },
+
+    async Heartbeat(station) {
+      const now = clock.now();
+      await touchStation(db, station.stationId, now);
+      return { currentTime: now.toISOString() };
+    },
+
+    async StatusNotification(station, params) {
+      const connectorId = Number(params.connectorId);
+      const at = typeof params.timestamp === 'string' ? new Date(params.timestamp) : clock.now();
+      const status = String(params.status);
+      if (connectorId > 0) {
+        await updateEvseStatus(db, station.stationId, connectorId, status, String(params.errorCode), at);
+        const state = STATUS_TO_CHARGING_STATE[status];
+        if (state)
+          await sessions.changeState({
+            kind: 'ChargingStateChanged',
+            stationId: station.stationId,
+            evseId: connectorId,
+            state,
+            at,
+          });
+      }
+      return {};
+    },
+
+    async Authorize(station, params) {
+      const operatorId = await station.operatorId();
+      const uid = String(params.idTag);
+      const token = operatorId ? await findIdToken(db, operatorId, uid) : undefined;
+      const elsewhere = token && operatorId ? await isChargingElsewhere(db, operatorId, uid, '', 0) : false;
+      const decision = authorizeIdTag(token, clock.now(), elsewhere);
+      return { idTagInfo: idTagInfo(decision.status, decision.expiresAt) };
+    },
+
+    async StartTransaction(station, params) {
+      const outcome = await sessions.start({
+        kind: 'TransactionStarted',
+        stationId: station.stationId,
+        evseId: Number(params.connectorId),
+        connectorId: 1,
+        idTag: String(params.idTag),
+        meterStartWh: BigInt(params.meterStart as number),
+        startedAt: new Date(String(params.timestamp)),
+        ...(typeof params.reservationId === 'number' && { reservationId: params.reservationId }),
+      });
+      if (!outcome.ok) {
+        // StartTransaction must always be answered; a start on an EVSE we do not know is refused (and never
+        // billed): the station is told the idTag is invalid and gets transaction id 0, which names no session.
+        logger.warn({ stationId: station.stationId, code: outcome.code }, outcome.message);
+        return { transactionId: 0, idTagInfo: idTagInfo('Invalid') };
+      }
+      if (!outcome.duplicate) metrics.sessionsStarted.inc();
+      return {
+        transactionId: Number(outcome.transactionId),
+        idTagInfo: idTagInfo(outcome.authorization.status, outcome.authorization.expiresAt),
+      };
+    },
+
+    async MeterValues(station, params) {
+      const { samples, problems } = normalizeV16MeterValues(params.meterValue as V16MeterValue[]);
+      if (problems.length > 0) logger.warn({ stationId: station.stationId, problems }, 'unreadable meter values');
+      if (params.transactionId === undefined) return {};
+      const outcome = await sessions.sample({
+        kind: 'MeterSampled',
+        stationId: station.stationId,
+        transactionId: String(params.transactionId),
+        samples,
+      });
+      if (!outcome.known) {
+        metrics.unknownTransactions.inc({ action: 'MeterValues' });
+        logger.warn(
+          { stationId: station.stationId, transactionId: params.transactionId },
+          'MeterValues for an unknown transaction',
+        );
+      }
+      return {};
+    },
+
+    async StopTransaction(station, params) {
+      const { samples, problems } = normalizeV16MeterValues((params.transactionData as V16MeterValue[]) ?? []);
+      if (problems.length > 0) logger.warn({ stationId: station.stationId, problems }, 'unreadable transaction data');
+      const idTag = typeof params.idTag === 'string' ? params.idTag : undefined;
+      const outcome = await sessions.end({
+        kind: 'TransactionEnded',
+        stationId: station.stationId,
+        transactionId: String(params.transactionId),
+        meterStopWh: BigInt(params.meterStop as number),
+        endedAt: new Date(String(params.timestamp)),
+        ...(typeof params.reason === 'string' && { reason: params.reason }),
+        ...(idTag !== undefined && { idTag }),
+        samples,
+      });
+      if (!outcome.known) {
+        metrics.unknownTransactions.inc({ action: 'StopTransaction' });
+        logger.warn(
+          { stationId: station.stationId, transactionId: params.transactionId },
+          'StopTransaction for a transaction this station never received: answered, not billed',
+        );
+        return idTag ? { idTagInfo: idTagInfo('Invalid') } : {};
+      }
+      if (!outcome.duplicate && outcome.billing !== 'AlreadyEnded')
+        metrics.sessionsEnded.inc({ billing: outcome.billing });
+      return idTag && outcome.authorization ? { idTagInfo: idTagInfo(outcome.authorization.status) } : {};
+    },
+
+    async DataTransfer() {
+      return { status: 'UnknownVendorId' };
+    },
+  };
+}
+
+/** Raised for requests a not-accepted station may not send. */
+export function notAcceptedError(stationId: string, status: string) {
+  return createRPCError(
+    'SecurityError',
+    `station ${stationId} is ${status === 'Unknown' ? 'not registered' : status}: only BootNotification is allowed`,
+  );
+}

@@ -1,0 +1,263 @@
+/**
+ * Applies SessionEvents to stored sessions. Every event is stored before the station gets its reply; every event
+ * can arrive twice (a station's retry) and the second time changes nothing; an event naming a transaction the
+ * station never received is answered, logged and never billed to anyone.
+ */
+import { randomInt } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { type AuthorizationDecision, authorizeIdTag } from '../auth/authorize-id-tag.ts';
+import { findIdToken, isChargingElsewhere } from '../auth/id-token-store.ts';
+import { type BillingOutcome, billSession } from '../billing/bill-session.ts';
+import type { BatchWriter } from '../db/batch-writer.ts';
+import type { Database, SessionRow } from '../db/schema.ts';
+import type { Clock } from '../shared/clock.ts';
+import { loadEvseContext } from '../stations/station-store.ts';
+import { findTariffInForce } from '../tariff/tariff-store.ts';
+import { decideEnd } from './end-transaction.ts';
+import type { Finding } from './finding.ts';
+import type { ChargingStateChanged, MeterSampled, TransactionEnded, TransactionStarted } from './session-event.ts';
+import {
+  findActiveSessionOnEvse,
+  findSessionByTransaction,
+  insertSamples,
+  insertSessionOnce,
+  insertStateChange,
+  type SampleRow,
+  toSampleRow,
+} from './session-store.ts';
+import { startKey } from './start-key.ts';
+
+export type StartOutcome =
+  | {
+      readonly ok: true;
+      readonly sessionId: string;
+      readonly transactionId: string;
+      readonly authorization: AuthorizationDecision;
+      readonly duplicate: boolean;
+    }
+  | { readonly ok: false; readonly code: 'StationNotAccepted' | 'UnknownEvse'; readonly message: string };
+
+export type SampleOutcome =
+  | { readonly known: false }
+  | { readonly known: true; readonly sessionId: string; readonly accepted: number; readonly ignored: number };
+
+export type EndOutcome =
+  | { readonly known: false }
+  | {
+      readonly known: true;
+      readonly sessionId: string;
+      readonly duplicate: boolean;
+      readonly authorization: AuthorizationDecision | undefined;
+      readonly billing: BillingOutcome['status'] | 'AlreadyEnded';
+    };
+
+export type SessionService = {
+  start(event: TransactionStarted): Promise<StartOutcome>;
+  sample(event: MeterSampled): Promise<SampleOutcome>;
+  changeState(event: ChargingStateChanged): Promise<void>;
+  end(event: TransactionEnded): Promise<EndOutcome>;
+};
+
+export type SessionServiceDeps = {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly sampleWriter: BatchWriter<SampleRow>;
+  readonly maxSamplesPerSession: number;
+  /** New OCPP 1.6 transaction ids: random, so that a station cannot guess another's. */
+  readonly newTransactionId?: () => string;
+};
+
+/** OCPP 1.6 transactionId is a 32-bit signed integer; Voltbill draws it at random from the positive range. */
+export function randomTransactionId(): string {
+  return String(randomInt(1, 2 ** 31 - 1));
+}
+
+const MAX_ID_ATTEMPTS = 5;
+
+export function createSessionService(deps: SessionServiceDeps): SessionService {
+  const { db, clock, logger } = deps;
+  const newTransactionId = deps.newTransactionId ?? randomTransactionId;
+
+  async function start(event: TransactionStarted): Promise<StartOutcome> {
+    const where = await loadEvseContext(db, event.stationId, event.evseId);
+    if (!where) {
+      return {
+        ok: false,
+        code: 'UnknownEvse',
+        message: `station ${event.stationId} is not accepted or has no EVSE ${event.evseId}`,
+      };
+    }
+    const key = startKey(event);
+    const token = await findIdToken(db, where.operatorId, event.idTag);
+    const elsewhere = token
+      ? await isChargingElsewhere(db, where.operatorId, event.idTag, event.stationId, event.evseId)
+      : false;
+    const authorization = authorizeIdTag(token, event.startedAt, elsewhere);
+    const tariff = await findTariffInForce(db, {
+      operatorId: where.operatorId,
+      locationId: where.locationId,
+      stationId: event.stationId,
+      evseId: event.evseId,
+      at: event.startedAt,
+    });
+    const findings: Finding[] = [];
+    if (authorization.status !== 'Accepted') {
+      findings.push({
+        code: 'Unauthorized',
+        severity: 'info',
+        message: `idTag ${event.idTag} was ${authorization.status} at start; the session is not billed`,
+      });
+    }
+    if (!tariff) {
+      findings.push({
+        code: 'TariffNotFound',
+        severity: 'hold',
+        message: `no tariff assigned to ${event.stationId}/${event.evseId} at ${event.startedAt.toISOString()}`,
+      });
+    }
+    for (let attempt = 1; ; attempt++) {
+      const transactionId = event.transactionId ?? newTransactionId();
+      try {
+        const { row, created } = await insertSessionOnce(db, {
+          operator_id: where.operatorId,
+          station_id: event.stationId,
+          evse_id: event.evseId,
+          connector_id: event.connectorId,
+          transaction_id: transactionId,
+          start_key: key,
+          id_tag: event.idTag,
+          id_token_id: token?.id ?? null,
+          authorization_status: authorization.status,
+          status: 'Active',
+          billing_status: authorization.status === 'Accepted' ? 'Pending' : 'NotBillable',
+          started_at: event.startedAt,
+          meter_start_wh: event.meterStartWh,
+          tariff_version_id: tariff?.tariffVersionId ?? null,
+          time_zone: where.timeZone,
+          currency: tariff?.currency ?? where.currency,
+          charging_state: 'Charging',
+          findings: JSON.stringify(findings),
+          received_start_at: clock.now(),
+        });
+        if (!created) {
+          logger.info({ stationId: event.stationId, transactionId: row.transaction_id }, 'repeated StartTransaction');
+          return {
+            ok: true,
+            sessionId: row.id,
+            transactionId: row.transaction_id,
+            authorization: { status: row.authorization_status as AuthorizationDecision['status'] },
+            duplicate: true,
+          };
+        }
+        return { ok: true, sessionId: row.id, transactionId: row.transaction_id, authorization, duplicate: false };
+      } catch (error) {
+        // A clash of random transaction ids on the same station: draw again (bounded).
+        if (event.transactionId === undefined && isUniqueViolation(error) && attempt < MAX_ID_ATTEMPTS) continue;
+        throw error;
+      }
+    }
+  }
+
+  async function sample(event: MeterSampled): Promise<SampleOutcome> {
+    const session = await findSessionByTransaction(db, event.stationId, event.transactionId);
+    if (!session) return { known: false };
+    // Readings after the end change nothing that is billed; the message log keeps them.
+    if (session.status !== 'Active')
+      return { known: true, sessionId: session.id, accepted: 0, ignored: event.samples.length };
+    const room = Math.max(0, deps.maxSamplesPerSession - session.sample_count);
+    const accepted = event.samples.slice(0, room);
+    if (accepted.length < event.samples.length) {
+      logger.warn(
+        { stationId: event.stationId, sessionId: session.id, limit: deps.maxSamplesPerSession },
+        'sample limit of the session reached; further samples are not stored',
+      );
+    }
+    await Promise.all(accepted.map((s) => deps.sampleWriter.enqueue(toSampleRow(session.id, s))));
+    return {
+      known: true,
+      sessionId: session.id,
+      accepted: accepted.length,
+      ignored: event.samples.length - accepted.length,
+    };
+  }
+
+  async function changeState(event: ChargingStateChanged): Promise<void> {
+    const session = await findActiveSessionOnEvse(db, event.stationId, event.evseId);
+    if (!session || event.at.getTime() < session.started_at.getTime()) return;
+    await insertStateChange(db, session.id, event.state, event.at);
+  }
+
+  async function end(event: TransactionEnded): Promise<EndOutcome> {
+    return db.transaction().execute(async (trx) => {
+      const session = await findSessionByTransaction(trx, event.stationId, event.transactionId, true);
+      if (!session) return { known: false } as const;
+      if (session.status === 'Completed') {
+        return {
+          known: true,
+          sessionId: session.id,
+          duplicate: true,
+          authorization: authorizationOf(session),
+          billing: 'AlreadyEnded',
+        } as const;
+      }
+      const endSamples = event.samples.filter((s) => s.at.getTime() <= event.endedAt.getTime());
+      await insertSamples(
+        trx,
+        endSamples.map((s) => toSampleRow(session.id, s)),
+      );
+      const decision = decideEnd({
+        meterStartWh: session.meter_start_wh,
+        meterStopWh: event.meterStopWh,
+        startedAt: session.started_at,
+        endedAt: event.endedAt,
+        startIdTag: session.id_tag,
+        stopIdTag: event.idTag,
+      });
+      const findings = [...(session.findings as Finding[]), ...decision.findings];
+      const now = clock.now();
+      const ended: SessionRow = {
+        ...session,
+        status: 'Completed',
+        ended_at: event.endedAt,
+        meter_stop_wh: event.meterStopWh,
+        energy_wh: decision.energyWh,
+        stop_reason: event.reason ?? null,
+        received_stop_at: now,
+      };
+      const billing = await billSession(trx, ended, findings, now);
+      await trx
+        .updateTable('sessions')
+        .set({
+          status: 'Completed',
+          ended_at: ended.ended_at,
+          meter_stop_wh: ended.meter_stop_wh,
+          energy_wh: ended.energy_wh,
+          stop_reason: ended.stop_reason,
+          received_stop_at: now,
+          billing_status: billing.status,
+          findings: JSON.stringify(billing.findings),
+        })
+        .where('id', '=', session.id)
+        .execute();
+      return {
+        known: true,
+        sessionId: session.id,
+        duplicate: false,
+        authorization: authorizationOf(session),
+        billing: billing.status,
+      } as const;
+    });
+  }
+
+  return { start, sample, changeState, end };
+}
+
+function authorizationOf(session: SessionRow): AuthorizationDecision {
+  return { status: session.authorization_status as AuthorizationDecision['status'] };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: string }).code === '23505';
+}

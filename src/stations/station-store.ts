@@ -1,0 +1,147 @@
+/** Reads and writes of stations and their EVSEs. */
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, PowerType, RegistrationStatus, StationRow } from '../db/schema.ts';
+
+export type BootInfo = {
+  readonly vendor: string;
+  readonly model: string;
+  readonly serialNumber?: string;
+  readonly firmwareVersion?: string;
+  readonly ocppVersion: string;
+};
+
+export async function findStation(db: Kysely<Database>, stationId: string): Promise<StationRow | undefined> {
+  return db.selectFrom('stations').selectAll().where('id', '=', stationId).executeTakeFirst();
+}
+
+/** Records a BootNotification of a known station. */
+export async function recordBoot(db: Kysely<Database>, stationId: string, info: BootInfo, at: Date): Promise<void> {
+  await db
+    .updateTable('stations')
+    .set({
+      vendor: info.vendor,
+      model: info.model,
+      serial_number: info.serialNumber ?? null,
+      firmware_version: info.firmwareVersion ?? null,
+      ocpp_version: info.ocppVersion,
+      last_boot_at: at,
+      last_seen_at: at,
+    })
+    .where('id', '=', stationId)
+    .execute();
+}
+
+/** Registers an unknown station as Pending, for an operator to accept; a concurrent second boot changes nothing. */
+export async function registerPendingStation(
+  db: Kysely<Database>,
+  stationId: string,
+  info: BootInfo,
+  at: Date,
+): Promise<RegistrationStatus> {
+  await db
+    .insertInto('stations')
+    .values({
+      id: stationId,
+      operator_id: null,
+      location_id: null,
+      registration_status: 'Pending',
+      vendor: info.vendor,
+      model: info.model,
+      serial_number: info.serialNumber ?? null,
+      firmware_version: info.firmwareVersion ?? null,
+      ocpp_version: info.ocppVersion,
+      last_boot_at: at,
+      last_seen_at: at,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+  const row = await findStation(db, stationId);
+  return row?.registration_status ?? 'Pending';
+}
+
+export async function touchStation(db: Kysely<Database>, stationId: string, at: Date): Promise<void> {
+  await db.updateTable('stations').set({ last_seen_at: at }).where('id', '=', stationId).execute();
+}
+
+export async function updateEvseStatus(
+  db: Kysely<Database>,
+  stationId: string,
+  evseId: number,
+  status: string,
+  errorCode: string | null,
+  at: Date,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('evses')
+    .set({ status, error_code: errorCode, status_at: at })
+    .where('station_id', '=', stationId)
+    .where('evse_id', '=', evseId)
+    // A status older than the stored one (a late retry) must not overwrite a newer one.
+    .where((eb) => eb.or([eb('status_at', 'is', null), eb('status_at', '<=', at)]))
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Everything a session start needs to know about where it happens. */
+export type EvseContext = {
+  readonly stationId: string;
+  readonly operatorId: string;
+  readonly currency: string;
+  readonly roundingMode: 'half-up' | 'half-even';
+  readonly countryCode: string;
+  readonly partyId: string;
+  readonly locationId: string;
+  readonly locationName: string;
+  readonly address: string;
+  readonly city: string;
+  readonly postalCode: string;
+  readonly country: string;
+  readonly timeZone: string;
+  readonly latitude: string | null;
+  readonly longitude: string | null;
+  readonly evseId: number;
+  readonly evseUid: string;
+  readonly connectorStandard: string;
+  readonly connectorFormat: string;
+  readonly powerType: PowerType;
+  readonly maxPowerW: number;
+};
+
+export async function loadEvseContext(
+  db: Kysely<Database> | Transaction<Database>,
+  stationId: string,
+  evseId: number,
+  options: { acceptedOnly: boolean } = { acceptedOnly: true },
+): Promise<EvseContext | undefined> {
+  let query = db
+    .selectFrom('stations as s')
+    .innerJoin('operators as o', 'o.id', 's.operator_id')
+    .innerJoin('locations as l', 'l.id', 's.location_id')
+    .innerJoin('evses as e', (join) => join.onRef('e.station_id', '=', 's.id').on('e.evse_id', '=', evseId))
+    .select([
+      's.id as stationId',
+      'o.id as operatorId',
+      'o.currency',
+      'o.rounding_mode as roundingMode',
+      'o.country_code as countryCode',
+      'o.party_id as partyId',
+      'l.id as locationId',
+      'l.name as locationName',
+      'l.address',
+      'l.city',
+      'l.postal_code as postalCode',
+      'l.country',
+      'l.time_zone as timeZone',
+      'l.latitude',
+      'l.longitude',
+      'e.evse_id as evseId',
+      'e.evse_uid as evseUid',
+      'e.connector_standard as connectorStandard',
+      'e.connector_format as connectorFormat',
+      'e.power_type as powerType',
+      'e.max_power_w as maxPowerW',
+    ])
+    .where('s.id', '=', stationId);
+  if (options.acceptedOnly) query = query.where('s.registration_status', '=', 'Accepted');
+  return query.executeTakeFirst();
+}
