@@ -116,24 +116,30 @@ create table tariff_versions (
 create trigger tariff_versions_append_only before update or delete on tariff_versions
   for each row execute function voltbill_refuse_change();
 
--- Which tariff applies where. Precedence: evse, then location, then operator (docs/tariffs.md).
+-- Which tariff applies where and to whom. Precedence (narrowest first): driver group, EVSE, location, operator.
+-- The audience separates drivers with a contract (RFID card, app) from ad-hoc payers without one (AFIR); an ad-hoc
+-- payer gets an ad_hoc assignment where one exists and the contract tariff otherwise (docs/tariffs.md).
 create table tariff_assignments (
   id uuid primary key default gen_random_uuid(),
   operator_id uuid not null references operators (id),
   tariff_id uuid not null references tariffs (id),
-  scope text not null check (scope in ('operator', 'location', 'evse')),
+  audience text not null default 'contract' check (audience in ('contract', 'ad_hoc')),
+  scope text not null check (scope in ('operator', 'location', 'evse', 'group')),
   location_id uuid references locations (id),
   station_id text,
   evse_id integer,
+  group_id text check (group_id is null or length(group_id) between 1 and 64),
   created_at timestamptz not null default now(),
-  check ((scope = 'operator' and location_id is null and station_id is null)
-      or (scope = 'location' and location_id is not null and station_id is null)
-      or (scope = 'evse' and station_id is not null and evse_id is not null)),
+  check ((scope = 'operator' and location_id is null and station_id is null and group_id is null)
+      or (scope = 'location' and location_id is not null and station_id is null and group_id is null)
+      or (scope = 'evse' and station_id is not null and evse_id is not null and group_id is null)
+      or (scope = 'group' and group_id is not null and location_id is null and station_id is null)),
   foreign key (station_id, evse_id) references evses (station_id, evse_id)
 );
-create unique index tariff_assignments_operator on tariff_assignments (operator_id) where scope = 'operator';
-create unique index tariff_assignments_location on tariff_assignments (location_id) where scope = 'location';
-create unique index tariff_assignments_evse on tariff_assignments (station_id, evse_id) where scope = 'evse';
+create unique index tariff_assignments_operator on tariff_assignments (operator_id, audience) where scope = 'operator';
+create unique index tariff_assignments_location on tariff_assignments (location_id, audience) where scope = 'location';
+create unique index tariff_assignments_evse on tariff_assignments (station_id, evse_id, audience) where scope = 'evse';
+create unique index tariff_assignments_group on tariff_assignments (operator_id, group_id, audience) where scope = 'group';
 
 create table sessions (
   id uuid primary key default gen_random_uuid(),

@@ -12,6 +12,8 @@ describe.skipIf(skip)('HTTP API', () => {
   let key: string;
   let otherKey: string;
 
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions.
+  const json = (response: Response) => response.json() as Promise<any>;
   const get = (path: string, bearer?: string) =>
     fetch(`${server.httpUrl}${path}`, { headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
 
@@ -49,7 +51,7 @@ describe.skipIf(skip)('HTTP API', () => {
   it('serves /health and /metrics without a key', async () => {
     const health = await get('/health');
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'ok' });
+    expect(await json(health)).toMatchObject({ status: 'ok' });
     const metrics = await get('/metrics');
     expect(metrics.status).toBe(200);
     const text = await metrics.text();
@@ -60,19 +62,19 @@ describe.skipIf(skip)('HTTP API', () => {
   it('refuses requests without a valid key with the error body of the error table', async () => {
     const missing = await get('/api/v1/sessions');
     expect(missing.status).toBe(401);
-    const body = await missing.json();
+    const body = await json(missing);
     expect(body.error.code).toBe('Unauthenticated');
     expect(body.requestId).toBe(missing.headers.get('x-request-id'));
     expect((await get('/api/v1/sessions', 'vb_not-a-real-key')).status).toBe(401);
   });
 
   it('lists sessions newest first with keyset pagination, and CDRs with totals as decimal strings', async () => {
-    const first = await (await get('/api/v1/sessions?limit=2', key)).json();
+    const first = await json(await get('/api/v1/sessions?limit=2', key));
     expect(first.data.map((s: { startedAt: string }) => s.startedAt)).toEqual([
       '2026-11-23T10:00:00.000Z',
       '2026-11-22T10:00:00.000Z',
     ]);
-    const second = await (await get(`/api/v1/sessions?limit=2&cursor=${first.nextCursor}`, key)).json();
+    const second = await json(await get(`/api/v1/sessions?limit=2&cursor=${first.nextCursor}`, key));
     expect(second.data.map((s: { startedAt: string }) => s.startedAt)).toEqual(['2026-11-21T10:00:00.000Z']);
     expect(second.nextCursor).toBeNull();
     expect(second.data[0]).toMatchObject({
@@ -82,30 +84,30 @@ describe.skipIf(skip)('HTTP API', () => {
       billingStatus: 'Billed',
     });
 
-    const cdrs = await (await get('/api/v1/cdrs', key)).json();
+    const cdrs = await json(await get('/api/v1/cdrs', key));
     expect(cdrs.data).toHaveLength(3);
     // 5 kWh x 0.49 + 0.35 = 2.80 excl; 2.9155 -> 2.92 + 0.4165 -> 0.42 = 3.34 incl.
     expect(cdrs.data[0].totalCost).toEqual({ exclVat: '2.80', inclVat: '3.34' });
-    const one = await (await get(`/api/v1/cdrs/${cdrs.data[0].id}`, key)).json();
+    const one = await json(await get(`/api/v1/cdrs/${cdrs.data[0].id}`, key));
     expect(one.ocpi.currency).toBe('EUR');
   });
 
   it('filters by station and time range and validates the query', async () => {
-    const ranged = await (await get('/api/v1/sessions?from=2026-11-22T00:00:00Z&to=2026-11-23T00:00:00Z', key)).json();
+    const ranged = await json(await get('/api/v1/sessions?from=2026-11-22T00:00:00Z&to=2026-11-23T00:00:00Z', key));
     expect(ranged.data).toHaveLength(1);
-    const none = await (await get('/api/v1/sessions?stationId=DEMO-0002', key)).json();
+    const none = await json(await get('/api/v1/sessions?stationId=DEMO-0002', key));
     expect(none.data).toEqual([]);
     const bad = await get('/api/v1/sessions?limit=100000', key);
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error.code).toBe('InvalidRequest');
+    expect((await json(bad)).error.code).toBe('InvalidRequest');
   });
 
   it('never shows one operator the data of another', async () => {
-    const sessions = await (await get('/api/v1/sessions', otherKey)).json();
+    const sessions = await json(await get('/api/v1/sessions', otherKey));
     expect(sessions.data).toEqual([]);
-    const stations = await (await get('/api/v1/stations', otherKey)).json();
+    const stations = await json(await get('/api/v1/stations', otherKey));
     expect(stations.data).toEqual([]);
-    const mine = await (await get('/api/v1/sessions', key)).json();
+    const mine = await json(await get('/api/v1/sessions', key));
     const foreign = await get(`/api/v1/sessions/${mine.data[0].id}`, otherKey);
     expect(foreign.status).toBe(404);
   });

@@ -3,17 +3,21 @@
  * nothing, and the station stays connected until it exceeds the limit of bad messages in a row.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { RunningServer } from '../src/main.ts';
 import { postgresSkipReason } from './support/test-database.ts';
 import { connectRaw, connectStation, startTestServer } from './support/test-server.ts';
 
 const skip = postgresSkipReason();
 
+/** Message type, id and error code of a CALLERROR (or type, id and payload of a CALLRESULT). */
+const head = (frame: unknown) => (frame as unknown[]).slice(0, 3);
+
 describe.skipIf(skip)('OCPP 1.6J bad input', () => {
   let server: RunningServer;
 
   beforeAll(async () => {
-    server = await startTestServer({ VOLTBILL_OCPP_MAX_BAD_MESSAGES: '5', VOLTBILL_OCPP_MAX_FRAME_BYTES: '4096' });
+    server = await startTestServer({ VOLTBILL_OCPP_MAX_BAD_MESSAGES: '6', VOLTBILL_OCPP_MAX_FRAME_BYTES: '4096' });
   });
   afterAll(async () => {
     await server?.close();
@@ -23,7 +27,7 @@ describe.skipIf(skip)('OCPP 1.6J bad input', () => {
 
   it('answers each kind of bad frame with the prescribed error and keeps the station connected', async () => {
     const raw = await connectRaw(server, 'DEMO-0001');
-    expect(await raw.request(boot)).toMatchObject([3, 'b1', { status: 'Accepted' }]);
+    expect(head(await raw.request(boot))).toEqual([3, 'b1', expect.objectContaining({ status: 'Accepted' })]);
 
     expect(await raw.request('[2,"m1","Heartbeat",{')).toEqual([
       4,
@@ -39,13 +43,11 @@ describe.skipIf(skip)('OCPP 1.6J bad input', () => {
       'frame is not an OCPP-J message [type, messageId, ...]',
       {},
     ]);
-    expect(await raw.request('[2,"m2","FlyToTheMoon",{}]')).toMatchObject([4, 'm2', 'NotImplemented']);
-    expect(
-      await raw.request(
-        '[2,"m3","StartTransaction",{"connectorId":"one","idTag":"DEMO0001","meterStart":0,"timestamp":"2026-11-25T10:00:00Z"}]',
-      ),
-    ).toMatchObject([4, 'm3', 'TypeConstraintViolation']);
-    expect(await raw.request('[2,"m4","StartTransaction",{"connectorId":1}]')).toMatchObject([
+    expect(head(await raw.request('[2,"m2","FlyToTheMoon",{}]'))).toEqual([4, 'm2', 'NotImplemented']);
+    const wrongType =
+      '[2,"m3","StartTransaction",{"connectorId":"one","idTag":"DEMO0001","meterStart":0,"timestamp":"2026-11-25T10:00:00Z"}]';
+    expect(head(await raw.request(wrongType))).toEqual([4, 'm3', 'TypeConstraintViolation']);
+    expect(head(await raw.request('[2,"m4","StartTransaction",{"connectorId":1}]'))).toEqual([
       4,
       'm4',
       'OccurrenceConstraintViolation',
@@ -59,7 +61,7 @@ describe.skipIf(skip)('OCPP 1.6J bad input', () => {
       {},
     ]);
     // Still connected and served; a good message resets the count of bad ones.
-    expect(await raw.request('[2,"ok1","Heartbeat",{}]')).toMatchObject([
+    expect(head(await raw.request('[2,"ok1","Heartbeat",{}]'))).toEqual([
       3,
       'ok1',
       { currentTime: expect.any(String) },
@@ -75,10 +77,10 @@ describe.skipIf(skip)('OCPP 1.6J bad input', () => {
 
   it('disconnects a station after more bad messages in a row than the limit, and keeps serving the others', async () => {
     const raw = await connectRaw(server, 'DEMO-0002');
-    for (let i = 0; i < 5; i++) {
-      expect(await raw.request(`[2,"x${i}","Heartbeat",`)).toMatchObject([4, `x${i}`, 'FormationViolation']);
+    for (let i = 0; i < 6; i++) {
+      expect(head(await raw.request(`[2,"x${i}","Heartbeat",`))).toEqual([4, `x${i}`, 'FormationViolation']);
     }
-    raw.send('[2,"x6","Heartbeat",');
+    raw.send('[2,"x7","Heartbeat",');
     const closed = await raw.closed;
     expect(closed.code).toBe(1008);
 
@@ -88,16 +90,18 @@ describe.skipIf(skip)('OCPP 1.6J bad input', () => {
     await healthy.close({ force: true });
   });
 
-  it('refuses connections outside /ocpp/{stationId}', async () => {
-    const response = await fetch(`http://127.0.0.1:${server.ocppPort}/elsewhere/DEMO-0001`, {
-      headers: {
-        connection: 'upgrade',
-        upgrade: 'websocket',
-        'sec-websocket-version': '13',
-        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        'sec-websocket-protocol': 'ocpp1.6',
-      },
-    }).catch((error: Error) => error);
-    expect(response instanceof Error || (response as Response).status === 404).toBe(true);
+  it('refuses connections outside /ocpp/{stationId} and malformed station ids', async () => {
+    const status = (url: string) =>
+      new Promise<number>((resolve, reject) => {
+        const socket = new WebSocket(url, ['ocpp1.6']);
+        socket.once('unexpected-response', (_request, response) => {
+          resolve(response.statusCode ?? 0);
+          socket.terminate();
+        });
+        socket.once('open', () => reject(new Error(`${url} was accepted`)));
+        socket.once('error', () => {});
+      });
+    expect(await status(`ws://127.0.0.1:${server.ocppPort}/elsewhere/DEMO-0001`)).toBe(404);
+    expect(await status(`ws://127.0.0.1:${server.ocppPort}/ocpp/${encodeURIComponent('DEMO 0001<script>')}`)).toBe(404);
   });
 });

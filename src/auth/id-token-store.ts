@@ -9,6 +9,7 @@ export type IdTokenRecord = {
   readonly status: IdTokenStatus;
   readonly expiresAt: Date | null;
   readonly contractId: string | null;
+  readonly groupId: string | null;
 };
 
 export async function findIdToken(
@@ -18,7 +19,15 @@ export async function findIdToken(
 ): Promise<IdTokenRecord | undefined> {
   return db
     .selectFrom('id_tokens')
-    .select(['id', 'uid', 'type', 'status', 'expires_at as expiresAt', 'contract_id as contractId'])
+    .select([
+      'id',
+      'uid',
+      'type',
+      'status',
+      'expires_at as expiresAt',
+      'contract_id as contractId',
+      'group_id as groupId',
+    ])
     .where('operator_id', '=', operatorId)
     .where(sql`upper(uid)`, '=', uid.toUpperCase())
     .executeTakeFirst();
@@ -48,7 +57,15 @@ export async function isChargingElsewhere(
 export async function findIdTokenById(db: Kysely<Database>, id: string): Promise<IdTokenRecord | undefined> {
   return db
     .selectFrom('id_tokens')
-    .select(['id', 'uid', 'type', 'status', 'expires_at as expiresAt', 'contract_id as contractId'])
+    .select([
+      'id',
+      'uid',
+      'type',
+      'status',
+      'expires_at as expiresAt',
+      'contract_id as contractId',
+      'group_id as groupId',
+    ])
     .where('id', '=', id)
     .executeTakeFirst();
 }

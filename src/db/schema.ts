@@ -98,14 +98,19 @@ export interface TariffVersionsTable {
   created_at: CreatedAt;
 }
 
+export type TariffAudience = 'contract' | 'ad_hoc';
+export type TariffScopeKind = 'operator' | 'location' | 'evse' | 'group';
+
 export interface TariffAssignmentsTable {
   id: Generated<string>;
   operator_id: string;
   tariff_id: string;
-  scope: 'operator' | 'location' | 'evse';
+  audience: Generated<TariffAudience>;
+  scope: TariffScopeKind;
   location_id: string | null;
   station_id: string | null;
   evse_id: number | null;
+  group_id: string | null;
   created_at: CreatedAt;
 }
 

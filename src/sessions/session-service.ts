@@ -101,6 +101,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       stationId: event.stationId,
       evseId: event.evseId,
       at: event.startedAt,
+      groupId: token?.groupId ?? null,
+      audience: token?.type === 'AD_HOC_USER' ? 'ad_hoc' : 'contract',
     });
     const findings: Finding[] = [];
     if (authorization.status !== 'Accepted') {
