@@ -14,6 +14,7 @@ import { API_ERRORS, ApiError } from './errors.ts';
 import { registerCdrRoutes } from './routes/cdrs.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
 import { registerStationRoutes } from './routes/stations.ts';
+import { registerTariffRoutes } from './routes/tariffs.ts';
 
 export type AppDeps = {
   readonly db: Kysely<Database>;
@@ -49,9 +50,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
-      return reply
-        .status(error.status)
-        .send({ error: { code: error.code, message: error.message }, requestId: request.id });
+      return reply.status(error.status).send({
+        error: { code: error.code, message: error.message, ...(error.path && { path: error.path }) },
+        requestId: request.id,
+      });
     }
     const status = (error as { statusCode?: number }).statusCode;
     if ((error as { validation?: unknown }).validation || (status && status >= 400 && status < 500)) {
@@ -66,12 +68,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .status(404)
-      .send({
-        error: { code: 'NotFound', message: `no route ${request.method} ${request.url}` },
-        requestId: request.id,
-      }),
+    reply.status(404).send({
+      error: { code: 'NotFound', message: `no route ${request.method} ${request.url}` },
+      requestId: request.id,
+    }),
   );
 
   app.get('/health', async (_request, reply) => {
@@ -101,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerStationRoutes(api, deps);
       registerSessionRoutes(api, deps);
       registerCdrRoutes(api, deps);
+      registerTariffRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );

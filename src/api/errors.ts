@@ -7,6 +7,10 @@ export const API_ERRORS = {
   Forbidden: 403,
   NotFound: 404,
   InvalidRequest: 400,
+  TariffInvalid: 400,
+  UnknownCurrency: 400,
+  TariffNotFound: 404,
+  PricingFailed: 422,
   InternalError: 500,
 } as const satisfies Record<string, number>;
 
@@ -16,6 +20,8 @@ export class ApiError extends Error {
   constructor(
     readonly code: ApiErrorCode,
     message: string,
+    /** Where in the request body the problem is, as a JSON path ($.tariff.elements[0]...). */
+    readonly path?: string,
   ) {
     super(message);
   }
