@@ -21,12 +21,12 @@ describe.skipIf(skip)('tariff management API', () => {
   let server: RunningServer;
   let admin: string;
   let readOnly: string;
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions.
   const call = async (
     method: string,
     path: string,
     key: string,
     body?: unknown,
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions.
   ): Promise<{ status: number; body: any }> => {
     const response = await fetch(`${server.httpUrl}/api/v1${path}`, {
       method,
