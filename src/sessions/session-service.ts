@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { type AuthorizationDecision, authorizeIdTag } from '../auth/authorize-id-tag.ts';
 import { findIdToken, isChargingElsewhere } from '../auth/id-token-store.ts';
 import { type BillingOutcome, billSession } from '../billing/bill-session.ts';
+import { type BillingHook, runBillingHooks } from '../billing/billing-hooks.ts';
 import type { BatchWriter } from '../db/batch-writer.ts';
 import type { Database, SessionRow } from '../db/schema.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -67,6 +68,8 @@ export type SessionServiceDeps = {
   readonly maxSamplesPerSession: number;
   /** New OCPP 1.6 transaction ids: random, so that a station cannot guess another's. */
   readonly newTransactionId?: () => string;
+  /** Run after the billing decision in the stop's transaction (ledger, invoice, payment queue). */
+  readonly billingHooks?: readonly BillingHook[];
 };
 
 /** OCPP 1.6 transactionId is a 32-bit signed integer; Voltbill draws it at random from the positive range. */
@@ -243,6 +246,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         })
         .where('id', '=', session.id)
         .execute();
+      await runBillingHooks(deps.billingHooks ?? [], trx, {
+        session: { ...ended, billing_status: billing.status },
+        outcome: billing,
+        now,
+      });
       return {
         known: true,
         sessionId: session.id,
