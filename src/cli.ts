@@ -2,12 +2,13 @@
  * The `voltbill` command. Each subcommand is a function from arguments to an exit code: 0 success, 1 failure,
  * 2 invalid input or usage (the contract other tools rely on).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { runDemoCommand } from './commands/demo-command.ts';
 import { runMigrateCommand } from './commands/migrate-command.ts';
 import { runServeCommand } from './commands/serve-command.ts';
 import { ConfigError } from './config.ts';
 import { DataDirLocked } from './db/data-dir-lock.ts';
+import { runVerifyMeterCommand } from './metering/verify-meter-command.ts';
 import { runSimulateCommand } from './sim/simulate-command.ts';
 import { runPriceCommand } from './tariff/price-command.ts';
 
@@ -29,6 +30,8 @@ commands:
                                simulated OCPP 1.6J stations against any server
   price --tariff T.json (--cdr C.json | --session S.json) --time-zone ZONE [--rounding half-up|half-even]
                                price a session with an OCPI 2.2.1 tariff; prints the priced CDR
+  verify-meter [--public-key KEY] [--json] (OCMF_STRING | FILE)
+                               verify signed meter values (OCMF); exit 0 valid, 1 not valid, 2 malformed
   migrate                      apply database migrations
   help                         this text
 
@@ -46,6 +49,16 @@ export async function runCli(argv: string[], io: CommandIo = processIo()): Promi
         return await runSimulateCommand(rest, io);
       case 'price':
         return await runPriceCommand(rest, { ...io, readFile: (path: string) => readFile(path, 'utf8') });
+      case 'verify-meter':
+        return await runVerifyMeterCommand(rest, {
+          ...io,
+          readFile: (path: string) => readFile(path, 'utf8'),
+          fileExists: (path: string) =>
+            stat(path).then(
+              (s) => s.isFile(),
+              () => false,
+            ),
+        });
       case 'migrate':
         return await runMigrateCommand(rest, io);
       case undefined:
