@@ -8,11 +8,28 @@ describe('buildTimeline', () => {
   it('runs from 0 at the start to the billed energy at the end, relative to meterStart', () => {
     const built = buildTimeline(session, [{ at: t(30), registerMilliWh: 4_000_500n, powerW: 6000 }], []);
     expect(built.samples).toEqual([
-      { at: t(0), energyWh: 0, state: 'Charging' },
+      { at: t(0), energyWh: 0, state: 'Charging', powerW: 6000 },
       { at: t(30), energyWh: 3000.5, state: 'Charging', powerW: 6000 },
       { at: t(60), energyWh: 6000, state: 'Charging', powerW: 6000 },
     ]);
     expect(built.findings).toEqual([]);
+  });
+
+  it('carries the first measured power and current back to the start, where no station measures', () => {
+    const built = buildTimeline(
+      session,
+      [
+        { at: t(10), registerMilliWh: 2_000_000n, powerW: 11000, currentA: 16 },
+        { at: t(40), registerMilliWh: 5_000_000n, powerW: 7000, currentA: 10 },
+      ],
+      [],
+    );
+    expect(built.samples.map((p) => [p.at.getTime() - t(0).getTime(), p.powerW, p.currentA])).toEqual([
+      [0, 11000, 16],
+      [10 * 60_000, 11000, 16],
+      [40 * 60_000, 7000, 10],
+      [60 * 60_000, 7000, 10],
+    ]);
   });
 
   it('adds a point at each state change with the energy interpolated between meter points', () => {

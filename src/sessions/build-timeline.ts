@@ -120,8 +120,10 @@ function mergeStates(
   while (next < changes.length && changes[next]!.at.getTime() <= startMs) initialState = changes[next++]!.state;
   const points: TimelinePoint[] = [];
   let state = initialState;
-  let powerW: number | undefined;
-  let currentA: number | undefined;
+  // A station reports power and current only with its first sample, not at the start itself; the first measured
+  // values stand for the stretch before it, so that tariffs restricted by power or current can price that stretch.
+  let powerW: number | undefined = energyPoints.find((p) => p.powerW !== undefined)?.powerW;
+  let currentA: number | undefined = energyPoints.find((p) => p.currentA !== undefined)?.currentA;
   const push = (atMs: number, milliWh: bigint) => {
     const point: TimelinePoint = {
       at: new Date(atMs),
