@@ -36,7 +36,7 @@ describe('voltbill demo --json', () => {
         id: string;
         stationId: string;
         energyWh: number;
-        totalCost: Record<string, string>;
+        totalCost: { exclVat: string; inclVat: string };
         currency: string;
       }[];
     };
