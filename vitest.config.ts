@@ -21,6 +21,18 @@ export default defineConfig({
         },
       },
       {
+        // Browser tests: Debian's Chromium driven by playwright-core against a real server on embedded PGlite.
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          env: { VOLTBILL_TEST_DB: 'pglite' },
+          // A server start plus a Chromium launch can take a minute on a loaded CI machine.
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         extends: true,
         test: {
           name: 'postgres',

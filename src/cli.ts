@@ -3,9 +3,18 @@
  * 2 invalid input or usage (the contract other tools rely on).
  */
 import { readFile, stat } from 'node:fs/promises';
+import { runApiKeysCommand } from './commands/api-keys-command.ts';
+import { runAuditCommand } from './commands/audit-command.ts';
+import { runCertsCommand } from './commands/certs-command.ts';
 import { runDemoCommand } from './commands/demo-command.ts';
+import { runKeysCommand } from './commands/keys-command.ts';
+import { runLoadCommand } from './commands/load-command.ts';
+import { runMetersCommand } from './commands/meters-command.ts';
 import { runMigrateCommand } from './commands/migrate-command.ts';
+import { runReconcileCommand } from './commands/reconcile-command.ts';
 import { runServeCommand } from './commands/serve-command.ts';
+import { runStationsCommand } from './commands/stations-command.ts';
+import { runUsersCommand } from './commands/users-command.ts';
 import { ConfigError } from './config.ts';
 import { DataDirLocked } from './db/data-dir-lock.ts';
 import { runVerifyMeterCommand } from './metering/verify-meter-command.ts';
@@ -28,10 +37,27 @@ commands:
                                start a server in-process, simulate stations, print the billed sessions
   simulate --url URL --stations N --sessions M [--speed X]
                                simulated OCPP 1.6J stations against any server
+  load --stations N --duration S [--protocol ocpp1.6|ocpp2.0.1|mixed] [--url URL] [--meter-interval S] [--json]
+                               load generator: thousands of lean stations; messages/s, latency p50/p95/p99, errors
   price --tariff T.json (--cdr C.json | --session S.json) --time-zone ZONE [--rounding half-up|half-even]
                                price a session with an OCPI 2.2.1 tariff; prints the priced CDR
   verify-meter [--public-key KEY] [--json] (OCMF_STRING | FILE)
                                verify signed meter values (OCMF); exit 0 valid, 1 not valid, 2 malformed
+  meters due --days N [--json] meters whose calibration lapses within N days (lapsed and undated included)
+  reconcile [--from DATE --to DATE] [--json]
+                               check sessions, CDRs, invoices, ledger and payments agree; exit 0 clean, 1 differences
+  users create --email E --role R [--name N] [--customer ID] [--operator ID] [--password P] | users list
+                               staff and driver accounts (a generated password is shown once)
+  api-keys create --name N --role R | api-keys list | api-keys revoke ID
+                               API keys for machines (the key is shown once; list shows prefix and last use)
+  keys rotate [--new-data-key] | keys status
+                               re-wrap the data encryption keys under a new master key (no downtime)
+  audit verify [--json]        check the audit log's hash chains; exit 0 intact, 1 edited or deleted entries
+  stations add|list|show|set-password|remove|command
+                               register stations with their OCPP security profile (1 Basic auth, 2 TLS + Basic
+                               auth, 3 mutual TLS) and password; remote commands via a running node's API
+  certs --out DIR [--host H] [--station ID]
+                               a test CA, server and station certificates for security profiles 2 and 3
   migrate                      apply database migrations
   help                         this text
 
@@ -47,6 +73,8 @@ export async function runCli(argv: string[], io: CommandIo = processIo()): Promi
         return await runDemoCommand(rest, io);
       case 'simulate':
         return await runSimulateCommand(rest, io);
+      case 'load':
+        return await runLoadCommand(rest, io);
       case 'price':
         return await runPriceCommand(rest, { ...io, readFile: (path: string) => readFile(path, 'utf8') });
       case 'verify-meter':
@@ -59,6 +87,22 @@ export async function runCli(argv: string[], io: CommandIo = processIo()): Promi
               () => false,
             ),
         });
+      case 'meters':
+        return await runMetersCommand(rest, io);
+      case 'reconcile':
+        return await runReconcileCommand(rest, io);
+      case 'users':
+        return await runUsersCommand(rest, io);
+      case 'api-keys':
+        return await runApiKeysCommand(rest, io);
+      case 'keys':
+        return await runKeysCommand(rest, io);
+      case 'audit':
+        return await runAuditCommand(rest, io);
+      case 'stations':
+        return await runStationsCommand(rest, io);
+      case 'certs':
+        return await runCertsCommand(rest, io);
       case 'migrate':
         return await runMigrateCommand(rest, io);
       case undefined:

@@ -76,15 +76,213 @@ export const CONFIG_VARIABLES = {
     default: '30000',
     doc: 'How long a command sent to a station waits for its answer.',
   },
+  VOLTBILL_OCPP_TLS_PORT: {
+    schema: port.optional(),
+    default: undefined,
+    doc: 'Port of the TLS endpoint wss://HOST:PORT/ocpp/{stationId} (security profiles 2 and 3). Unset: no TLS endpoint. Needs VOLTBILL_OCPP_TLS_CERT and VOLTBILL_OCPP_TLS_KEY.',
+  },
+  VOLTBILL_OCPP_TLS_CERT: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: "PEM file of the operator's OCPP server certificate (with its chain).",
+  },
+  VOLTBILL_OCPP_TLS_KEY: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'PEM file of the private key of the OCPP server certificate.',
+  },
+  VOLTBILL_OCPP_TLS_CA: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'PEM file of the CA that issues station client certificates (security profile 3). Unset: no station can use profile 3.',
+  },
+  VOLTBILL_OCPP_MIN_SECURITY_PROFILE: {
+    schema: z.coerce.number().int().min(0).max(3),
+    default: '0',
+    doc: 'Lowest OCPP security profile any station may connect with; stations with a higher profile keep theirs. 0 lets unknown and unsecured stations connect (development and demo only): set 1 or higher in production.',
+  },
+  VOLTBILL_OCPP_MAX_MESSAGES_PER_S: {
+    schema: positiveInt.max(10_000),
+    default: '50',
+    doc: 'Requests per second one station may send on average (bursts up to one second of them); more are answered with GenericError and count as bad messages.',
+  },
+  VOLTBILL_OCPP_MAX_PENDING_CONNECTIONS_PER_IP: {
+    schema: positiveInt.max(100_000),
+    default: '20',
+    doc: 'Connections one address may hold open before they authenticate; more are closed at once.',
+  },
+  VOLTBILL_OCPP_MAX_AUTH_FAILURES_PER_STATION: {
+    schema: positiveInt.max(100_000),
+    default: '10',
+    doc: 'Failed authentications of one station id within VOLTBILL_OCPP_AUTH_FAILURE_WINDOW_S after which its connections are refused (HTTP 429) until the window passes.',
+  },
+  VOLTBILL_OCPP_MAX_AUTH_FAILURES_PER_IP: {
+    schema: positiveInt.max(100_000),
+    default: '30',
+    doc: 'Failed authentications from one address within the window after which its connections are refused (HTTP 429).',
+  },
+  VOLTBILL_OCPP_AUTH_FAILURE_WINDOW_S: {
+    schema: positiveInt.max(86_400),
+    default: '300',
+    doc: 'Sliding window (seconds) of the failed-authentication limits.',
+  },
+  VOLTBILL_OCPP_COST_UPDATE_INTERVAL_S: {
+    schema: z.coerce.number().int().min(0).max(86_400),
+    default: '60',
+    doc: 'OCPP 2.0.1: least charging time (seconds, by the meter readings) between two CostUpdated messages with the running cost of a session. 0 = no running cost.',
+  },
+  VOLTBILL_OCPP_TX_GAP_WAIT_S: {
+    schema: positiveInt.max(7 * 86_400),
+    default: '900',
+    doc: 'OCPP 2.0.1: how long an Ended TransactionEvent waits for missing earlier events (seqNo gaps) before the session is ended and billed without them.',
+  },
   VOLTBILL_MAX_SAMPLES_PER_SESSION: {
     schema: positiveInt.max(1_000_000),
     default: '20000',
     doc: 'Meter samples stored per session; further samples are refused (logged) so a runaway station cannot fill the disk.',
   },
+  VOLTBILL_PLAUSIBILITY_POWER_MARGIN_PERCENT: {
+    schema: z.coerce.number().int().min(0).max(100),
+    default: '10',
+    doc: "Plausibility: percent by which the power implied by two meter readings may exceed the EVSE's rated power before the session is held.",
+  },
+  VOLTBILL_PLAUSIBILITY_MAX_GAP_S: {
+    schema: positiveInt.max(7 * 86_400),
+    default: '1800',
+    doc: 'Plausibility: longest interval (seconds) without a meter reading in a session before it is flagged.',
+  },
+  VOLTBILL_PLAUSIBILITY_CLOCK_SKEW_S: {
+    schema: z.coerce.number().int().min(0).max(86_400),
+    default: '300',
+    doc: "Plausibility: how far (seconds) a station's timestamps may lie in the future or before the session's start.",
+  },
+  VOLTBILL_PLAUSIBILITY_ENERGY_TOLERANCE_WH: {
+    schema: z.coerce.number().int().min(0).max(1_000_000),
+    default: '1',
+    doc: "Plausibility: largest difference (Wh) between the transaction's meterStart/meterStop and the sampled register that is accepted.",
+  },
+  VOLTBILL_PLAUSIBILITY_SEVERITIES: {
+    schema: z
+      .string()
+      .regex(
+        /^\s*[A-Za-z]+\s*=\s*(info|warn|hold)\s*(,\s*[A-Za-z]+\s*=\s*(info|warn|hold)\s*)*$/,
+        'must be rule=severity pairs, comma-separated (severity info, warn or hold)',
+      )
+      .optional(),
+    default: undefined,
+    doc: 'Plausibility: severities that differ from the defaults, e.g. `meterStartBelowPrevious=hold,sampleGap=info` (rules in docs/metering.md).',
+  },
+  VOLTBILL_RECONCILE_INTERVAL_S: {
+    schema: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400),
+    default: '3600',
+    doc: 'How often the server runs the reconciliation job (seconds); its last result is on /metrics. 0 = never.',
+  },
   VOLTBILL_ROUNDING: {
     schema: z.enum(['half-up', 'half-even']),
     default: 'half-up',
     doc: 'Rounding mode of priced lines for operators created by the seed (each operator has its own setting).',
+  },
+  VOLTBILL_MASTER_KEY: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Master key(s) wrapping the data encryption keys: `id:base64` (32 bytes), comma-separated, first is current. Unset: the key file.',
+  },
+  VOLTBILL_MASTER_KEY_FILE: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Key file holding the master keys (JSON, mode 0600; generated on first start). Unset: master-key.json in VOLTBILL_DATA_DIR.',
+  },
+  VOLTBILL_CORS_ORIGINS: {
+    schema: z.string().optional(),
+    default: undefined,
+    doc: 'Comma-separated origins allowed to call the API from a browser (e.g. https://app.example.com). Unset: none.',
+  },
+  VOLTBILL_ACCESS_TOKEN_TTL_S: {
+    schema: positiveInt.max(3600),
+    default: '900',
+    doc: 'Lifetime (seconds) of a signed access token after sign-in or refresh.',
+  },
+  VOLTBILL_REFRESH_TOKEN_TTL_S: {
+    schema: positiveInt.max(90 * 86_400),
+    default: '2592000',
+    doc: 'Lifetime (seconds) of a sign-in (its refresh tokens rotate on every use within it).',
+  },
+  VOLTBILL_RATE_LIMIT_PER_IP: {
+    schema: positiveInt.max(1_000_000),
+    default: '600',
+    doc: 'Requests per minute one client address may send to the HTTP API; more get 429.',
+  },
+  VOLTBILL_RATE_LIMIT_PER_KEY: {
+    schema: positiveInt.max(1_000_000),
+    default: '1200',
+    doc: 'Requests per minute one API key or signed-in user may send; more get 429.',
+  },
+  VOLTBILL_PAYMENT_PROVIDER: {
+    schema: z.enum(['sandbox', 'stripe']),
+    default: 'sandbox',
+    doc: 'Card payment provider: `sandbox` (built-in SANDBOX processor, no real money) or `stripe` (needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET).',
+  },
+  STRIPE_SECRET_KEY: {
+    schema: z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_/, 'must be a Stripe secret or restricted key')
+      .optional(),
+    default: undefined,
+    doc: 'Stripe secret key (sk_live_... or sk_test_...), used when VOLTBILL_PAYMENT_PROVIDER=stripe.',
+  },
+  STRIPE_WEBHOOK_SECRET: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Signing secret(s) of the Stripe webhook endpoint (whsec_...), comma-separated while rotating. Without it the webhook endpoint does not start.',
+  },
+  VOLTBILL_SANDBOX_WEBHOOK_SECRET: {
+    schema: z.string().min(16).optional(),
+    default: undefined,
+    doc: 'Secret the SANDBOX provider signs its webhooks with. Unset: a random secret per start (both ends are in-process).',
+  },
+  VOLTBILL_PAYMENT_HOLD_MINOR: {
+    schema: positiveInt,
+    default: '5000',
+    doc: 'Default hold at session start, in minor units of the session currency (5000 = 50.00 EUR); a token may set its own.',
+  },
+  VOLTBILL_PAYMENT_HOLD_MAX_MINOR: {
+    schema: positiveInt,
+    default: '15000',
+    doc: 'Largest hold ever placed (minor units): per-token holds are capped to it.',
+  },
+  VOLTBILL_PAYMENT_MAX_ATTEMPTS: {
+    schema: positiveInt.max(100),
+    default: '8',
+    doc: 'Provider calls per payment step before it goes to dunning (unknown outcomes and 5xx are retried with backoff).',
+  },
+  VOLTBILL_PAYMENT_RETRY_BASE_MS: {
+    schema: positiveInt.max(3_600_000),
+    default: '2000',
+    doc: 'First retry delay of a failed provider call; doubles per attempt, capped at one hour.',
+  },
+  VOLTBILL_PAYMENT_BLOCK_AFTER_FAILURES: {
+    schema: positiveInt.max(100),
+    default: '3',
+    doc: 'Failed payments after which a saved card is blocked (unblocked when the driver pays).',
+  },
+  VOLTBILL_PAYMENT_WORKER_INTERVAL_MS: {
+    schema: positiveInt.max(600_000),
+    default: '1000',
+    doc: 'How often the payment worker looks for due provider calls, holds to place, renew or release.',
+  },
+  VOLTBILL_PAY_LINK_SECRET: {
+    schema: z.string().min(32).optional(),
+    default: undefined,
+    doc: 'Secret signing the short-lived ad-hoc QR tokens and pay links. Unset: random per start (links die on restart).',
+  },
+  VOLTBILL_PAY_LINK_TTL_S: {
+    schema: positiveInt.max(30 * 86_400),
+    default: '900',
+    doc: 'Lifetime (seconds) of an ad-hoc QR token; a screen or app shows a fresh one, so a sticker copy expires.',
   },
 } as const;
 
@@ -105,7 +303,48 @@ export type Config = Readonly<{
   ocppMaxBadMessages: number;
   ocppCallTimeoutMs: number;
   maxSamplesPerSession: number;
+  ocppTlsPort: number | undefined;
+  ocppTlsCert: string | undefined;
+  ocppTlsKey: string | undefined;
+  ocppTlsCa: string | undefined;
+  ocppMinSecurityProfile: number;
+  ocppMaxMessagesPerS: number;
+  ocppMaxPendingConnectionsPerIp: number;
+  ocppMaxAuthFailuresPerStation: number;
+  ocppMaxAuthFailuresPerIp: number;
+  ocppAuthFailureWindowS: number;
+  ocppCostUpdateIntervalS: number;
+  ocppTxGapWaitS: number;
   rounding: 'half-up' | 'half-even';
+  reconcileIntervalS: number;
+  plausibility: Readonly<{
+    powerMarginPercent: number;
+    maxGapS: number;
+    clockSkewS: number;
+    energyToleranceWh: number;
+    severities: string | undefined;
+  }>;
+  payments: Readonly<{
+    provider: 'sandbox' | 'stripe';
+    stripeSecretKey: string | undefined;
+    stripeWebhookSecrets: readonly string[];
+    sandboxWebhookSecret: string | undefined;
+    holdMinor: bigint;
+    holdMaxMinor: bigint;
+    maxAttempts: number;
+    retryBaseMs: number;
+    blockAfterFailures: number;
+    workerIntervalMs: number;
+    payLinkSecret: string | undefined;
+    payLinkTtlS: number;
+  }>;
+  masterKey: string | undefined;
+  masterKeyFile: string;
+  corsOrigins: string[];
+  accessTokenTtlS: number;
+  refreshTokenTtlS: number;
+  rateLimitPerIp: number;
+  rateLimitPerKey: number;
 }>;
 
 export class ConfigError extends Error {
@@ -139,6 +378,53 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ocppMaxBadMessages: v.VOLTBILL_OCPP_MAX_BAD_MESSAGES,
     ocppCallTimeoutMs: v.VOLTBILL_OCPP_CALL_TIMEOUT_MS,
     maxSamplesPerSession: v.VOLTBILL_MAX_SAMPLES_PER_SESSION,
+    ocppTlsPort: v.VOLTBILL_OCPP_TLS_PORT,
+    ocppTlsCert: v.VOLTBILL_OCPP_TLS_CERT && path.resolve(cwd, v.VOLTBILL_OCPP_TLS_CERT),
+    ocppTlsKey: v.VOLTBILL_OCPP_TLS_KEY && path.resolve(cwd, v.VOLTBILL_OCPP_TLS_KEY),
+    ocppTlsCa: v.VOLTBILL_OCPP_TLS_CA && path.resolve(cwd, v.VOLTBILL_OCPP_TLS_CA),
+    ocppMinSecurityProfile: v.VOLTBILL_OCPP_MIN_SECURITY_PROFILE,
+    ocppMaxMessagesPerS: v.VOLTBILL_OCPP_MAX_MESSAGES_PER_S,
+    ocppMaxPendingConnectionsPerIp: v.VOLTBILL_OCPP_MAX_PENDING_CONNECTIONS_PER_IP,
+    ocppMaxAuthFailuresPerStation: v.VOLTBILL_OCPP_MAX_AUTH_FAILURES_PER_STATION,
+    ocppMaxAuthFailuresPerIp: v.VOLTBILL_OCPP_MAX_AUTH_FAILURES_PER_IP,
+    ocppAuthFailureWindowS: v.VOLTBILL_OCPP_AUTH_FAILURE_WINDOW_S,
+    ocppCostUpdateIntervalS: v.VOLTBILL_OCPP_COST_UPDATE_INTERVAL_S,
+    ocppTxGapWaitS: v.VOLTBILL_OCPP_TX_GAP_WAIT_S,
     rounding: v.VOLTBILL_ROUNDING,
+    reconcileIntervalS: v.VOLTBILL_RECONCILE_INTERVAL_S,
+    plausibility: Object.freeze({
+      powerMarginPercent: v.VOLTBILL_PLAUSIBILITY_POWER_MARGIN_PERCENT,
+      maxGapS: v.VOLTBILL_PLAUSIBILITY_MAX_GAP_S,
+      clockSkewS: v.VOLTBILL_PLAUSIBILITY_CLOCK_SKEW_S,
+      energyToleranceWh: v.VOLTBILL_PLAUSIBILITY_ENERGY_TOLERANCE_WH,
+      severities: v.VOLTBILL_PLAUSIBILITY_SEVERITIES,
+    }),
+    payments: Object.freeze({
+      provider: v.VOLTBILL_PAYMENT_PROVIDER,
+      stripeSecretKey: v.STRIPE_SECRET_KEY,
+      stripeWebhookSecrets: (v.STRIPE_WEBHOOK_SECRET ?? '')
+        .split(',')
+        .map((secret) => secret.trim())
+        .filter((secret) => secret !== ''),
+      sandboxWebhookSecret: v.VOLTBILL_SANDBOX_WEBHOOK_SECRET,
+      holdMinor: BigInt(v.VOLTBILL_PAYMENT_HOLD_MINOR),
+      holdMaxMinor: BigInt(v.VOLTBILL_PAYMENT_HOLD_MAX_MINOR),
+      maxAttempts: v.VOLTBILL_PAYMENT_MAX_ATTEMPTS,
+      retryBaseMs: v.VOLTBILL_PAYMENT_RETRY_BASE_MS,
+      blockAfterFailures: v.VOLTBILL_PAYMENT_BLOCK_AFTER_FAILURES,
+      workerIntervalMs: v.VOLTBILL_PAYMENT_WORKER_INTERVAL_MS,
+      payLinkSecret: v.VOLTBILL_PAY_LINK_SECRET,
+      payLinkTtlS: v.VOLTBILL_PAY_LINK_TTL_S,
+    }),
+    masterKey: v.VOLTBILL_MASTER_KEY,
+    masterKeyFile: path.resolve(cwd, v.VOLTBILL_MASTER_KEY_FILE ?? path.join(v.VOLTBILL_DATA_DIR, 'master-key.json')),
+    corsOrigins: (v.VOLTBILL_CORS_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    accessTokenTtlS: v.VOLTBILL_ACCESS_TOKEN_TTL_S,
+    refreshTokenTtlS: v.VOLTBILL_REFRESH_TOKEN_TTL_S,
+    rateLimitPerIp: v.VOLTBILL_RATE_LIMIT_PER_IP,
+    rateLimitPerKey: v.VOLTBILL_RATE_LIMIT_PER_KEY,
   });
 }

@@ -5,14 +5,24 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './api/build-app.ts';
-import type { Config } from './config.ts';
+import { invoiceBillingHook } from './billing/invoices/invoice-hook.ts';
+import { type Config, ConfigError } from './config.ts';
+import { createFieldCipher } from './crypto/field-cipher.ts';
+import { loadMasterKeyring } from './crypto/master-keyring.ts';
 import { BatchWriter } from './db/batch-writer.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { type DatabaseHandle, openDatabase } from './db/open-database.ts';
+import { ledgerBillingHook } from './ledger/session-posting.ts';
+import { plausibilityConfigFrom } from './metering/plausibility/plausibility-config.ts';
 import { createMetrics } from './metrics.ts';
-import { createGateway, type Gateway } from './ocpp/gateway.ts';
+import { runCommand } from './ocpp/commands/run-command.ts';
+import type { Gateway } from './ocpp/gateway.ts';
 import { createMessageLog } from './ocpp/message-log.ts';
-import { createV16Handlers } from './ocpp/v16/handlers.ts';
+import { startOcpp } from './ocpp/start-ocpp.ts';
+import { createPaymentsRuntime, type PaymentsRuntime } from './payments/payments-runtime.ts';
+import type { PaymentProvider } from './payments/provider.ts';
+import { seedDemoPayments } from './payments/seed-demo-payments.ts';
+import { startReconcileJob } from './reconcile/reconcile-job.ts';
 import { type SeedReport, seedDemo } from './seed/seed-demo.ts';
 import { createSessionService } from './sessions/session-service.ts';
 import { insertSamples, type SampleRow } from './sessions/session-store.ts';
@@ -26,6 +36,10 @@ export type ServerOptions = {
   /** 'memory' for a throwaway embedded database (tests); otherwise config decides. */
   readonly database?: { kind: 'pglite'; dataDir: string | 'memory' } | { kind: 'postgres'; url: string };
   readonly command?: string;
+  /** Tests: a payment provider built by the test (e.g. a SANDBOX with fault injection). */
+  readonly paymentProvider?: PaymentProvider;
+  /** Tests drive the payment worker themselves (runUntilIdle) when this is false. */
+  readonly startPaymentWorker?: boolean;
 };
 
 export type RunningServer = {
@@ -35,8 +49,12 @@ export type RunningServer = {
   readonly ocppPort: number;
   readonly httpPort: number;
   readonly ocppUrl: string;
+  /** The wss:// endpoint (security profiles 2 and 3), when VOLTBILL_OCPP_TLS_PORT is set. */
+  readonly ocppTlsUrl: string | undefined;
   readonly httpUrl: string;
   readonly seeded: SeedReport | undefined;
+  /** Card payments: provider, worker, webhooks (SANDBOX unless Stripe is configured). */
+  readonly payments: PaymentsRuntime;
   close(): Promise<void>;
 };
 
@@ -60,7 +78,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     const migrations = await migrateToLatest(database.db);
     if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'database migrated');
-    const seeded = options.seed ? await seedDemo(database.db, config.rounding) : undefined;
+    // Encryption keys: master key from VOLTBILL_MASTER_KEY or the key file (generated on first start).
+    const cipher = await createFieldCipher(database.db, () => loadMasterKeyring(config, clock.now()));
+    const seeded = options.seed
+      ? await seedDemo(database.db, config.rounding, { cipher, now: clock.now() })
+      : undefined;
 
     const metrics = createMetrics();
     const messageLog = createMessageLog(database.db);
@@ -68,46 +90,57 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       maxBatchItems: SAMPLE_BATCH_ROWS,
       maxQueuedItems: SAMPLE_BATCH_ROWS * 50,
     });
+    const payments = createPaymentsRuntime({
+      config,
+      db: database.db,
+      clock,
+      logger,
+      ...(target.kind === 'pglite' && target.dataDir !== 'memory' && { sandboxDir: target.dataDir }),
+      ...(options.paymentProvider && { provider: options.paymentProvider }),
+    });
+    // Invoice first, so that the session's ledger transfer can name its invoice; payments last (they capture it).
+    const billingHooks = [invoiceBillingHook, ledgerBillingHook, payments.billingHook];
+    const plausibility = plausibilityConfigFrom(config.plausibility);
+    if (!plausibility.ok) throw new ConfigError(plausibility.error);
     const sessions = createSessionService({
       db: database.db,
       clock,
       logger,
       sampleWriter,
       maxSamplesPerSession: config.maxSamplesPerSession,
+      billingHooks,
+      plausibility: plausibility.value,
     });
-    const gateway = createGateway({
-      db: database.db,
-      clock,
-      logger,
-      metrics,
-      messageLog,
-      v16Handlers: createV16Handlers({
-        db: database.db,
-        clock,
-        logger,
-        metrics,
-        sessions,
-        heartbeatIntervalS: config.heartbeatIntervalS,
-        autoRegisterStations: config.autoRegisterStations,
-      }),
-      limits: {
-        maxFrameBytes: config.ocppMaxFrameBytes,
-        maxBadMessages: config.ocppMaxBadMessages,
-        callTimeoutMs: config.ocppCallTimeoutMs,
-      },
-    });
-    const ocppPort = await gateway.listen(config.ocppPort, config.host);
+    const ocpp = await startOcpp({ db: database.db, clock, logger, metrics, messageLog, sessions, config });
+    const { gateway, port: ocppPort, tlsPort: ocppTlsPort } = ocpp;
     const app = await buildApp({
       db: database.db,
       clock,
       logger,
       metrics,
       connectedStations: gateway.connectedStations,
+      stationGateway: gateway,
+      billingHooks,
+      cipher,
+      security: config,
+      payments,
     });
     await app.listen({ port: config.httpPort, host: config.host });
+    payments.remoteStart = async ({ stationId, evseId, idTag }) => {
+      const outcome = await runCommand({ db: database.db, gateway }, stationId, 'remote-start', { evseId, idTag });
+      return { accepted: outcome.ok && outcome.accepted };
+    };
+    const reconcileJob =
+      config.reconcileIntervalS > 0
+        ? startReconcileJob({ db: database.db, clock, logger, metrics, intervalMs: config.reconcileIntervalS * 1000 })
+        : undefined;
     const address = app.server.address();
     const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    payments.connectWebhooks(`http://${shownHost}:${httpPort}`);
+    // Demo payment customers (saved SANDBOX cards, a wallet, an ad-hoc hold) for `demo` and `serve`, never in tests.
+    if (seeded && options.command !== 'test') await seedDemoPayments(payments, seeded);
+    if (options.startPaymentWorker !== false) payments.worker.start(config.payments.workerIntervalMs);
     let closed = false;
     return {
       database,
@@ -116,12 +149,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ocppPort,
       httpPort,
       ocppUrl: `ws://${shownHost}:${ocppPort}/ocpp`,
+      ocppTlsUrl: ocppTlsPort === undefined ? undefined : `wss://${shownHost}:${ocppTlsPort}/ocpp`,
       httpUrl: config.publicUrl ?? `http://${shownHost}:${httpPort}`,
       seeded,
+      payments,
       async close() {
         if (closed) return;
         closed = true;
-        await gateway.close();
+        await payments.close();
+        await reconcileJob?.stop();
+        await ocpp.close();
         await app.close();
         await sampleWriter.flush();
         await messageLog.flush();

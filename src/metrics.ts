@@ -43,6 +43,27 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['billing'] as const,
       registers: [registry],
     }),
+    reconcileClean: new Gauge({
+      name: 'voltbill_reconcile_clean',
+      help: 'Last reconciliation run: 1 clean, 0 differences found (no sample before the first run)',
+      registers: [registry],
+    }),
+    reconcileDifferences: new Gauge({
+      name: 'voltbill_reconcile_differences',
+      help: 'Differences found by the last reconciliation run, per check',
+      labelNames: ['check'] as const,
+      registers: [registry],
+    }),
+    reconcileLastRunSeconds: new Gauge({
+      name: 'voltbill_reconcile_last_run_timestamp_seconds',
+      help: 'Start of the last reconciliation run (Unix time)',
+      registers: [registry],
+    }),
+    reconcileDurationSeconds: new Gauge({
+      name: 'voltbill_reconcile_duration_seconds',
+      help: 'Duration of the last reconciliation run',
+      registers: [registry],
+    }),
     unknownTransactions: new Counter({
       name: 'voltbill_ocpp_unknown_transaction_total',
       help: 'Messages naming a transaction the station never received (answered, never billed)',

@@ -1,20 +1,42 @@
 /**
  * The HTTP API as a Fastify instance that never listens by itself (main.ts does; tests use inject() or listen on
- * port 0). /health and /metrics are open; everything under /api/v1 needs an API key and sees one operator only.
+ * port 0). /health, /metrics and /api/docs are open; everything under /api/v1 needs an API key or an access token
+ * (except sign-in and refresh) and sees one operator only; drivers see only routes opened to them, and only their data.
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { BillingHook } from '../billing/billing-hooks.ts';
+import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Database } from '../db/schema.ts';
 import type { Metrics } from '../metrics.ts';
+import type { PaymentsRuntime } from '../payments/payments-runtime.ts';
 import type { Clock } from '../shared/clock.ts';
-import { type ApiPrincipal, authenticateApiKey } from './api-keys.ts';
+import type { ApiPrincipal } from './api-keys.ts';
+import { createAuthenticateHook } from './auth/authenticate-request.ts';
+import { createPrincipalRateLimiter } from './auth/principal-rate-limit.ts';
+import { DEFAULT_SECURITY, registerSecurity, type SecuritySettings } from './auth/register-security.ts';
 import { API_ERRORS, ApiError } from './errors.ts';
+import { registerApiKeyRoutes } from './routes/api-keys.ts';
+import { registerAuditRoutes } from './routes/audit.ts';
+import { registerAuthRoutes } from './routes/auth.ts';
 import { registerCdrRoutes } from './routes/cdrs.ts';
+import { registerCustomerRoutes } from './routes/customers.ts';
+import { registerEventRoutes } from './routes/events.ts';
+import { registerFleetRoutes } from './routes/fleets.ts';
+import { registerIdTokenRoutes } from './routes/id-tokens.ts';
+import { registerInvoiceRoutes } from './routes/invoices.ts';
+import { registerLedgerRoutes } from './routes/ledger.ts';
+import { registerMeterRoutes } from './routes/meters.ts';
+import { paymentRoutes, sandboxHostedFieldsRoutes } from './routes/payments.ts';
+import { registerReviewRoutes } from './routes/review.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
+import { registerStationCommandRoutes, type StationCommandGateway } from './routes/station-commands.ts';
 import { registerStationRoutes } from './routes/stations.ts';
 import { registerTariffRoutes } from './routes/tariffs.ts';
+import { registerUserRoutes } from './routes/users.ts';
+import { registerWebStatic } from './web-static.ts';
 
 export type AppDeps = {
   readonly db: Kysely<Database>;
@@ -22,6 +44,16 @@ export type AppDeps = {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly connectedStations: () => string[];
+  /** Remote commands to connected stations (src/ocpp/commands); absent: the command routes answer 409. */
+  readonly stationGateway?: StationCommandGateway;
+  /** Envelope encryption of personal data and secrets; also keys the access-token signatures. */
+  readonly cipher: FieldCipher;
+  /** CORS, rate limits and token lifetimes (config); defaults when absent. */
+  readonly security: SecuritySettings;
+  /** Billing hooks run when an operator releases a held session (the same ones the session end runs). */
+  readonly billingHooks?: readonly BillingHook[];
+  /** Card payments (webhooks, ad-hoc QR flow, refunds, wallets); absent in apps built without them. */
+  readonly payments?: PaymentsRuntime;
 };
 
 declare module 'fastify' {
@@ -48,6 +80,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
+  // Security headers, CORS allow-list, per-IP rate limit, card-data refusal, OpenAPI at /api/docs.
+  await registerSecurity(app, deps.security ?? DEFAULT_SECURITY);
+
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
       return reply.status(error.status).send({
@@ -56,6 +91,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
     }
     const status = (error as { statusCode?: number }).statusCode;
+    const byStatus = { 413: 'PayloadTooLarge', 415: 'UnsupportedMediaType', 429: 'RateLimited' } as const;
+    const mapped = status ? byStatus[status as keyof typeof byStatus] : undefined;
+    if (mapped) {
+      return reply
+        .status(API_ERRORS[mapped])
+        .send({ error: { code: mapped, message: error.message }, requestId: request.id });
+    }
     if ((error as { validation?: unknown }).validation || (status && status >= 400 && status < 500)) {
       return reply
         .status(API_ERRORS.InvalidRequest)
@@ -90,21 +132,43 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      api.addHook('onRequest', async (request) => {
-        const header = request.headers.authorization;
-        const key = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
-        if (!key) throw new ApiError('Unauthenticated', 'send an API key: Authorization: Bearer <key>');
-        const principal = await authenticateApiKey(deps.db, key, deps.clock.now());
-        if (!principal) throw new ApiError('Unauthenticated', 'unknown or revoked API key');
-        request.principal = principal;
-      });
+      api.addHook(
+        'preParsing',
+        createAuthenticateHook({
+          db: deps.db,
+          clock: deps.clock,
+          tokenSigningKey: deps.cipher.tokenSigningKey,
+          limiter: createPrincipalRateLimiter((deps.security ?? DEFAULT_SECURITY).rateLimitPerKey),
+        }),
+      );
+      registerAuthRoutes(api, deps);
+      registerUserRoutes(api, deps);
+      registerApiKeyRoutes(api, deps);
+      registerAuditRoutes(api, deps);
+      registerCustomerRoutes(api, deps);
+      registerFleetRoutes(api, deps);
+      registerIdTokenRoutes(api, deps);
       registerStationRoutes(api, deps);
+      registerStationCommandRoutes(api, deps);
       registerSessionRoutes(api, deps);
       registerCdrRoutes(api, deps);
+      registerInvoiceRoutes(api, deps);
+      registerLedgerRoutes(api, deps);
       registerTariffRoutes(api, deps);
+      registerEventRoutes(api, deps);
+      registerMeterRoutes(api, deps);
+      registerReviewRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );
+
+  if (deps.payments) {
+    await app.register(paymentRoutes(deps, deps.payments), { prefix: '/api/v1' });
+    await app.register(sandboxHostedFieldsRoutes(deps.payments));
+  }
+
+  // The operator dashboard and the driver pages (web/dist), on the same origin as the API they call.
+  await registerWebStatic(app);
 
   return app;
 }

@@ -6,6 +6,7 @@
 import type { Transaction } from 'kysely';
 import { findIdTokenById } from '../auth/id-token-store.ts';
 import type { Database, SessionRow } from '../db/schema.ts';
+import { loadCdrMetering } from '../meters/load-cdr-signed-data.ts';
 import { buildTimeline } from '../sessions/build-timeline.ts';
 import { type Finding, hasHold } from '../sessions/finding.ts';
 import { loadSamples, loadStateChanges } from '../sessions/session-store.ts';
@@ -73,6 +74,7 @@ export async function billSession(
   if (!priced.ok) return held('PricingFailed', `${priced.error.code}: ${priced.error.message}`);
 
   const token = session.id_token_id ? await findIdTokenById(trx, session.id_token_id) : undefined;
+  const metering = await loadCdrMetering(trx, session);
   const cdrId = session.id;
   const cdr = buildCdr(
     {
@@ -81,8 +83,9 @@ export async function billSession(
       idTag: session.id_tag,
       tokenType: token?.type ?? 'RFID',
       contractId: token?.contractId ?? null,
-      meterId: null,
+      meterId: metering.meterId,
       lastUpdated: now,
+      signedData: metering.signedData,
     },
     where,
     priced.value.ocpi as Record<string, unknown>,

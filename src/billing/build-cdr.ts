@@ -12,6 +12,8 @@ export type CdrIdentity = {
   readonly contractId: string | null;
   readonly meterId: string | null;
   readonly lastUpdated: Date;
+  /** OCPI SignedData of the session's signed meter values (src/meters/build-ocpi-signed-data.ts), if any. */
+  readonly signedData?: object | null;
 };
 
 /** The tariff engine's OCPI output: charging_periods, tariffs and the total_* fields, merged in as they are. */
@@ -48,6 +50,7 @@ export function buildCdr(identity: CdrIdentity, where: EvseContext, priced: Pric
     },
     ...(identity.meterId !== null && { meter_id: identity.meterId }),
     ...priced,
+    ...(identity.signedData && { signed_data: identity.signedData }),
     last_updated: identity.lastUpdated.toISOString(),
   };
 }

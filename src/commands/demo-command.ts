@@ -11,7 +11,11 @@ import pino from 'pino';
 import type { CommandIo } from '../cli.ts';
 import { loadConfig } from '../config.ts';
 import { startServer } from '../main.ts';
+import { type DemoPayment, loadDemoPayments } from '../payments/seed-demo-payments.ts';
+import { reconcile } from '../reconcile/reconcile.ts';
+import { formatReconcileReport } from '../reconcile/reconcile-report.ts';
 import { DEMO_STATION_COUNT, demoIdTag } from '../seed/seed-demo.ts';
+import { systemClock } from '../shared/clock.ts';
 import { formatScaled } from '../shared/decimal.ts';
 import { formatMoney, parseCurrency } from '../shared/money.ts';
 import { runSimulation } from '../sim/simulate.ts';
@@ -23,6 +27,10 @@ export type DemoSession = {
   totalCost: { exclVat: string; inclVat: string } | null;
   currency: string;
   billingStatus: string;
+  /** The session's invoice or statement number; null while not invoiced (held, or waiting for a statement). */
+  invoiceNumber: string | null;
+  /** How the session was paid (card hold + capture, wallet, ad hoc, statement) and what was captured. */
+  payment?: DemoPayment;
 };
 
 export async function runDemoCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -76,11 +84,29 @@ export async function runDemoCommand(argv: string[], io: CommandIo): Promise<num
       },
       {},
     );
-    const sessions = await loadDemoSessions(server.database.db);
+    // Let the payment worker finish the captures of the last sessions before the books are read.
+    await server.payments.worker.runUntilIdle();
+    await server.payments.sandbox?.flushWebhooks();
+    const demoPayments = await loadDemoPayments(server.payments);
+    const sessions = (await loadDemoSessions(server.database.db)).map((s) => ({
+      ...s,
+      payment: demoPayments.get(s.id) ?? { method: 'none' as const, status: 'none', capturedMinor: 0 },
+    }));
+    // The demo's books must agree: sessions, CDRs, invoices and ledger (docs/ledger-and-invoices.md).
+    const reconciliation = await reconcile(server.database.db, systemClock);
     if (options.json) {
-      io.stdout(`${JSON.stringify({ sessions: sessions.map(({ billingStatus: _, ...rest }) => rest) }, null, 2)}\n`);
+      const json = {
+        sessions: sessions.map(({ billingStatus: _, ...rest }) => rest),
+        reconciliation: { clean: reconciliation.clean, differences: reconciliation.differences },
+      };
+      io.stdout(`${JSON.stringify(json, null, 2)}\n`);
     } else {
       io.stdout(`${formatTable(sessions)}\n`);
+      io.stdout(
+        reconciliation.clean
+          ? `Reconciliation: clean (${reconciliation.checks.length} checks: CDRs, invoices, ledger, numbering).\n`
+          : `${formatReconcileReport(reconciliation)}\n`,
+      );
       const billed = sessions.filter((s) => s.billingStatus === 'Billed').length;
       io.stdout(
         `\n${billed} of ${sessions.length} sessions billed; ${summary.sessions.completed} completed by the simulator ` +
@@ -106,6 +132,8 @@ async function loadDemoSessions(db: Awaited<ReturnType<typeof startServer>>['dat
   const rows = await db
     .selectFrom('sessions as s')
     .leftJoin('cdrs as c', 'c.session_id', 's.id')
+    .leftJoin('invoice_sessions as i', 'i.session_id', 's.id')
+    .leftJoin('invoices as inv', 'inv.id', 'i.invoice_id')
     .select([
       's.id',
       's.station_id',
@@ -115,6 +143,7 @@ async function loadDemoSessions(db: Awaited<ReturnType<typeof startServer>>['dat
       's.started_at',
       'c.total_excl_vat_minor',
       'c.total_incl_vat_minor',
+      'inv.invoice_number',
     ])
     .orderBy('s.station_id')
     .orderBy('s.started_at')
@@ -133,12 +162,13 @@ async function loadDemoSessions(db: Awaited<ReturnType<typeof startServer>>['dat
           : { exclVat: money(row.total_excl_vat_minor), inclVat: money(row.total_incl_vat_minor) },
       currency: row.currency,
       billingStatus: row.billing_status,
+      invoiceNumber: row.invoice_number ?? null,
     };
   });
 }
 
 function formatTable(sessions: DemoSession[]): string {
-  const header = ['session', 'station', 'energy kWh', 'excl. VAT', 'incl. VAT', 'currency', 'billing'];
+  const header = ['session', 'station', 'energy kWh', 'excl. VAT', 'incl. VAT', 'currency', 'billing', 'invoice'];
   const rows = sessions.map((s) => [
     s.id.slice(0, 8),
     s.stationId,
@@ -147,6 +177,7 @@ function formatTable(sessions: DemoSession[]): string {
     s.totalCost?.inclVat ?? '-',
     s.currency,
     s.billingStatus,
+    s.invoiceNumber ?? '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>

@@ -11,6 +11,12 @@ export function formatSeedReport(seed: SeedReport, ocppUrl: string, httpUrl: str
     `  tariff          ${seed.tariffCode}: 0.49 EUR/kWh (0.39 at night), 0.35 EUR per session, parking 6.00 EUR/h; + 19% VAT`,
     `  admin API key   ${seed.adminApiKey}`,
     '                  (shown once; it is stored only as a hash)',
+    ...(seed.adminUser
+      ? [
+          `  admin sign-in   ${seed.adminUser.email} / ${seed.adminUser.password}`,
+          `                  dashboard ${httpUrl}/ (password shown once; change it after the first sign-in)`,
+        ]
+      : []),
     '',
     'Try:',
     `  npx voltbill simulate --url ${ocppUrl} --stations 10 --sessions 3`,

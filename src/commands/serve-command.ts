@@ -19,8 +19,10 @@ export async function runServeCommand(argv: string[], io: CommandIo): Promise<nu
   const lines = [
     '',
     `Voltbill is running on ${server.database.kind === 'pglite' ? `the embedded database in ${server.database.location}` : server.database.location}`,
-    `  OCPP endpoint   ${server.ocppUrl}/{stationId}   (OCPP 1.6J)`,
+    `  OCPP endpoint   ${server.ocppUrl}/{stationId}   (OCPP 1.6J and 2.0.1)`,
+    ...(server.ocppTlsUrl ? [`  OCPP over TLS   ${server.ocppTlsUrl}/{stationId}   (security profiles 2 and 3)`] : []),
     `  HTTP API        ${server.httpUrl}/api/v1   health ${server.httpUrl}/health   metrics ${server.httpUrl}/metrics`,
+    `  Dashboard       ${server.httpUrl}/   API reference ${server.httpUrl}/api/docs`,
   ];
   if (server.seeded) lines.push('', ...formatSeedReport(server.seeded, server.ocppUrl, server.httpUrl));
   io.stderr(`${lines.join('\n')}\n\n`);

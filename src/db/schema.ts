@@ -47,6 +47,11 @@ export interface StationsTable {
   last_boot_at: Date | null;
   last_seen_at: Date | null;
   created_at: CreatedAt;
+  /** migrations/0003_station_security.sql: OCPP security profile 0-3, scrypt password hash, local list version. */
+  security_profile: Generated<number>;
+  password_hash: string | null;
+  password_changed_at: Date | null;
+  local_list_version: Generated<number>;
 }
 
 export type PowerType = 'AC_1_PHASE' | 'AC_2_PHASE' | 'AC_2_PHASE_SPLIT' | 'AC_3_PHASE' | 'DC';
@@ -77,6 +82,7 @@ export interface IdTokensTable {
   group_id: string | null;
   label: string | null;
   created_at: CreatedAt;
+  customer_id: string | null;
 }
 
 export interface TariffsTable {
@@ -199,9 +205,11 @@ export interface ApiKeysTable {
   created_at: CreatedAt;
   last_used_at: Date | null;
   revoked_at: Date | null;
+  key_prefix: string | null;
+  created_by: string | null;
 }
 
-export interface Database {
+export interface Database extends PaymentTables {
   api_keys: ApiKeysTable;
   operators: OperatorsTable;
   locations: LocationsTable;
@@ -216,9 +224,447 @@ export interface Database {
   session_states: SessionStatesTable;
   cdrs: CdrsTable;
   ocpp_messages: OcppMessagesTable;
+  ledger_accounts: LedgerAccountsTable;
+  ledger_transfers: LedgerTransfersTable;
+  ledger_postings: LedgerPostingsTable;
+  invoice_sellers: InvoiceSellersTable;
+  invoice_billing_plans: InvoiceBillingPlansTable;
+  invoice_counters: InvoiceCountersTable;
+  invoices: InvoicesTable;
+  invoice_sessions: InvoiceSessionsTable;
+  reconciliation_runs: ReconciliationRunsTable;
+  ocpp_transaction_events: OcppTransactionEventsTable;
+  audit_log: AuditLogTable;
+  audit_chain_heads: AuditChainHeadsTable;
+  encryption_keys: EncryptionKeysTable;
+  fleets: FleetsTable;
+  customers: CustomersTable;
+  users: UsersTable;
+  auth_sessions: AuthSessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  meters: MetersTable;
+  session_signed_values: SessionSignedValuesTable;
+  review_decisions: ReviewDecisionsTable;
 }
 
 export type SessionRow = Selectable<SessionsTable>;
 export type NewSession = Insertable<SessionsTable>;
 export type StationRow = Selectable<StationsTable>;
 export type CdrRow = Selectable<CdrsTable>;
+
+// migrations/0005_accounts_audit.sql: audit log.
+export interface AuditLogTable {
+  id: Generated<bigint>;
+  operator_id: string;
+  seq: bigint;
+  at: Date;
+  actor: string;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  before: ColumnType<unknown, unknown, never>;
+  after: ColumnType<unknown, unknown, never>;
+  ip: string | null;
+  request_id: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditChainHeadsTable {
+  operator_id: string;
+  seq: bigint;
+  hash: string;
+}
+
+// migrations/0003_station_security.sql: OCPP 2.0.1 TransactionEvents, each stored once per seqNo.
+export interface OcppTransactionEventsTable {
+  station_id: string;
+  transaction_id: string;
+  seq_no: number;
+  event_type: 'Started' | 'Updated' | 'Ended';
+  event_at: Date;
+  offline: Generated<boolean>;
+  payload: Json<unknown>;
+  received_at: Date;
+  applied_at: Date | null;
+}
+
+// migrations/0004_ledger_invoices.sql: ledger, invoices, reconciliation runs.
+export type LedgerAccountKind = 'asset' | 'liability' | 'revenue' | 'expense' | 'equity';
+export type LedgerTransferKind = 'posted' | 'pending' | 'post_pending' | 'void_pending' | 'reversal';
+
+export interface LedgerAccountsTable {
+  id: string;
+  operator_id: string;
+  code: string;
+  currency: string;
+  kind: LedgerAccountKind;
+  created_at: CreatedAt;
+}
+
+export interface LedgerTransfersTable {
+  id: string;
+  operator_id: string;
+  currency: string;
+  kind: LedgerTransferKind;
+  idempotency_key: string;
+  content_hash: string;
+  cause_type: string;
+  cause_id: string;
+  invoice_id: string | null;
+  pending_id: string | null;
+  reverses_id: string | null;
+  description: Generated<string>;
+  created_at: CreatedAt;
+}
+
+export interface LedgerPostingsTable {
+  id: Generated<bigint>;
+  transfer_id: string;
+  account_id: string;
+  currency: string;
+  amount_minor: bigint;
+  pending: Generated<boolean>;
+}
+
+export interface InvoiceSellersTable {
+  operator_id: string;
+  legal_name: string;
+  street: string;
+  city: string;
+  postal_code: string;
+  country_code: string;
+  vat_id: string | null;
+  email: string | null;
+  iban: string | null;
+  payment_terms_days: Generated<number>;
+}
+
+export interface InvoiceBillingPlansTable {
+  id_token_id: string;
+  operator_id: string;
+  mode: 'per_session' | 'monthly';
+  customer_id: string | null;
+  buyer_name: string | null;
+  buyer_vat_id: string | null;
+  buyer_street: string | null;
+  buyer_city: string | null;
+  buyer_postal_code: string | null;
+  buyer_country_code: string | null;
+}
+
+export interface InvoiceCountersTable {
+  operator_id: string;
+  series: string;
+  next_number: Generated<bigint>;
+}
+
+export type InvoiceKind = 'invoice' | 'statement' | 'credit_note';
+
+export interface InvoicesTable {
+  id: Generated<string>;
+  operator_id: string;
+  kind: InvoiceKind;
+  series: string;
+  number: bigint;
+  invoice_number: string;
+  credits_invoice_id: string | null;
+  id_token_id: string | null;
+  customer_id: string | null;
+  currency: string;
+  total_excl_vat_minor: bigint;
+  total_vat_minor: bigint;
+  total_incl_vat_minor: bigint;
+  document: Json<unknown>;
+  issued_at: Date;
+  tax_point_date: ColumnType<string, string, never>;
+  period_start: Date | null;
+  period_end: Date | null;
+}
+
+export interface InvoiceSessionsTable {
+  invoice_id: string;
+  session_id: string;
+  cdr_id: string;
+  total_excl_vat_minor: bigint;
+  total_incl_vat_minor: bigint;
+}
+
+export interface ReconciliationRunsTable {
+  id: Generated<bigint>;
+  started_at: Date;
+  finished_at: Date;
+  period_from: Date | null;
+  period_to: Date | null;
+  clean: boolean;
+  differences: number;
+  report: Json<unknown>;
+}
+
+export type InvoiceRow = Selectable<InvoicesTable>;
+
+// migrations/0002_meters_review.sql: meter registry, raw signed meter values, review decisions.
+export interface MetersTable {
+  id: Generated<string>;
+  operator_id: string;
+  station_id: string;
+  evse_id: number;
+  serial: string;
+  model: string | null;
+  public_key: string | null;
+  key_source: 'configured' | 'pinned' | null;
+  key_pinned_at: Date | null;
+  calibration_certificate_ref: string | null;
+  /** 'YYYY-MM-DD' (the date parser of open-database.ts keeps dates as text). */
+  last_calibrated_on: string | null;
+  calibration_valid_until: string | null;
+  signed_data_required: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface SessionSignedValuesTable {
+  id: Generated<bigint>;
+  session_id: string;
+  source: 'MeterValues' | 'StopTransaction' | 'TransactionEvent';
+  sampled_at: Date | null;
+  context: string | null;
+  raw: string;
+  raw_sha256: string;
+  received_at: CreatedAt;
+}
+
+export interface ReviewDecisionsTable {
+  id: Generated<string>;
+  operator_id: string;
+  session_id: string;
+  decision: 'release' | 'void';
+  reason: string;
+  actor: string;
+  decided_at: Date;
+}
+
+// migrations/0005_accounts_audit.sql: encryption keys, accounts, sign-in.
+export interface EncryptionKeysTable {
+  id: Generated<string>;
+  purpose: 'data' | 'blind-index';
+  active: Generated<boolean>;
+  master_key_id: string;
+  wrapped_key: string;
+  created_at: CreatedAt;
+  rewrapped_at: Date | null;
+}
+
+export interface FleetsTable {
+  id: Generated<string>;
+  operator_id: string;
+  name: string;
+  billing_email_enc: string | null;
+  billing_address_enc: string | null;
+  created_at: CreatedAt;
+}
+
+export interface CustomersTable {
+  id: Generated<string>;
+  operator_id: string;
+  fleet_id: string | null;
+  name_enc: string;
+  email_enc: string | null;
+  email_index: string | null;
+  address_enc: string | null;
+  provider_customer_id_enc: string | null;
+  created_at: CreatedAt;
+}
+
+export type UserRole = ApiRole | 'driver';
+
+export interface UsersTable {
+  id: Generated<string>;
+  operator_id: string;
+  email_index: string;
+  email_enc: string;
+  name_enc: string | null;
+  password_hash: string;
+  role: UserRole;
+  customer_id: string | null;
+  created_at: CreatedAt;
+  disabled_at: Date | null;
+  last_sign_in_at: Date | null;
+  failed_sign_ins: Generated<number>;
+  locked_until: Date | null;
+}
+
+export interface AuthSessionsTable {
+  id: Generated<string>;
+  operator_id: string;
+  user_id: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+  ip: string | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  session_id: string;
+  issued_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+// Payments (migrations/0006_payments.sql).
+export type PaymentStatusColumn =
+  | 'pending'
+  | 'requires_authentication'
+  | 'authorized'
+  | 'captured'
+  | 'partially_refunded'
+  | 'refunded'
+  | 'voided'
+  | 'failed';
+
+export interface PaymentMethodsTable {
+  id: Generated<string>;
+  operator_id: string;
+  id_token_id: string | null;
+  customer_id: string | null;
+  provider: 'sandbox' | 'stripe';
+  provider_customer_id: string;
+  token: string;
+  brand: string;
+  last4: string;
+  exp_month: number;
+  exp_year: number;
+  status: Generated<'active' | 'blocked'>;
+  failure_count: Generated<number>;
+  blocked_reason: string | null;
+  created_at: CreatedAt;
+}
+
+export interface WalletsTable {
+  id: Generated<string>;
+  operator_id: string;
+  id_token_id: string | null;
+  currency: string;
+  balance_minor: Generated<bigint>;
+  created_at: CreatedAt;
+}
+
+export interface WalletEntriesTable {
+  id: Generated<bigint>;
+  wallet_id: string;
+  kind: 'top_up' | 'session_debit' | 'refund' | 'correction';
+  amount_minor: bigint;
+  idempotency_key: string;
+  session_id: string | null;
+  payment_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface PaymentProfilesTable {
+  id_token_id: string;
+  operator_id: string;
+  method: 'card' | 'wallet' | 'invoice';
+  payment_method_id: string | null;
+  wallet_id: string | null;
+  hold_minor: bigint | null;
+}
+
+export interface PaymentsTable {
+  id: Generated<string>;
+  operator_id: string;
+  kind: 'session' | 'adhoc' | 'extra' | 'wallet_top_up' | 'wallet_debit';
+  provider: 'sandbox' | 'stripe' | 'wallet';
+  session_id: string | null;
+  id_token_id: string | null;
+  payment_method_id: string | null;
+  wallet_id: string | null;
+  payment_method_token: string | null;
+  provider_customer_id: string | null;
+  provider_payment_id: string | null;
+  currency: string;
+  requested_minor: bigint;
+  authorized_minor: Generated<bigint>;
+  captured_minor: Generated<bigint>;
+  refunded_minor: Generated<bigint>;
+  due_minor: bigint | null;
+  invoice_id: string | null;
+  status: Generated<PaymentStatusColumn>;
+  hold_expires_at: Date | null;
+  failure_code: string | null;
+  station_id: string | null;
+  evse_id: number | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface PaymentOutboxTable {
+  id: Generated<bigint>;
+  payment_id: string;
+  action: 'authorize' | 'settle' | 'void' | 'refund' | 'charge';
+  idempotency_key: string;
+  amount_minor: bigint | null;
+  refund_id: string | null;
+  status: Generated<'pending' | 'done' | 'failed'>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  locked_until: Date | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface PaymentWebhookEventsTable {
+  provider: string;
+  event_id: string;
+  type: string;
+  provider_payment_id: string | null;
+  received_at: CreatedAt;
+}
+
+export interface PaymentRefundsTable {
+  id: Generated<string>;
+  payment_id: string;
+  amount_minor: bigint;
+  reason: string;
+  requested_by: string;
+  status: Generated<'pending' | 'succeeded' | 'failed'>;
+  provider_refund_id: string | null;
+  with_credit_note: Generated<boolean>;
+  credit_note_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface PaymentDunningTable {
+  payment_id: string;
+  operator_id: string;
+  failure_code: string;
+  notified_at: Date;
+  resolved_at: Date | null;
+}
+
+export interface PaymentDecisionsTable {
+  id: Generated<bigint>;
+  operator_id: string;
+  subject_type: string;
+  subject_id: string;
+  decision: string;
+  reason: string;
+  at: CreatedAt;
+}
+
+export interface PaymentTables {
+  payment_methods: PaymentMethodsTable;
+  wallets: WalletsTable;
+  wallet_entries: WalletEntriesTable;
+  payment_profiles: PaymentProfilesTable;
+  payments: PaymentsTable;
+  payment_outbox: PaymentOutboxTable;
+  payment_webhook_events: PaymentWebhookEventsTable;
+  payment_refunds: PaymentRefundsTable;
+  payment_dunning: PaymentDunningTable;
+  payment_decisions: PaymentDecisionsTable;
+}
+export type PaymentRow = Selectable<PaymentsTable>;
+export type PaymentOutboxRow = Selectable<PaymentOutboxTable>;

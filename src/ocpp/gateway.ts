@@ -1,20 +1,49 @@
 /**
- * The OCPP endpoint: ws://HOST:PORT/ocpp/{stationId}. Built on ocpp-rpc in strict mode (every request is
- * validated against the official JSON schemas before a handler sees it). On top of that the gateway enforces
- * Voltbill's limits: frame size, bad messages in a row, one request at a time per station, and logs every frame.
+ * The OCPP endpoint: ws://HOST:PORT/ocpp/{stationId} and, with TLS configured, wss://HOST:TLS_PORT/ocpp/{stationId}.
+ * Both protocol versions share it: the station offers subprotocols (ocpp2.0.1, ocpp1.6) and the gateway picks the
+ * newest it also speaks. Built on ocpp-rpc in strict mode (every request is validated against the official JSON
+ * schemas of its version before a handler sees it). On top of that the gateway enforces Voltbill's security and
+ * limits: the station's security profile during the handshake (before any message is read), unauthenticated
+ * connections per address, failed authentications per station and address, frame size, messages per second, bad
+ * messages in a row, one request at a time per station; and it logs every frame.
  */
-import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Kysely } from 'kysely';
 import { createRPCError, RPCServer } from 'ocpp-rpc';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Clock } from '../shared/clock.ts';
+import { findStation } from '../stations/station-store.ts';
 import type { MessageLog } from './message-log.ts';
+import { GUARD_ERROR_CODES, type GuardErrorCodes } from './protocol-errors.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { authenticateStation, transportOf } from './security/authenticate-station.ts';
+import { FailureLimiter } from './security/failure-limiter.ts';
+import { PendingConnections } from './security/pending-connections.ts';
+import { createSecurityMetrics } from './security/security-metrics.ts';
 import { StationConnection } from './station-connection.ts';
 import { StationQueue, StationQueueFull } from './station-queue.ts';
 import { notAcceptedError, V16_ALLOWED_BEFORE_ACCEPTED, type V16Handler } from './v16/handlers.ts';
+import { V201_ALLOWED_BEFORE_ACCEPTED } from './v201/handlers.ts';
+
+type Handler = V16Handler;
+
+export type GatewayLimits = {
+  readonly maxFrameBytes: number;
+  readonly maxBadMessages: number;
+  readonly callTimeoutMs: number;
+  /** Requests per second a station may send on average (bursts up to one second's worth). */
+  readonly maxMessagesPerSecond?: number;
+  /** Sockets per remote address that have not authenticated yet. */
+  readonly maxPendingConnectionsPerAddress?: number;
+  /** Failed authentications within authFailureWindowMs after which a station id, or an address, is refused. */
+  readonly maxAuthFailuresPerStation?: number;
+  readonly maxAuthFailuresPerAddress?: number;
+  readonly authFailureWindowMs?: number;
+};
 
 export type GatewayDeps = {
   readonly db: Kysely<Database>;
@@ -23,32 +52,48 @@ export type GatewayDeps = {
   readonly metrics: Metrics;
   readonly messageLog: MessageLog;
   readonly v16Handlers: Record<string, V16Handler>;
-  readonly limits: {
-    readonly maxFrameBytes: number;
-    readonly maxBadMessages: number;
-    readonly callTimeoutMs: number;
-  };
+  /** Absent: the gateway speaks OCPP 1.6J only. */
+  readonly v201Handlers?: Record<string, Handler>;
+  readonly limits: GatewayLimits;
+  /** Lowest security profile any station may connect with (0 allows unsecured stations: development only). */
+  readonly minSecurityProfile?: number;
+  /** PEM server certificate, key and the CA that issues station client certificates (profiles 2 and 3). */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string };
 };
+
+export class StationNotConnected extends Error {
+  override name = 'StationNotConnected';
+}
 
 export type Gateway = {
   listen(port: number, host: string): Promise<number>;
+  /** Starts the TLS endpoint (deps.tls must be set); resolves with its port. */
+  listenTls(port: number, host: string): Promise<number>;
   close(): Promise<void>;
   connectedStations(): string[];
+  /** The protocol a connected station speaks, or undefined when it is not connected to this node. */
+  protocolOf(stationId: string): string | undefined;
+  /** Sends a request to a connected station; throws StationNotConnected at once when it is not connected here. */
+  call(stationId: string, method: string, params: Record<string, unknown>): Promise<unknown>;
 };
 
 /** Requests of one station that may wait behind the one being processed. */
 const MAX_QUEUED_REQUESTS_PER_STATION = 16;
 const STATION_ID_PATTERN = /^[A-Za-z0-9*._:-]{1,48}$/;
 const OCPP_PATH = '/ocpp';
+/** A handshake must complete within this time, so that half-open connections do not pile up. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 type RpcClient = {
   identity: string;
   protocol: string;
-  session: { stationId: string };
+  session: { stationId: string; profile: number };
+  handshake: { remoteAddress?: string };
   handle(
     method: string,
     handler: (call: { messageId: string; params: Record<string, unknown> }) => Promise<unknown>,
   ): void;
+  call(method: string, params: unknown): Promise<unknown>;
   on(event: string, listener: (event: never) => void): void;
   close(options: { code: number; reason: string; force?: boolean }): Promise<unknown>;
   sendRaw(text: string): void;
@@ -57,8 +102,15 @@ type RpcClient = {
 
 export function createGateway(deps: GatewayDeps): Gateway {
   const { logger, metrics, messageLog, limits } = deps;
+  const protocols = deps.v201Handlers ? ['ocpp2.0.1', 'ocpp1.6'] : ['ocpp1.6'];
+  const minProfile = deps.minSecurityProfile ?? 0;
+  const security = createSecurityMetrics(metrics);
+  const pending = new PendingConnections(limits.maxPendingConnectionsPerAddress ?? 10);
+  const windowMs = limits.authFailureWindowMs ?? 300_000;
+  const stationFailures = new FailureLimiter(limits.maxAuthFailuresPerStation ?? 10, windowMs);
+  const addressFailures = new FailureLimiter(limits.maxAuthFailuresPerAddress ?? 20, windowMs);
   const server = new RPCServer({
-    protocols: ['ocpp1.6'],
+    protocols,
     strictMode: true,
     callTimeoutMs: limits.callTimeoutMs,
     // Voltbill counts bad messages itself (see guardFrames); ocpp-rpc's own counter would miss oversized frames.
@@ -68,29 +120,73 @@ export function createGateway(deps: GatewayDeps): Gateway {
     wssOptions: { maxPayload: Math.max(limits.maxFrameBytes * 4, 1024 * 1024) },
   });
   const connections = new Map<string, RpcClient>();
-  let httpServer: HttpServer | undefined;
+  const httpServers: HttpServer[] = [];
 
-  server.auth((accept, reject, handshake) => {
-    if (handshake.endpoint !== OCPP_PATH || !STATION_ID_PATTERN.test(handshake.identity)) {
-      reject(404, 'use ws://host:port/ocpp/{stationId}');
+  server.auth(async (accept, reject, handshake) => {
+    const request = handshake.request as IncomingMessage;
+    const address = handshake.remoteAddress ?? 'unknown';
+    const stationId = handshake.identity;
+    const refuse = (status: number, reason: string, message: string) => {
+      security.refused.inc({ reason });
+      logger.warn({ stationId: stationId.slice(0, 48), address, reason }, `OCPP connection refused: ${message}`);
+      reject(status, message);
+    };
+    if (handshake.endpoint !== OCPP_PATH || !STATION_ID_PATTERN.test(stationId)) {
+      refuse(404, 'BadPath', 'use ws://host:port/ocpp/{stationId}');
       return;
     }
-    accept({ stationId: handshake.identity });
+    const protocol = protocols.find((p) => handshake.protocols.has(p));
+    if (!protocol) {
+      refuse(400, 'NoCommonSubprotocol', `offer one of the subprotocols ${protocols.join(', ')}`);
+      return;
+    }
+    const nowMs = deps.clock.now().getTime();
+    if (addressFailures.blocked(address, nowMs) || stationFailures.blocked(stationId, nowMs)) {
+      refuse(429, 'TooManyFailedAuthentications', 'too many failed authentications; try again later');
+      return;
+    }
+    const row = await findStation(deps.db, stationId);
+    const decision = await authenticateStation(row, handshake.password, transportOf(request.socket), minProfile);
+    if (!decision.ok) {
+      if (decision.countsAsFailure) {
+        addressFailures.record(address, nowMs);
+        if (row) stationFailures.record(stationId, nowMs);
+      }
+      refuse(decision.status, decision.reason, decision.message);
+      return;
+    }
+    // A station that proves its identity starts afresh; an address keeps its count (it may serve an attacker).
+    stationFailures.clear(stationId);
+    pending.authenticated(request.socket as Socket);
+    security.authenticated.inc({ profile: String(decision.profile), protocol });
+    accept({ stationId, profile: decision.profile }, protocol);
   });
 
   server.on('client', (client: RpcClient) => {
     const stationId = client.session.stationId;
     const previous = connections.get(stationId);
     if (previous) {
-      // The newest connection of a station wins: the old one is most likely a half-dead socket.
-      logger.warn({ stationId }, 'station reconnected; closing its previous connection');
+      // The new connection has fully authenticated (server.auth ran before it existed): the station proved who it
+      // is again, so the old socket is most likely half-dead. At profile 0 nothing is proven; see docs/ocpp.md.
+      security.displaced.inc();
+      logger.warn(
+        { stationId, profile: client.session.profile, address: client.handshake.remoteAddress },
+        'station authenticated on a new connection; closing its previous connection',
+      );
       void previous.close({ code: 1000, reason: 'replaced by a new connection', force: true });
     }
     connections.set(stationId, client);
     metrics.connectedStations.set(connections.size);
-    const station = new StationConnection(stationId, client.protocol, deps.db);
+    const station = new StationConnection(stationId, client.protocol, deps.db, (method, params) =>
+      client.call(method, params),
+    );
     const queue = new StationQueue(MAX_QUEUED_REQUESTS_PER_STATION);
     const inboundLogged = new Map<string, Promise<void>>();
+    const isV201 = client.protocol === 'ocpp2.0.1';
+    const handlers = (isV201 ? deps.v201Handlers : deps.v16Handlers) ?? {};
+    const allowedBeforeAccepted = isV201 ? V201_ALLOWED_BEFORE_ACCEPTED : V16_ALLOWED_BEFORE_ACCEPTED;
+    // Message rates are about real time, so the limiter reads the wall clock, not the (possibly fixed) domain clock.
+    const rate = new RateLimiter(limits.maxMessagesPerSecond ?? 50, Date.now());
     let badMessages = 0;
     const countBad = (reason: string) => {
       badMessages++;
@@ -102,6 +198,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     };
     guardFrames(client, {
       maxFrameBytes: limits.maxFrameBytes,
+      codes: GUARD_ERROR_CODES[client.protocol] ?? (GUARD_ERROR_CODES['ocpp1.6'] as GuardErrorCodes),
+      allowCall: () => {
+        if (rate.take(Date.now())) return true;
+        security.rateLimited.inc();
+        return false;
+      },
       onInbound: (text, messageId) => {
         const logged = messageLog.append({ stationId, direction: 'in', text, at: deps.clock.now() });
         logged.catch((error) => logger.error({ err: error, stationId }, 'could not log an inbound frame'));
@@ -122,7 +224,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       'strictValidationFailure',
       ({ method, error, outbound }: { method: string; error: Error; outbound: boolean }) => {
         if (outbound) {
-          logger.error({ stationId, method, err: error }, 'a reply of ours failed schema validation');
+          logger.error({ stationId, method, err: error }, 'a message of ours failed schema validation');
           return;
         }
         countBad(`${method}: ${error.message}`);
@@ -139,13 +241,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
       logger.info({ stationId }, 'station disconnected');
     });
 
-    for (const [action, handler] of Object.entries(deps.v16Handlers)) {
+    for (const [action, handler] of Object.entries(handlers)) {
       client.handle(action, async ({ messageId, params }) => {
         const startedAt = process.hrtime.bigint();
         metrics.messages.inc({ direction: 'in', action });
         try {
           return await queue.run(async () => {
-            if (!V16_ALLOWED_BEFORE_ACCEPTED.has(action) && !(await station.isAccepted())) {
+            if (!allowedBeforeAccepted.has(action) && !(await station.isAccepted())) {
               throw notAcceptedError(stationId, station.registrationStatus);
             }
             const result = await handler(station, params);
@@ -165,46 +267,121 @@ export function createGateway(deps: GatewayDeps): Gateway {
         }
       });
     }
-    logger.info({ stationId, protocol: client.protocol }, 'station connected');
+    logger.info({ stationId, protocol: client.protocol, profile: client.session.profile }, 'station connected');
   });
+
+  /** Wires a listening server to the OCPP upgrade path with the per-address limit on unauthenticated sockets. */
+  function attach(http: HttpServer, connectionEvent: 'connection' | 'secureConnection'): void {
+    http.headersTimeout = HANDSHAKE_TIMEOUT_MS;
+    http.requestTimeout = HANDSHAKE_TIMEOUT_MS;
+    http.on(connectionEvent, (socket: Socket) => {
+      if (!pending.admit(socket)) {
+        security.refused.inc({ reason: 'TooManyPendingConnections' });
+        logger.warn({ address: socket.remoteAddress }, 'too many unauthenticated connections from one address');
+        socket.destroy();
+      }
+    });
+    http.on('upgrade', server.handleUpgrade);
+    httpServers.push(http);
+  }
+
+  async function listenOn(http: HttpServer, port: number, host: string): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen({ port, host }, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    return (http.address() as AddressInfo).port;
+  }
+
+  const notFound = (_req: IncomingMessage, res: import('node:http').ServerResponse) => {
+    res.statusCode = 404;
+    res.end();
+  };
 
   return {
     async listen(port, host) {
-      httpServer = (await server.listen(port, host)) as HttpServer;
-      return (httpServer.address() as AddressInfo).port;
+      const http = createHttpServer({ noDelay: true }, notFound);
+      attach(http, 'connection');
+      return listenOn(http, port, host);
+    },
+    async listenTls(port, host) {
+      if (!deps.tls) throw new Error('listenTls needs deps.tls (server certificate and key)');
+      const https = createHttpsServer(
+        {
+          cert: deps.tls.cert,
+          key: deps.tls.key,
+          ...(deps.tls.ca && { ca: deps.tls.ca }),
+          // Client certificates are asked for but checked per station (profile 3) in server.auth, so that a
+          // profile-2 station without one can connect and a refused one gets an HTTP status, not a TLS alert.
+          requestCert: true,
+          rejectUnauthorized: false,
+          minVersion: 'TLSv1.2',
+          handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+          noDelay: true,
+        },
+        notFound,
+      ) as unknown as HttpServer;
+      attach(https, 'secureConnection');
+      return listenOn(https, port, host);
     },
     async close() {
       await server.close({ code: 1001, reason: 'server shutting down', force: true });
+      await Promise.all(
+        httpServers.map(
+          (http) =>
+            new Promise<void>((resolve) => {
+              http.close(() => resolve());
+              http.closeAllConnections();
+            }),
+        ),
+      );
       await messageLog.flush();
     },
     connectedStations: () => [...connections.keys()],
+    protocolOf: (stationId) => connections.get(stationId)?.protocol,
+    async call(stationId, method, params) {
+      const client = connections.get(stationId);
+      if (!client) throw new StationNotConnected(`station ${stationId} is not connected`);
+      metrics.messages.inc({ direction: 'out', action: method });
+      return client.call(method, params);
+    },
   };
 }
 
 type GuardOptions = {
   maxFrameBytes: number;
+  codes: GuardErrorCodes;
+  /** Whether a new request (CALL) may be processed now (the station's message rate). */
+  allowCall: () => boolean;
   onInbound: (text: string, messageId: string | undefined) => void;
   onRejected: (reply: [number, string, string, string, object], reason: string) => void;
 };
 
 /**
- * Checks each inbound frame before ocpp-rpc parses it: logs it, refuses frames over the size limit and frames that
- * are not an OCPP-J array with the error code OCPP 1.6 prescribes (FormationViolation), where ocpp-rpc would
- * answer with RpcFrameworkError, which only exists from OCPP 2.0.1 on.
+ * Checks each inbound frame before ocpp-rpc parses it: logs it, refuses frames over the size limit, frames that
+ * are not an OCPP-J array (with the error code the station's protocol version prescribes, where ocpp-rpc would
+ * always answer RpcFrameworkError, which OCPP 1.6 does not know) and requests beyond the station's message rate.
  */
 function guardFrames(client: RpcClient, options: GuardOptions): void {
   const parse = client._onMessage.bind(client);
   client._onMessage = (buffer: Buffer) => {
     const text = buffer.toString('utf8');
     if (text.length === 0) return;
-    const reject = (messageId: string, description: string) => {
-      const reply: [number, string, string, string, object] = [4, messageId, 'FormationViolation', description, {}];
+    const reject = (messageId: string, code: string, description: string) => {
+      const reply: [number, string, string, string, object] = [4, messageId, code, description, {}];
       options.onRejected(reply, description);
       client.sendRaw(JSON.stringify(reply));
     };
     if (buffer.byteLength > options.maxFrameBytes) {
       options.onInbound(text.slice(0, 1024), undefined);
-      reject(peekMessageId(text), `frame of ${buffer.byteLength} bytes exceeds the limit of ${options.maxFrameBytes}`);
+      reject(
+        peekMessageId(text),
+        options.codes.oversized,
+        `frame of ${buffer.byteLength} bytes exceeds the limit of ${options.maxFrameBytes}`,
+      );
       return;
     }
     let frame: unknown;
@@ -212,7 +389,7 @@ function guardFrames(client: RpcClient, options: GuardOptions): void {
       frame = JSON.parse(text);
     } catch {
       options.onInbound(text, undefined);
-      reject(peekMessageId(text), 'frame is not valid JSON');
+      reject(peekMessageId(text), options.codes.malformed, 'frame is not valid JSON');
       return;
     }
     const isFrame =
@@ -224,11 +401,15 @@ function guardFrames(client: RpcClient, options: GuardOptions): void {
     if (!isFrame) {
       options.onInbound(text, undefined);
       const id = Array.isArray(frame) && typeof frame[1] === 'string' ? frame[1].slice(0, 36) : '-1';
-      reject(id, 'frame is not an OCPP-J message [type, messageId, ...]');
+      reject(id, options.codes.malformed, 'frame is not an OCPP-J message [type, messageId, ...]');
       return;
     }
     const [type, id] = frame as [number, string];
     options.onInbound(text, type === 2 ? id : undefined);
+    if (type === 2 && !options.allowCall()) {
+      reject(id, options.codes.rateLimited, 'too many messages per second; slow down');
+      return;
+    }
     parse(buffer);
   };
 }

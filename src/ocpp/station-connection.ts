@@ -3,6 +3,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { findStation } from '../stations/station-store.ts';
 
+/** Sends a request to the station over its connection and resolves with its reply. */
+export type StationCall = (method: string, params: Record<string, unknown>) => Promise<unknown>;
+
 export class StationConnection {
   /** Registration status as last read or set by BootNotification; 'Unknown' until the station is looked up. */
   registrationStatus = 'Unknown';
@@ -12,6 +15,8 @@ export class StationConnection {
     readonly stationId: string,
     readonly protocol: string,
     private readonly db: Kysely<Database>,
+    /** Requests to the station (CostUpdated, commands); absent where there is no live socket (unit tests). */
+    readonly call?: StationCall,
   ) {}
 
   /** Re-reads the station row: after a boot, or when an operator may have accepted it meanwhile. */

@@ -3,8 +3,11 @@
  * one operator in Germany, a charging park in Berlin, ten 22 kW AC stations, RFID cards (including a blocked and
  * an expired one for trying out refusals), a day/night tariff with a session fee and parking fee, and an admin API key.
  */
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { createUser } from '../accounts/user-store.ts';
 import { createApiKey } from '../api/api-keys.ts';
+import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Database } from '../db/schema.ts';
 
 export const DEMO_STATION_COUNT = 10;
@@ -47,13 +50,32 @@ export type SeedReport = {
   idTags: { uid: string; status: string }[];
   tariffCode: string;
   adminApiKey: string;
+  /** The demo admin user (sign in at POST /api/v1/auth/sign-in); present when the seed had the cipher. */
+  adminUser?: { email: string; password: string };
 };
+
+export const DEMO_ADMIN_EMAIL = 'admin@demo.voltbill.invalid';
 
 /** Seeds the demo data unless any operator exists already (so a restart never seeds twice). */
 export async function seedDemo(
   db: Kysely<Database>,
   rounding: 'half-up' | 'half-even',
+  accounts?: { cipher: FieldCipher; now: Date },
 ): Promise<SeedReport | undefined> {
+  const report = await seedDemoData(db, rounding);
+  if (!report || !accounts) return report;
+  // A random password, printed once with the seed report (like the API key): never a fixed demo password.
+  const password = randomBytes(12).toString('base64url');
+  const created = await createUser(
+    db,
+    accounts.cipher,
+    { operatorId: report.operatorId, email: DEMO_ADMIN_EMAIL, name: 'Demo Admin', password, role: 'admin' },
+    { actor: 'seed', at: accounts.now },
+  );
+  return created.ok ? { ...report, adminUser: { email: DEMO_ADMIN_EMAIL, password } } : report;
+}
+
+async function seedDemoData(db: Kysely<Database>, rounding: 'half-up' | 'half-even'): Promise<SeedReport | undefined> {
   return db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('operators').select('id').limit(1).executeTakeFirst();
     if (existing) return undefined;
@@ -68,6 +90,21 @@ export async function seedDemo(
       })
       .returning('id')
       .executeTakeFirstOrThrow();
+    // The seller as invoices print it (fictitious company, address and VAT id, for the demo only).
+    await trx
+      .insertInto('invoice_sellers')
+      .values({
+        operator_id: operator.id,
+        legal_name: 'Voltbill Demo CPO GmbH',
+        street: 'Invalidenstraße 117',
+        city: 'Berlin',
+        postal_code: '10115',
+        country_code: 'DE',
+        vat_id: 'DE123456789',
+        email: 'billing@demo-cpo.example',
+        iban: 'DE89370400440532013000',
+      })
+      .execute();
     const location = await trx
       .insertInto('locations')
       .values({

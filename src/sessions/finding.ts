@@ -14,7 +14,29 @@ export type FindingCode =
   | 'UnreadableMeterValue'
   | 'StopIdTagDiffers'
   | 'PricingFailed'
-  | 'StopMissing';
+  | 'StopMissing'
+  // Plausibility rules (src/metering/plausibility/).
+  | 'PowerAboveRated'
+  | 'SampleGap'
+  | 'TimestampInFuture'
+  | 'TimestampBeforeSession'
+  | 'MeterStartDiscontinuous'
+  | 'EnergyDisagreesWithSamples'
+  // Meter registry and signed meter values (src/meters/).
+  | 'CalibrationLapsed'
+  | 'CalibrationUnknown'
+  | 'MeterKeyPinned'
+  | 'MeterKeyMismatch'
+  | 'MeterSerialMismatch'
+  | 'SignedDataMissing'
+  | 'SignedDataMalformed'
+  | 'SignedDataInvalid'
+  | 'SignedDataUnverifiable'
+  | 'SignedEnergyMismatch'
+  | 'SignedDataVerified'
+  // Operator decisions on held sessions (src/review/).
+  | 'ReviewReleased'
+  | 'ReviewVoided';
 
 export type Finding = {
   readonly code: FindingCode;

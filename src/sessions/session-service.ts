@@ -12,6 +12,8 @@ import { type BillingOutcome, billSession } from '../billing/bill-session.ts';
 import { type BillingHook, runBillingHooks } from '../billing/billing-hooks.ts';
 import type { BatchWriter } from '../db/batch-writer.ts';
 import type { Database, SessionRow } from '../db/schema.ts';
+import type { PlausibilityConfig } from '../metering/plausibility/plausibility-input.ts';
+import { assessSessionMetering } from '../meters/assess-session-metering.ts';
 import type { Clock } from '../shared/clock.ts';
 import { loadEvseContext } from '../stations/station-store.ts';
 import { findTariffInForce } from '../tariff/tariff-store.ts';
@@ -70,6 +72,8 @@ export type SessionServiceDeps = {
   readonly newTransactionId?: () => string;
   /** Run after the billing decision in the stop's transaction (ledger, invoice, payment queue). */
   readonly billingHooks?: readonly BillingHook[];
+  /** Limits and severities of the plausibility rules; the defaults of plausibility-input.ts when absent. */
+  readonly plausibility?: PlausibilityConfig;
 };
 
 /** OCPP 1.6 transactionId is a 32-bit signed integer; Voltbill draws it at random from the positive range. */
@@ -212,22 +216,30 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         trx,
         endSamples.map((s) => toSampleRow(session.id, s)),
       );
+      const now = clock.now();
+      // Plausibility, calibration and signed data; also the meterStop to bill when the station sent none.
+      const metering = await assessSessionMetering(trx, {
+        session,
+        endedAt: event.endedAt,
+        meterStopWh: event.meterStopWh,
+        receivedAt: now,
+        ...(deps.plausibility && { config: deps.plausibility }),
+      });
       const decision = decideEnd({
         meterStartWh: session.meter_start_wh,
-        meterStopWh: event.meterStopWh,
+        meterStopWh: metering.meterStopWh ?? session.meter_start_wh,
         startedAt: session.started_at,
         endedAt: event.endedAt,
         startIdTag: session.id_tag,
         stopIdTag: event.idTag,
       });
-      const findings = [...(session.findings as Finding[]), ...decision.findings];
-      const now = clock.now();
+      const findings = [...(session.findings as Finding[]), ...decision.findings, ...metering.findings];
       const ended: SessionRow = {
         ...session,
         status: 'Completed',
         ended_at: event.endedAt,
-        meter_stop_wh: event.meterStopWh,
-        energy_wh: decision.energyWh,
+        meter_stop_wh: metering.meterStopWh,
+        energy_wh: metering.meterStopWh === null ? null : decision.energyWh,
         stop_reason: event.reason ?? null,
         received_stop_at: now,
       };

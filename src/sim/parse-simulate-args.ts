@@ -17,6 +17,8 @@ import {
 
 export interface SimulateCommandArgs {
   readonly options: SimulationOptions;
+  /** PEM files the command reads into `options.tls`. */
+  readonly tlsFiles?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
   /** Print the summary as JSON on stdout instead of the table. */
   readonly json: boolean;
   /** No progress bar and no log lines. */
@@ -43,6 +45,8 @@ export const FLAG_OF_OPTION: Readonly<Record<keyof SimulationOptions, string>> =
   stationPrefix: '--station-prefix',
   firstStation: '--first-station',
   password: '--password',
+  protocol: '--protocol',
+  tls: '--ca',
   connectRatePerS: '--connect-rate',
   callTimeoutMs: '--call-timeout-ms',
   reconnectDelayMs: '--reconnect-delay-ms',
@@ -52,7 +56,7 @@ export const FLAG_OF_OPTION: Readonly<Record<keyof SimulationOptions, string>> =
 
 export const SIMULATE_USAGE = `Usage: voltbill simulate --url URL --stations N --sessions M [options]
 
-Simulated OCPP 1.6J charging stations run charging sessions against a CSMS, on a compressed clock.
+Simulated OCPP 1.6J or 2.0.1 charging stations run charging sessions against a CSMS, on a compressed clock.
 
   --url URL              CSMS endpoint, ws:// or wss:// (stations connect to URL/STATION_ID)
   --stations N           number of stations
@@ -64,7 +68,10 @@ Simulated OCPP 1.6J charging stations run charging sessions against a CSMS, on a
   --id-tags A,B,...      idTags, assigned to stations in turn (default DEMO0001..DEMO0010)
   --station-prefix P     station id prefix (default ${DEFAULT_STATION_PREFIX}; ids are P0001, P0002, ...)
   --first-station N      number of the first station (default ${DEFAULT_FIRST_STATION})
+  --protocol P           ocpp1.6 (default), ocpp2.0.1, or mixed (odd stations 1.6, even ones 2.0.1)
   --password P           HTTP Basic auth password (security profile 1, or 2 with wss://)
+  --ca FILE              PEM CA certificate of the server (wss://, security profiles 2 and 3)
+  --client-cert FILE     PEM client certificate (security profile 3), with --client-key FILE
   --connect-rate R       new connections per second while connecting (default ${DEFAULT_CONNECT_RATE_PER_S})
   --call-timeout-ms MS   real time a call waits for its answer (default 30000)
   --json                 print the summary as JSON on stdout
@@ -99,6 +106,10 @@ export function parseSimulateArgs(argv: readonly string[]): Result<ParsedSimulat
         'id-tags': { type: 'string' },
         'station-prefix': { type: 'string' },
         password: { type: 'string' },
+        protocol: { type: 'string' },
+        ca: { type: 'string' },
+        'client-cert': { type: 'string' },
+        'client-key': { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -135,6 +146,15 @@ export function parseSimulateArgs(argv: readonly string[]): Result<ParsedSimulat
     ...(idTags !== undefined && { idTags }),
     ...(typeof values['station-prefix'] === 'string' && { stationPrefix: values['station-prefix'] }),
     ...(typeof values.password === 'string' && { password: values.password }),
+    ...(typeof values.protocol === 'string' && { protocol: values.protocol as SimulationOptions['protocol'] }),
+  };
+  if ((typeof values['client-cert'] === 'string') !== (typeof values['client-key'] === 'string')) {
+    return err({ flag: '--client-cert', message: '--client-cert and --client-key go together' });
+  }
+  const tlsFiles = {
+    ...(typeof values.ca === 'string' && { ca: values.ca }),
+    ...(typeof values['client-cert'] === 'string' && { cert: values['client-cert'] }),
+    ...(typeof values['client-key'] === 'string' && { key: values['client-key'] }),
   };
   // The same checks runSimulation makes, reported here with the flag's name.
   const resolved = resolveSimulationOptions(options, () => 0);
@@ -142,5 +162,11 @@ export function parseSimulateArgs(argv: readonly string[]): Result<ParsedSimulat
     const flag = FLAG_OF_OPTION[resolved.error.option];
     return err({ flag, message: `${flag} ${resolved.error.message}` });
   }
-  return ok({ help: false, options, json: values.json === true, quiet: values.quiet === true });
+  return ok({
+    help: false,
+    options,
+    json: values.json === true,
+    quiet: values.quiet === true,
+    ...(Object.keys(tlsFiles).length > 0 && { tlsFiles }),
+  });
 }

@@ -4,10 +4,12 @@
  * by the CSMS, 1 when any failed (or a station could not connect), 2 on invalid arguments. Ctrl-C stops the run
  * cleanly: running transactions are stopped and the summary is still printed.
  */
+import { readFile } from 'node:fs/promises';
 import { formatSummary } from './format-summary.ts';
 import { parseSimulateArgs, SIMULATE_USAGE } from './parse-simulate-args.ts';
 import { createProgressBar, type ProgressBar } from './progress-bar.ts';
 import { runSimulation } from './simulate.ts';
+import type { SimTlsOptions } from './station-connection.ts';
 import type { SimulationSummary } from './summary.ts';
 
 export interface CommandIo {
@@ -27,7 +29,16 @@ export async function runSimulateCommand(argv: string[], io: CommandIo): Promise
     io.stdout(SIMULATE_USAGE);
     return 0;
   }
-  const { options, json, quiet } = parsed.value;
+  const { json, quiet, tlsFiles } = parsed.value;
+  let options = parsed.value.options;
+  if (tlsFiles !== undefined) {
+    try {
+      options = { ...options, tls: await readTlsFiles(tlsFiles) };
+    } catch (error) {
+      io.stderr(`voltbill simulate: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
   const sessionsPlanned = options.stations * options.sessionsPerStation;
   const bar: ProgressBar | null =
     io.isTTY && !quiet && !json ? createProgressBar(io.stderr, sessionsPlanned, process.stderr.columns) : null;
@@ -58,6 +69,21 @@ export async function runSimulateCommand(argv: string[], io: CommandIo): Promise
   bar?.stop();
   io.stdout(json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
   return exitStatusOf(summary);
+}
+
+async function readTlsFiles(files: { ca?: string; cert?: string; key?: string }): Promise<SimTlsOptions> {
+  const read = async (file: string): Promise<Buffer> => {
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw new Error(`cannot read ${file}: ${(error as Error).message}`);
+    }
+  };
+  return {
+    ...(files.ca !== undefined && { ca: await read(files.ca) }),
+    ...(files.cert !== undefined && { cert: await read(files.cert) }),
+    ...(files.key !== undefined && { key: await read(files.key) }),
+  };
 }
 
 /** 0 when every session completed or was refused by the CSMS; 1 when any failed or a station never connected. */

@@ -86,6 +86,8 @@ export async function runSimulation(options: SimulationOptions, deps: Simulation
   const context: StationContext = {
     url: settings.url,
     password: settings.password,
+    protocol: settings.protocol,
+    tls: settings.tls,
     seed: settings.seed,
     maxPowerW: settings.maxPowerW,
     meterIntervalS: settings.meterIntervalS,

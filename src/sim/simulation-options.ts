@@ -6,6 +6,8 @@ import { err, ok, type Result } from '../shared/result.ts';
 import { stationIdFor } from './plan-sessions.ts';
 import { MAX_MAX_POWER_W, MIN_MAX_POWER_W } from './power-curve.ts';
 import { MAX_SEED } from './prng.ts';
+import { SIM_PROTOCOL_CHOICES, type SimProtocolChoice } from './sim-protocol.ts';
+import type { SimTlsOptions } from './station-connection.ts';
 
 export interface SimulationOptions {
   /** The CSMS's OCPP endpoint, ws:// or wss://; a station connects to `${url}/${stationId}`. */
@@ -26,6 +28,10 @@ export interface SimulationOptions {
   readonly firstStation?: number;
   /** HTTP Basic auth password (OCPP security profile 1, or 2 over wss://). */
   readonly password?: string;
+  /** OCPP version of every station, or `mixed` (odd-numbered stations 1.6, even-numbered ones 2.0.1). */
+  readonly protocol?: SimProtocolChoice;
+  /** TLS material for wss://: the server's CA (profiles 2 and 3) and a client certificate and key (profile 3). */
+  readonly tls?: SimTlsOptions;
   /** New connections per second while the stations connect. */
   readonly connectRatePerS?: number;
   /** Real milliseconds a call waits for its answer. */
@@ -38,8 +44,9 @@ export interface SimulationOptions {
   readonly signal?: AbortSignal;
 }
 
-export type ResolvedSimulationOptions = Required<Omit<SimulationOptions, 'password' | 'signal'>> & {
+export type ResolvedSimulationOptions = Required<Omit<SimulationOptions, 'password' | 'signal' | 'tls'>> & {
   readonly password: string | undefined;
+  readonly tls: SimTlsOptions | undefined;
   readonly signal: AbortSignal | undefined;
 };
 
@@ -108,6 +115,12 @@ export function resolveSimulationOptions(
       return err({ option, message: `must be ${kind} from ${min} to ${max} (got ${String(value)})` });
     }
   }
+  if (options.protocol !== undefined && !SIM_PROTOCOL_CHOICES.includes(options.protocol)) {
+    return err({
+      option: 'protocol',
+      message: `must be one of ${SIM_PROTOCOL_CHOICES.join(', ')} (got ${JSON.stringify(options.protocol)})`,
+    });
+  }
   const idTags = options.idTags ?? DEFAULT_ID_TAGS;
   if (idTags.length === 0 || idTags.length > MAX_ID_TAGS) {
     return err({ option: 'idTags', message: `must list 1 to ${MAX_ID_TAGS} idTags` });
@@ -140,6 +153,8 @@ export function resolveSimulationOptions(
     stationPrefix,
     firstStation,
     password: options.password,
+    protocol: options.protocol ?? 'ocpp1.6',
+    tls: options.tls,
     connectRatePerS: options.connectRatePerS ?? DEFAULT_CONNECT_RATE_PER_S,
     callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
     reconnectDelayMs: options.reconnectDelayMs ?? DEFAULT_RECONNECT_DELAY_MS,

@@ -19,9 +19,19 @@ export const MAX_BAD_MESSAGES = 10;
 /** HTTP answers to the upgrade that no retry will change. */
 const FATAL_UPGRADE_STATUSES = new Set([401, 403, 404]);
 
+/** TLS material for wss:// (PEM): the CA of the server's certificate, and a client certificate for profile 3. */
+export interface SimTlsOptions {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
 export interface ConnectionOptions {
   readonly url: string;
   readonly stationId: string;
+  /** The OCPP subprotocol offered; 'ocpp1.6' when absent. */
+  readonly protocol?: 'ocpp1.6' | 'ocpp2.0.1';
+  readonly tls?: SimTlsOptions | undefined;
   readonly password: string | undefined;
   readonly callTimeoutMs: number;
   readonly reconnectDelayMs: number;
@@ -31,8 +41,15 @@ export function createStationClient(options: ConnectionOptions): RPCClient {
   const clientOptions = {
     endpoint: options.url,
     identity: options.stationId,
-    protocols: ['ocpp1.6'],
+    protocols: [options.protocol ?? 'ocpp1.6'],
     strictMode: true,
+    ...(options.tls && {
+      wsOpts: {
+        ...(options.tls.ca && { ca: options.tls.ca }),
+        ...(options.tls.cert && { cert: options.tls.cert }),
+        ...(options.tls.key && { key: options.tls.key }),
+      },
+    }),
     ...(options.password !== undefined && { password: options.password }),
     callTimeoutMs: options.callTimeoutMs,
     // Exactly one call awaiting its answer per connection, as OCPP-J requires.

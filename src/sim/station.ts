@@ -25,6 +25,7 @@ import type { Prng } from './prng.ts';
 import type { RunStats } from './run-stats.ts';
 import { notStartedRecord, type SessionRecord, type SessionStatus } from './session-record.ts';
 import type { SimClock } from './sim-clock.ts';
+import { protocolOfSimStation, type SimProtocolChoice } from './sim-protocol.ts';
 import { StationClock } from './station-clock.ts';
 import {
   changeConfiguration,
@@ -32,7 +33,8 @@ import {
   MAX_HEARTBEAT_INTERVAL_S,
   MIN_HEARTBEAT_INTERVAL_S,
 } from './station-configuration.ts';
-import { connectWithRetry, createStationClient } from './station-connection.ts';
+import { connectWithRetry, createStationClient, type SimTlsOptions } from './station-connection.ts';
+import { createV201Translator } from './v201-translator.ts';
 
 /** BootNotifications sent (answered Pending or Rejected, or failed) before the station gives up. */
 export const MAX_BOOT_ATTEMPTS = 20;
@@ -53,6 +55,10 @@ const OPEN_STATE = 1;
 export interface StationContext {
   readonly url: string;
   readonly password: string | undefined;
+  /** The OCPP version of the whole run, or `mixed` (odd-numbered stations 1.6, even-numbered ones 2.0.1). */
+  readonly protocol?: SimProtocolChoice;
+  /** TLS material for wss:// (security profiles 2 and 3). */
+  readonly tls?: SimTlsOptions | undefined;
   readonly seed: number;
   readonly maxPowerW: number;
   readonly meterIntervalS: number;
@@ -113,17 +119,26 @@ export class SimulatedStation implements StationControl, SessionHost {
       dueInMs: () => this.heartbeatDueInMs(),
       send: () => void this.send({ method: 'Heartbeat', durable: false, build: () => ({}) }),
     });
+    const protocol = protocolOfSimStation(ctx.protocol ?? 'ocpp1.6', plan.stationNumber);
     this.client = createStationClient({
       url: ctx.url,
       stationId: plan.stationId,
+      protocol,
+      tls: ctx.tls,
       password: ctx.password,
       callTimeoutMs: ctx.callTimeoutMs,
       reconnectDelayMs: ctx.reconnectDelayMs,
     });
-    this.outbox = createOutbox(
-      { isOpen: () => this.client.state === OPEN_STATE, call: (method, params) => this.client.call(method, params) },
-      ctx.stats,
-    );
+    const translator = protocol === 'ocpp2.0.1' ? createV201Translator() : undefined;
+    const call = async (method: string, params: unknown): Promise<unknown> => {
+      if (translator === undefined) return this.client.call(method, params);
+      const request = (params ?? {}) as Record<string, unknown>;
+      const translated = translator.request(method, request);
+      if (!translated.send) return {};
+      const answer = (await this.client.call(translated.method, translated.params)) as Record<string, unknown>;
+      return translator.response(method, request, answer ?? {});
+    };
+    this.outbox = createOutbox({ isOpen: () => this.client.state === OPEN_STATE, call }, ctx.stats);
     registerCsmsHandlers(this.client, this, () => {
       ctx.stats.callsReceived += 1;
     });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../build-app.ts';
 import { ApiError } from '../errors.ts';
+import { driverCustomerId } from '../require-role.ts';
 import { cdrJson } from '../serialize.ts';
 import { decodeCursor, encodeCursor, pageQuerySchema } from './pagination.ts';
 
@@ -12,6 +13,8 @@ export function registerCdrRoutes(api: FastifyInstance, deps: AppDeps): void {
   api.get<{ Querystring: ListQuery }>(
     '/cdrs',
     {
+      // Drivers see the CDRs of their own sessions only.
+      config: { allowDrivers: true },
       schema: {
         querystring: {
           type: 'object',
@@ -27,6 +30,14 @@ export function registerCdrRoutes(api: FastifyInstance, deps: AppDeps): void {
         .innerJoin('sessions', 'sessions.id', 'cdrs.session_id')
         .selectAll('cdrs')
         .where('cdrs.operator_id', '=', request.principal!.operatorId);
+      const own = driverCustomerId(request);
+      if (own) {
+        query = query.where(
+          'sessions.id_token_id',
+          'in',
+          deps.db.selectFrom('id_tokens').select('id').where('customer_id', '=', own),
+        );
+      }
       if (q.stationId) query = query.where('sessions.station_id', '=', q.stationId);
       if (q.from) query = query.where('cdrs.created_at', '>=', new Date(q.from));
       if (q.to) query = query.where('cdrs.created_at', '<', new Date(q.to));
@@ -53,14 +64,23 @@ export function registerCdrRoutes(api: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  api.get<{ Params: { id: string } }>('/cdrs/:id', async (request) => {
+  api.get<{ Params: { id: string } }>('/cdrs/:id', { config: { allowDrivers: true } }, async (request) => {
     if (!UUID.test(request.params.id)) throw new ApiError('NotFound', `no CDR ${request.params.id}`);
-    const row = await deps.db
+    let byId = deps.db
       .selectFrom('cdrs')
       .selectAll()
       .where('operator_id', '=', request.principal!.operatorId)
-      .where('id', '=', request.params.id)
-      .executeTakeFirst();
+      .where('id', '=', request.params.id);
+    const own = driverCustomerId(request);
+    if (own) {
+      byId = byId.where('session_id', 'in', (eb) =>
+        eb
+          .selectFrom('sessions')
+          .select('sessions.id')
+          .where('sessions.id_token_id', 'in', eb.selectFrom('id_tokens').select('id').where('customer_id', '=', own)),
+      );
+    }
+    const row = await byId.executeTakeFirst();
     if (!row) throw new ApiError('NotFound', `no CDR ${request.params.id}`);
     return cdrJson(row);
   });

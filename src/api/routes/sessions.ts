@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../build-app.ts';
 import { ApiError } from '../errors.ts';
+import { driverCustomerId } from '../require-role.ts';
 import { sessionJson } from '../serialize.ts';
 import { decodeCursor, encodeCursor, pageQuerySchema } from './pagination.ts';
 
@@ -19,6 +20,8 @@ export function registerSessionRoutes(api: FastifyInstance, deps: AppDeps): void
   api.get<{ Querystring: ListQuery }>(
     '/sessions',
     {
+      // Drivers see their own sessions only (the sessions of their id tokens).
+      config: { allowDrivers: true },
       schema: {
         querystring: {
           type: 'object',
@@ -34,6 +37,14 @@ export function registerSessionRoutes(api: FastifyInstance, deps: AppDeps): void
     async (request) => {
       const q = request.query;
       let query = deps.db.selectFrom('sessions').selectAll().where('operator_id', '=', request.principal!.operatorId);
+      const own = driverCustomerId(request);
+      if (own) {
+        query = query.where(
+          'id_token_id',
+          'in',
+          deps.db.selectFrom('id_tokens').select('id').where('customer_id', '=', own),
+        );
+      }
       if (q.stationId) query = query.where('station_id', '=', q.stationId);
       if (q.status) query = query.where('status', '=', q.status);
       if (q.from) query = query.where('started_at', '>=', new Date(q.from));
@@ -61,14 +72,22 @@ export function registerSessionRoutes(api: FastifyInstance, deps: AppDeps): void
     },
   );
 
-  api.get<{ Params: { id: string } }>('/sessions/:id', async (request) => {
+  api.get<{ Params: { id: string } }>('/sessions/:id', { config: { allowDrivers: true } }, async (request) => {
     if (!UUID.test(request.params.id)) throw new ApiError('NotFound', `no session ${request.params.id}`);
-    const row = await deps.db
+    let byId = deps.db
       .selectFrom('sessions')
       .selectAll()
       .where('operator_id', '=', request.principal!.operatorId)
-      .where('id', '=', request.params.id)
-      .executeTakeFirst();
+      .where('id', '=', request.params.id);
+    const own = driverCustomerId(request);
+    if (own) {
+      byId = byId.where(
+        'id_token_id',
+        'in',
+        deps.db.selectFrom('id_tokens').select('id').where('customer_id', '=', own),
+      );
+    }
+    const row = await byId.executeTakeFirst();
     if (!row) throw new ApiError('NotFound', `no session ${request.params.id}`);
     return sessionJson(row);
   });

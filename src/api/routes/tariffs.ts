@@ -12,6 +12,7 @@ import { parseTariff } from '../../tariff/parse-tariff.ts';
 import { quoteSession } from '../../tariff/quote-session.ts';
 import type { Tariff } from '../../tariff/tariff.ts';
 import { assignTariff, findTariffInForce, saveTariffVersion } from '../../tariff/tariff-store.ts';
+import { auditRequest } from '../auth/audit-context.ts';
 import type { AppDeps } from '../build-app.ts';
 import { ApiError } from '../errors.ts';
 import { requireRole } from '../require-role.ts';
@@ -135,6 +136,18 @@ export function registerTariffRoutes(api: FastifyInstance, deps: AppDeps): void 
         body: request.body.tariff,
         validFrom: request.body.validFrom ? new Date(request.body.validFrom) : deps.clock.now(),
       });
+      // The tariff store commits the version in its own transaction; the audit entry follows it.
+      await auditRequest(db, request, deps.clock.now(), {
+        action: 'tariff.create-version',
+        subjectType: 'tariff',
+        subjectId: saved.code,
+        after: {
+          version: saved.version,
+          tariffVersionId: saved.tariffVersionId,
+          validFrom: saved.validFrom,
+          tariff: request.body.tariff,
+        },
+      });
       return reply.status(201).send({
         code: saved.code,
         version: saved.version,
@@ -148,7 +161,18 @@ export function registerTariffRoutes(api: FastifyInstance, deps: AppDeps): void 
     const principal = requireRole(request, ['admin']);
     const tariff = await findTariffRow(principal.operatorId, request.params.code);
     const retiredAt = tariff.retired_at ?? deps.clock.now();
-    await db.updateTable('tariffs').set({ retired_at: retiredAt }).where('id', '=', tariff.id).execute();
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('tariffs').set({ retired_at: retiredAt }).where('id', '=', tariff.id).execute();
+      if (!tariff.retired_at) {
+        await auditRequest(trx, request, deps.clock.now(), {
+          action: 'tariff.retire',
+          subjectType: 'tariff',
+          subjectId: tariff.code,
+          before: { retiredAt: null },
+          after: { retiredAt },
+        });
+      }
+    });
     return { code: tariff.code, retiredAt: retiredAt.toISOString() };
   });
 
@@ -240,6 +264,12 @@ export function registerTariffRoutes(api: FastifyInstance, deps: AppDeps): void 
         ...(body.scope === 'location' && { locationId: body.locationId! }),
         ...(body.scope === 'evse' && { stationId: body.stationId!, evseId: body.evseId! }),
         ...(body.scope === 'group' && { groupId: body.groupId! }),
+      });
+      await auditRequest(db, request, deps.clock.now(), {
+        action: 'tariff.assign',
+        subjectType: 'tariff-assignment',
+        subjectId: id,
+        after: { ...body, tariffCode: tariff.code, audience: body.audience ?? 'contract' },
       });
       return { id, tariffCode: tariff.code, scope: body.scope, audience: body.audience ?? 'contract' };
     },

@@ -9,6 +9,8 @@ import { authorizeIdTag } from '../../auth/authorize-id-tag.ts';
 import { findIdToken, isChargingElsewhere } from '../../auth/id-token-store.ts';
 import type { Database } from '../../db/schema.ts';
 import { normalizeV16MeterValues, type V16MeterValue } from '../../metering/normalize-v16.ts';
+import { extractV16SignedValues } from '../../meters/extract-signed-values.ts';
+import { storeSignedValues } from '../../meters/signed-values-store.ts';
 import type { Metrics } from '../../metrics.ts';
 import type { ChargingState } from '../../sessions/session-event.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
@@ -142,6 +144,14 @@ export function createV16Handlers(deps: V16Deps): Record<string, V16Handler> {
       const { samples, problems } = normalizeV16MeterValues(params.meterValue as V16MeterValue[]);
       if (problems.length > 0) logger.warn({ stationId: station.stationId, problems }, 'unreadable meter values');
       if (params.transactionId === undefined) return {};
+      // Signed meter data (SignedData) is kept raw with the session and verified when the session ends.
+      await storeSignedValues(
+        db,
+        { stationId: station.stationId, transactionId: String(params.transactionId) },
+        'MeterValues',
+        extractV16SignedValues(params.meterValue as V16MeterValue[]),
+        clock.now(),
+      );
       const outcome = await sessions.sample({
         kind: 'MeterSampled',
         stationId: station.stationId,
@@ -162,6 +172,13 @@ export function createV16Handlers(deps: V16Deps): Record<string, V16Handler> {
       const { samples, problems } = normalizeV16MeterValues((params.transactionData as V16MeterValue[]) ?? []);
       if (problems.length > 0) logger.warn({ stationId: station.stationId, problems }, 'unreadable transaction data');
       const idTag = typeof params.idTag === 'string' ? params.idTag : undefined;
+      await storeSignedValues(
+        db,
+        { stationId: station.stationId, transactionId: String(params.transactionId) },
+        'StopTransaction',
+        extractV16SignedValues(params.transactionData as V16MeterValue[] | undefined),
+        clock.now(),
+      );
       const outcome = await sessions.end({
         kind: 'TransactionEnded',
         stationId: station.stationId,

@@ -8,6 +8,8 @@ import { type IHandlersOption, RPCServer } from 'ocpp-rpc';
 
 export interface RecordedCall {
   readonly stationId: string;
+  /** The subprotocol of the station's connection. */
+  readonly protocol?: string;
   readonly method: string;
   readonly params: Record<string, unknown>;
   /** Real wall-clock time the call arrived, epoch ms. */
@@ -29,6 +31,8 @@ export interface CsmsStubOptions {
   ) => 'Accepted' | 'Blocked' | 'Invalid' | 'Expired';
   /** Runs after a call is recorded and before it is answered. */
   readonly onCall?: (call: RecordedCall, stub: CsmsStub) => void;
+  /** Subprotocols offered; ['ocpp1.6'] by default. With 'ocpp2.0.1' the stub answers OCPP 2.0.1 calls too. */
+  readonly protocols?: readonly ('ocpp1.6' | 'ocpp2.0.1')[];
 }
 
 /** The connected station as the stub sees it (ocpp-rpc's server-side client). */
@@ -52,7 +56,7 @@ export interface CsmsStub {
 }
 
 export async function startCsmsStub(options: CsmsStubOptions = {}): Promise<CsmsStub> {
-  const server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
+  const server = new RPCServer({ protocols: [...(options.protocols ?? ['ocpp1.6'])], strictMode: true });
   const calls: RecordedCall[] = [];
   const clients = new Map<string, StubStationClient>();
   const bootAttempts = new Map<string, number>();
@@ -109,9 +113,22 @@ export async function startCsmsStub(options: CsmsStubOptions = {}): Promise<Csms
       DiagnosticsStatusNotification: () => ({}),
       FirmwareStatusNotification: () => ({}),
     };
+    if (client.protocol === 'ocpp2.0.1') {
+      answers.Authorize = (params) => ({
+        idTokenInfo: idTagInfo((params.idToken as { idToken?: unknown } | undefined)?.idToken, 'Authorize'),
+      });
+      answers.TransactionEvent = (params) =>
+        params.idToken === undefined
+          ? {}
+          : { idTokenInfo: idTagInfo((params.idToken as { idToken?: unknown }).idToken, 'StartTransaction') };
+      answers.NotifyEvent = () => ({});
+      delete answers.StartTransaction;
+      delete answers.StopTransaction;
+    }
     client.handle(async ({ method, params }: IHandlersOption) => {
       const call: RecordedCall = {
         stationId,
+        protocol: String(client.protocol),
         method: String(method),
         params: (params ?? {}) as Record<string, unknown>,
         receivedAtMs: Date.now(),

@@ -1,0 +1,92 @@
+/**
+ * Issues an invoice or a statement inside the caller's transaction: takes the next gapless number, builds the
+ * document, and stores it with the sessions it bills. A session already on an invoice is refused by a unique
+ * constraint, so a session is billed once.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import { assert } from '../../shared/assert.ts';
+import { buildInvoiceDocument } from './build-invoice-document.ts';
+import type { InvoiceDocument, InvoiceParty } from './invoice-document.ts';
+import { SERIES, takeInvoiceNumber } from './invoice-numbers.ts';
+import { type LoadedSession, loadSeller } from './load-invoice-inputs.ts';
+
+export type IssueRequest = {
+  readonly operatorId: string;
+  readonly kind: 'invoice' | 'statement';
+  readonly sessions: readonly LoadedSession[];
+  readonly buyer: InvoiceParty;
+  readonly idTokenId: string | null;
+  readonly idTag: string | null;
+  readonly customerId: string | null;
+  readonly period: { start: Date; end: Date } | null;
+  readonly now: Date;
+};
+
+export type IssuedInvoice = {
+  readonly invoiceId: string;
+  readonly invoiceNumber: string;
+  readonly document: InvoiceDocument;
+};
+
+export async function issueInvoice(trx: Kysely<Database>, request: IssueRequest): Promise<IssuedInvoice> {
+  assert(request.sessions.length > 0, 'nothing to invoice');
+  const currency = request.sessions[0]!.currency;
+  assert(
+    request.sessions.every((s) => s.currency === currency && s.operatorId === request.operatorId),
+    'one invoice bills sessions of one operator in one currency',
+  );
+  const seller = await loadSeller(trx, request.operatorId);
+  const series = SERIES[request.kind];
+  const { number, invoiceNumber } = await takeInvoiceNumber(trx, request.operatorId, series);
+  const document = buildInvoiceDocument({
+    kind: request.kind,
+    invoiceNumber,
+    issuedAt: request.now,
+    currency,
+    seller,
+    buyer: request.buyer,
+    idTag: request.idTag,
+    period: request.period,
+    sessions: request.sessions,
+  });
+  const row = await trx
+    .insertInto('invoices')
+    .values({
+      operator_id: request.operatorId,
+      kind: request.kind,
+      series,
+      number,
+      invoice_number: invoiceNumber,
+      credits_invoice_id: null,
+      id_token_id: request.idTokenId,
+      customer_id: request.customerId,
+      currency,
+      total_excl_vat_minor: BigInt(document.totals.exclVatMinor),
+      total_vat_minor: BigInt(document.totals.vatMinor),
+      total_incl_vat_minor: BigInt(document.totals.inclVatMinor),
+      document: JSON.stringify(document),
+      issued_at: request.now,
+      tax_point_date: document.taxPointDate,
+      period_start: request.period?.start ?? null,
+      period_end: request.period?.end ?? null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('invoice_sessions')
+    .values(
+      request.sessions.map((session) => {
+        const lines = document.lines.filter((l) => l.sessionId === session.sessionId);
+        return {
+          invoice_id: row.id,
+          session_id: session.sessionId,
+          cdr_id: session.cdrId,
+          total_excl_vat_minor: lines.reduce((sum, l) => sum + BigInt(l.exclVatMinor), 0n),
+          total_incl_vat_minor: lines.reduce((sum, l) => sum + BigInt(l.inclVatMinor), 0n),
+        };
+      }),
+    )
+    .execute();
+  return { invoiceId: row.id, invoiceNumber, document };
+}

@@ -1,0 +1,180 @@
+/**
+ * Reads what an invoice prints from the database: the priced session with its place, the seller and the buyer.
+ * Used inside the issuing transaction, so the document matches the rows it was built from.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { SessionToInvoice, StoredInvoiceLine } from './build-invoice-document.ts';
+import { alpha2FromAlpha3 } from './country-codes.ts';
+import type { InvoiceParty, InvoiceSeller } from './invoice-document.ts';
+
+export type LoadedSession = SessionToInvoice & {
+  readonly operatorId: string;
+  readonly currency: string;
+  readonly idTokenId: string | null;
+  /** ISO 3166-1 alpha-3 of the station's location (the country of supply, for VAT). */
+  readonly countryAlpha3: string;
+};
+
+/** The billed sessions (with a CDR) among `sessionIds`, in the order of their start. */
+export async function loadSessionsToInvoice(
+  db: Kysely<Database>,
+  sessionIds: readonly string[],
+): Promise<LoadedSession[]> {
+  if (sessionIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('sessions as s')
+    .innerJoin('cdrs as c', 'c.session_id', 's.id')
+    .innerJoin('stations as st', 'st.id', 's.station_id')
+    .leftJoin('locations as l', 'l.id', 'st.location_id')
+    .leftJoin('evses as e', (join) =>
+      join.onRef('e.station_id', '=', 's.station_id').onRef('e.evse_id', '=', 's.evse_id'),
+    )
+    .select([
+      's.id',
+      's.operator_id',
+      's.station_id',
+      's.evse_id',
+      's.id_tag',
+      's.id_token_id',
+      's.time_zone',
+      's.started_at',
+      's.ended_at',
+      's.meter_start_wh',
+      's.meter_stop_wh',
+      'c.id as cdr_id',
+      'c.currency',
+      'c.energy_wh',
+      'c.lines',
+      'e.evse_uid',
+      'l.name as location_name',
+      'l.address',
+      'l.postal_code',
+      'l.city',
+      'l.country',
+    ])
+    .where('s.id', 'in', sessionIds)
+    .orderBy('s.started_at')
+    .orderBy('s.id')
+    .execute();
+  return rows.map((row) => ({
+    sessionId: row.id,
+    cdrId: row.cdr_id,
+    operatorId: row.operator_id,
+    currency: row.currency,
+    idTokenId: row.id_token_id,
+    countryAlpha3: row.country ?? '',
+    stationId: row.station_id,
+    evseUid: row.evse_uid ?? `${row.station_id}/${row.evse_id}`,
+    locationName: row.location_name ?? row.station_id,
+    locationAddress: [row.address, [row.postal_code, row.city].filter(Boolean).join(' '), row.country]
+      .filter(Boolean)
+      .join(', '),
+    timeZone: row.time_zone,
+    startedAt: row.started_at,
+    endedAt: row.ended_at ?? row.started_at,
+    meterStartWh: row.meter_start_wh,
+    meterStopWh: row.meter_stop_wh ?? row.meter_start_wh + row.energy_wh,
+    energyWh: row.energy_wh,
+    idTag: row.id_tag,
+    signedData: false,
+    lines: row.lines as StoredInvoiceLine[],
+  }));
+}
+
+/** The seller as configured (invoice_sellers), or derived from the operator and its first location. */
+export async function loadSeller(db: Kysely<Database>, operatorId: string): Promise<InvoiceSeller> {
+  const configured = await db
+    .selectFrom('invoice_sellers')
+    .selectAll()
+    .where('operator_id', '=', operatorId)
+    .executeTakeFirst();
+  if (configured) {
+    return {
+      name: configured.legal_name,
+      street: configured.street,
+      city: configured.city,
+      postalCode: configured.postal_code,
+      countryCode: configured.country_code,
+      vatId: configured.vat_id,
+      email: configured.email,
+      iban: configured.iban,
+      paymentTermsDays: configured.payment_terms_days,
+    };
+  }
+  const operator = await db
+    .selectFrom('operators')
+    .select(['name', 'country_code'])
+    .where('id', '=', operatorId)
+    .executeTakeFirstOrThrow();
+  const location = await db
+    .selectFrom('locations')
+    .select(['address', 'city', 'postal_code'])
+    .where('operator_id', '=', operatorId)
+    .orderBy('created_at')
+    .limit(1)
+    .executeTakeFirst();
+  return {
+    name: operator.name,
+    street: location?.address || null,
+    city: location?.city || null,
+    postalCode: location?.postal_code || null,
+    countryCode: operator.country_code,
+    vatId: null,
+    email: null,
+    iban: null,
+    paymentTermsDays: 14,
+  };
+}
+
+export type BillingPlan = {
+  readonly mode: 'per_session' | 'monthly';
+  readonly customerId: string | null;
+  readonly buyer: InvoiceParty | null;
+};
+
+/** How a token's sessions are invoiced: per session unless a plan says monthly. */
+export async function loadBillingPlan(db: Kysely<Database>, idTokenId: string | null): Promise<BillingPlan> {
+  if (!idTokenId) return { mode: 'per_session', customerId: null, buyer: null };
+  const plan = await db
+    .selectFrom('invoice_billing_plans')
+    .selectAll()
+    .where('id_token_id', '=', idTokenId)
+    .executeTakeFirst();
+  if (!plan) return { mode: 'per_session', customerId: null, buyer: null };
+  return {
+    mode: plan.mode,
+    customerId: plan.customer_id,
+    buyer:
+      plan.buyer_name && plan.buyer_country_code
+        ? {
+            name: plan.buyer_name,
+            street: plan.buyer_street,
+            city: plan.buyer_city,
+            postalCode: plan.buyer_postal_code,
+            countryCode: plan.buyer_country_code,
+            vatId: plan.buyer_vat_id,
+          }
+        : null,
+  };
+}
+
+/**
+ * A driver without a known name or address (ad-hoc, card-on-file): named by the card, located in the country of
+ * supply. EN 16931 requires a buyer name and country; the invoice is then a simplified (B2C) invoice.
+ */
+export function anonymousBuyer(
+  idTag: string,
+  label: string | null,
+  countryAlpha3: string,
+  fallbackCountry: string,
+): InvoiceParty {
+  return {
+    name: label ? `${label} (${idTag})` : `Card holder ${idTag}`,
+    street: null,
+    city: null,
+    postalCode: null,
+    countryCode: alpha2FromAlpha3(countryAlpha3) ?? fallbackCountry,
+    vatId: null,
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * What the benchmarks in bench/ share: a Voltbill server in the bench's own process on a chosen database (with the
+ * load fleet registered), and the load generator in a child process, so that the server and the stations do not
+ * share one event loop (on a 2-core machine each gets a core, PostgreSQL shares them).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import pino from 'pino';
+import { loadConfig } from '../config.ts';
+import { type RunningServer, startServer } from '../main.ts';
+import type { LoadReport } from './load-report.ts';
+import { LOAD_TEST_LIMITS } from './load-test-limits.ts';
+import { provisionFleet } from './provision-fleet.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export type BenchDatabase = { kind: 'postgres'; url: string } | { kind: 'pglite' };
+
+export interface BenchServer {
+  readonly server: RunningServer;
+  close(): Promise<void>;
+}
+
+/** Voltbill with demo data and `stations` load stations registered; PGlite in a fresh temporary folder (on disk). */
+export async function startBenchServer(database: BenchDatabase, stations: number): Promise<BenchServer> {
+  const config = loadConfig({
+    VOLTBILL_HOST: '127.0.0.1',
+    VOLTBILL_OCPP_PORT: '0',
+    VOLTBILL_HTTP_PORT: '0',
+    VOLTBILL_LOG_LEVEL: 'silent',
+    ...LOAD_TEST_LIMITS,
+  });
+  const dataDir = database.kind === 'pglite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'voltbill-bench-')) : undefined;
+  const server = await startServer({
+    config,
+    seed: true,
+    logger: pino({ level: 'silent' }),
+    database: database.kind === 'postgres' ? database : { kind: 'pglite', dataDir: dataDir as string },
+    command: 'bench',
+  });
+  await provisionFleet(server.database.db, { stations, firstStation: 1, stationPrefix: 'LOAD-', idTagPrefix: 'LT' });
+  return {
+    server,
+    async close() {
+      await server.close();
+      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `voltbill load --json --quiet` with these arguments in a child process and returns its report. */
+export function runLoadChild(
+  args: readonly string[],
+  options: { nodeArgs?: readonly string[] } = {},
+): Promise<LoadReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [...(options.nodeArgs ?? []), path.join(REPO_ROOT, 'bin/voltbill.js'), 'load', ...args, '--json', '--quiet'],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.once('error', reject);
+    child.once('close', (code) => {
+      try {
+        resolve(JSON.parse(stdout) as LoadReport);
+      } catch {
+        reject(new Error(`voltbill load exited ${code}: ${stderr.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+/** Rows in a table, or null when the table does not exist (yet) in this database. */
+export async function countRows(server: RunningServer, table: string): Promise<number | null> {
+  const exists = await sql<{ found: boolean }>`select to_regclass(${table}) is not null as found`.execute(
+    server.database.db,
+  );
+  if (!exists.rows[0]?.found) return null;
+  const result = await sql<{ n: string | bigint }>`select count(*) as n from ${sql.table(table)}`.execute(
+    server.database.db,
+  );
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+/** Reads `--name value` from argv as a number, else the default. */
+export function numberFlag(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  if (index === -1) return fallback;
+  const value = Number(process.argv[index + 1]);
+  if (!Number.isFinite(value)) throw new Error(`--${name} must be a number`);
+  return value;
+}
+
+export function hasFlag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+
+/** The machine and its load, printed at the top of every benchmark (figures mean little without them). */
+export function describeMachine(): string {
+  const cpus = os.cpus();
+  const [one, five] = os.loadavg();
+  return (
+    `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
+    `Node ${process.version}, load average ${one?.toFixed(1)} (1 min) ${five?.toFixed(1)} (5 min)`
+  );
+}
+
+export function fmt(value: number | null | undefined, digits = 1): string {
+  return value === null || value === undefined ? '-' : value.toFixed(digits);
+}

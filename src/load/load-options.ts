@@ -1,0 +1,152 @@
+/**
+ * The options of a load run, their defaults and limits: one place for `runLoad` and `voltbill load`, so both accept
+ * exactly the same values and report the same errors.
+ */
+import { err, ok, type Result } from '../shared/result.ts';
+import type { TlsOptions } from './lean-connection.ts';
+import type { LoadProtocolChoice } from './load-protocol.ts';
+
+export interface LoadOptions {
+  /** The CSMS's OCPP endpoint, ws:// or wss://; station S connects to `${url}/${S}`. */
+  readonly url: string;
+  readonly stations: number;
+  /** Real seconds of load; then sessions in progress are ended and the stations disconnect. */
+  readonly durationS: number;
+  readonly protocol?: LoadProtocolChoice;
+  /** Real seconds between meter values of a session; 0 = the next as soon as the last is acknowledged. */
+  readonly meterIntervalS?: number;
+  /** Meter values per session (MeterValues in 1.6, TransactionEvent Updated in 2.0.1). */
+  readonly samplesPerSession?: number;
+  /** Mean real seconds a connector stays idle between sessions (each gap is drawn from 0.5× to 1.5×). */
+  readonly idleS?: number;
+  /** false: stations only boot, report status and heartbeat (connection benchmarks). */
+  readonly sessions?: boolean;
+  /** Heartbeat interval in real seconds; default: the interval of the boot answer. */
+  readonly heartbeatIntervalS?: number;
+  /** New connections per second while the fleet connects. */
+  readonly connectRatePerS?: number;
+  readonly stationPrefix?: string;
+  readonly firstStation?: number;
+  /** idTag of station n: this prefix and n in six digits (LT000001). */
+  readonly idTagPrefix?: string;
+  readonly password?: string;
+  readonly tls?: TlsOptions;
+  readonly callTimeoutMs?: number;
+  /** Real second of the run at which every station drops its connection and reconnects (a reconnect storm). */
+  readonly reconnectStormAtS?: number;
+  /** The storm's reconnects are spread uniformly over this many real seconds. */
+  readonly stormWindowS?: number;
+  /** Real seconds after the duration allowed for ending sessions and delivering their last messages. */
+  readonly drainTimeoutS?: number;
+  readonly seed?: number;
+  /** Keep every completed session (station, transaction id) in the report (crash tests compare with the DB). */
+  readonly recordSessions?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export type ResolvedLoadOptions = Required<
+  Omit<LoadOptions, 'password' | 'tls' | 'heartbeatIntervalS' | 'reconnectStormAtS' | 'signal'>
+> & {
+  readonly password: string | undefined;
+  readonly tls: TlsOptions | undefined;
+  readonly heartbeatIntervalS: number | undefined;
+  readonly reconnectStormAtS: number | undefined;
+  readonly signal: AbortSignal | undefined;
+};
+
+export interface LoadOptionError {
+  readonly option: keyof LoadOptions;
+  readonly message: string;
+}
+
+export const LOAD_DEFAULTS = {
+  protocol: 'ocpp1.6',
+  meterIntervalS: 10,
+  samplesPerSession: 6,
+  idleS: 10,
+  sessions: true,
+  connectRatePerS: 500,
+  stationPrefix: 'LOAD-',
+  firstStation: 1,
+  idTagPrefix: 'LT',
+  callTimeoutMs: 30_000,
+  stormWindowS: 10,
+  drainTimeoutS: 60,
+  recordSessions: false,
+} as const;
+
+export const LOAD_LIMITS = {
+  stations: [1, 100_000],
+  durationS: [1, 86_400],
+  meterIntervalS: [0, 3600],
+  samplesPerSession: [0, 10_000_000],
+  idleS: [0, 86_400],
+  heartbeatIntervalS: [1, 86_400],
+  connectRatePerS: [1, 100_000],
+  firstStation: [1, 9_999_999],
+  callTimeoutMs: [100, 300_000],
+  reconnectStormAtS: [0, 86_400],
+  stormWindowS: [0, 3600],
+  drainTimeoutS: [0, 3600],
+  seed: [0, 0xffff_ffff],
+} as const satisfies Partial<Record<keyof LoadOptions, readonly [number, number]>>;
+
+export function resolveLoadOptions(
+  options: LoadOptions,
+  randomSeed: () => number,
+): Result<ResolvedLoadOptions, LoadOptionError> {
+  if (!/^wss?:\/\/[^/]/.test(options.url)) {
+    return err({ option: 'url', message: `must be a ws:// or wss:// URL (got ${options.url})` });
+  }
+  for (const [option, [min, max]] of Object.entries(LOAD_LIMITS) as [keyof typeof LOAD_LIMITS, [number, number]][]) {
+    const value = options[option];
+    if (value === undefined) continue;
+    const integer = option !== 'meterIntervalS' && option !== 'idleS' && option !== 'stormWindowS';
+    if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+      const kind = integer ? 'an integer' : 'a number';
+      return err({ option, message: `must be ${kind} from ${min} to ${max} (got ${value})` });
+    }
+  }
+  const stationPrefix = options.stationPrefix ?? LOAD_DEFAULTS.stationPrefix;
+  if (!/^[A-Za-z0-9*._:-]{0,40}$/.test(stationPrefix)) {
+    return err({ option: 'stationPrefix', message: 'must be at most 40 of A-Z a-z 0-9 * . _ : -' });
+  }
+  const idTagPrefix = options.idTagPrefix ?? LOAD_DEFAULTS.idTagPrefix;
+  if (!/^[A-Za-z0-9]{0,13}$/.test(idTagPrefix)) {
+    return err({ option: 'idTagPrefix', message: 'must be at most 13 letters or digits (idTags are CiString20)' });
+  }
+  return ok({
+    url: options.url.replace(/\/+$/, ''),
+    stations: options.stations,
+    durationS: options.durationS,
+    protocol: options.protocol ?? LOAD_DEFAULTS.protocol,
+    meterIntervalS: options.meterIntervalS ?? LOAD_DEFAULTS.meterIntervalS,
+    samplesPerSession: options.samplesPerSession ?? LOAD_DEFAULTS.samplesPerSession,
+    idleS: options.idleS ?? LOAD_DEFAULTS.idleS,
+    sessions: options.sessions ?? LOAD_DEFAULTS.sessions,
+    heartbeatIntervalS: options.heartbeatIntervalS,
+    connectRatePerS: options.connectRatePerS ?? LOAD_DEFAULTS.connectRatePerS,
+    stationPrefix,
+    firstStation: options.firstStation ?? LOAD_DEFAULTS.firstStation,
+    idTagPrefix,
+    password: options.password,
+    tls: options.tls,
+    callTimeoutMs: options.callTimeoutMs ?? LOAD_DEFAULTS.callTimeoutMs,
+    reconnectStormAtS: options.reconnectStormAtS,
+    stormWindowS: options.stormWindowS ?? LOAD_DEFAULTS.stormWindowS,
+    drainTimeoutS: options.drainTimeoutS ?? LOAD_DEFAULTS.drainTimeoutS,
+    seed: options.seed ?? randomSeed(),
+    recordSessions: options.recordSessions ?? LOAD_DEFAULTS.recordSessions,
+    signal: options.signal,
+  });
+}
+
+/** Station n's id: the prefix and n in at least five digits (LOAD-00001). */
+export function loadStationId(prefix: string, stationNumber: number): string {
+  return `${prefix}${String(stationNumber).padStart(5, '0')}`;
+}
+
+/** Station n's idTag: the prefix and n in at least six digits (LT000001); one card per station. */
+export function loadIdTag(prefix: string, stationNumber: number): string {
+  return `${prefix}${String(stationNumber).padStart(6, '0')}`;
+}

@@ -1,0 +1,35 @@
+/**
+ * The signed data a session's CDR carries: the stored raw values, verified again with the meter's registered key
+ * (cheap: a few records), turned into OCPI SignedData. Null when the session has no signed data that can be read.
+ */
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { assessSignedValues } from './assess-signed-values.ts';
+import { buildOcpiSignedData, type OcpiSignedData } from './build-ocpi-signed-data.ts';
+import { findMeterOfEvse } from './meter-store.ts';
+import { loadSignedValues } from './signed-values-store.ts';
+
+export type CdrMetering = {
+  readonly signedData: OcpiSignedData | null;
+  /** The registered meter's serial (OCPI CDR.meter_id), or null. */
+  readonly meterId: string | null;
+};
+
+export async function loadCdrMetering(
+  trx: Transaction<Database>,
+  session: { readonly id: string; readonly station_id: string; readonly evse_id: number },
+): Promise<CdrMetering> {
+  const [values, meter] = await Promise.all([
+    loadSignedValues(trx, session.id),
+    findMeterOfEvse(trx, session.station_id, session.evse_id),
+  ]);
+  const meterId = meter === undefined ? null : meter.serial.slice(0, 255);
+  if (values.length === 0) return { signedData: null, meterId };
+  const assessed = assessSignedValues({
+    values,
+    meter:
+      meter === undefined ? null : { serial: meter.serial, publicKey: meter.public_key, signedDataRequired: false },
+    billedEnergyWh: null,
+  });
+  return { signedData: buildOcpiSignedData(assessed.records), meterId };
+}

@@ -1,0 +1,111 @@
+/**
+ * Builds the OCPP side of a node from its configuration: the 1.6J and 2.0.1 adapters, the gateway with its
+ * security settings and limits, the plain and (when configured) TLS endpoints, and the sweep that ends 2.0.1
+ * transactions whose missing events never came. main.ts calls this once.
+ */
+import { readFileSync } from 'node:fs';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/schema.ts';
+import type { Metrics } from '../metrics.ts';
+import type { SessionService } from '../sessions/session-service.ts';
+import type { Clock } from '../shared/clock.ts';
+import { createGateway, type Gateway } from './gateway.ts';
+import type { MessageLog } from './message-log.ts';
+import { createV16Handlers } from './v16/handlers.ts';
+import { createV201Handlers } from './v201/handlers.ts';
+import { sweepOverdueEnds } from './v201/sweep-overdue-ends.ts';
+
+export type OcppDeps = {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly messageLog: MessageLog;
+  readonly sessions: SessionService;
+  readonly config: Config;
+};
+
+export type RunningOcpp = {
+  readonly gateway: Gateway;
+  readonly port: number;
+  /** Port of the wss:// endpoint, when TLS is configured. */
+  readonly tlsPort: number | undefined;
+  close(): Promise<void>;
+};
+
+export async function startOcpp(deps: OcppDeps): Promise<RunningOcpp> {
+  const { db, clock, logger, metrics, sessions, config } = deps;
+  const common = {
+    db,
+    clock,
+    logger,
+    metrics,
+    sessions,
+    heartbeatIntervalS: config.heartbeatIntervalS,
+    autoRegisterStations: config.autoRegisterStations,
+  };
+  const tls =
+    config.ocppTlsPort !== undefined
+      ? {
+          cert: readPem(config.ocppTlsCert, 'VOLTBILL_OCPP_TLS_CERT'),
+          key: readPem(config.ocppTlsKey, 'VOLTBILL_OCPP_TLS_KEY'),
+          ...(config.ocppTlsCa && { ca: readPem(config.ocppTlsCa, 'VOLTBILL_OCPP_TLS_CA') }),
+        }
+      : undefined;
+  const gateway = createGateway({
+    db,
+    clock,
+    logger,
+    metrics,
+    messageLog: deps.messageLog,
+    v16Handlers: createV16Handlers(common),
+    v201Handlers: createV201Handlers({ ...common, costUpdateIntervalS: config.ocppCostUpdateIntervalS }),
+    minSecurityProfile: config.ocppMinSecurityProfile,
+    ...(tls && { tls }),
+    limits: {
+      maxFrameBytes: config.ocppMaxFrameBytes,
+      maxBadMessages: config.ocppMaxBadMessages,
+      callTimeoutMs: config.ocppCallTimeoutMs,
+      maxMessagesPerSecond: config.ocppMaxMessagesPerS,
+      maxPendingConnectionsPerAddress: config.ocppMaxPendingConnectionsPerIp,
+      maxAuthFailuresPerStation: config.ocppMaxAuthFailuresPerStation,
+      maxAuthFailuresPerAddress: config.ocppMaxAuthFailuresPerIp,
+      authFailureWindowMs: config.ocppAuthFailureWindowS * 1000,
+    },
+  });
+  const port = await gateway.listen(config.ocppPort, config.host);
+  const tlsPort =
+    config.ocppTlsPort !== undefined ? await gateway.listenTls(config.ocppTlsPort, config.host) : undefined;
+
+  const gapWaitMs = config.ocppTxGapWaitS * 1000;
+  let sweeping = false;
+  const sweep = setInterval(
+    () => {
+      if (sweeping) return;
+      sweeping = true;
+      sweepOverdueEnds({ db, clock, logger, sessions }, gapWaitMs)
+        .catch((error) => logger.error({ err: error }, 'sweep of overdue OCPP 2.0.1 transactions failed'))
+        .finally(() => {
+          sweeping = false;
+        });
+    },
+    Math.min(60_000, Math.max(1000, gapWaitMs / 4)),
+  );
+  sweep.unref();
+  return {
+    gateway,
+    port,
+    tlsPort,
+    async close() {
+      clearInterval(sweep);
+      await gateway.close();
+    },
+  };
+}
+
+function readPem(file: string | undefined, variable: string): string {
+  if (!file) throw new Error(`${variable} must be set when VOLTBILL_OCPP_TLS_PORT is`);
+  return readFileSync(file, 'utf8');
+}

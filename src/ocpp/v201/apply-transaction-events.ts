@@ -1,0 +1,222 @@
+/**
+ * Turns the stored TransactionEvents of one OCPP 2.0.1 transaction into SessionEvents, each event exactly once and
+ * in seqNo order, whatever order they arrived in. Stations that were offline send their queued events late
+ * (`offline: true`) and a retry may repeat one; both are normal. The rules:
+ *
+ * - The session starts from the Started event once the driver is known (the first event carrying an idToken; a
+ *   transaction that starts at plug-in is authorized by a later Updated event), or at the end when nobody ever
+ *   authorized it (then it is recorded and never billed).
+ * - Updated events add their readings and charging-state changes.
+ * - The Ended event ends (and bills) the session only when no earlier seqNo is missing, so that a reading still on
+ *   its way from an offline station is billed. If the gap does not close within the configured wait, the session
+ *   is ended anyway (see sweepOverdueEnds) and the missing seqNos are logged.
+ *
+ * Every step is idempotent (sessions are keyed by start, samples by time, state changes by time, an end by the
+ * session's status), so re-applying after a crash between a step and its `applied_at` mark changes nothing.
+ */
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database, SessionRow } from '../../db/schema.ts';
+import type { MeterSample } from '../../metering/meter-sample.ts';
+import { normalizeV201SampledValues, type V201MeterValue } from '../../metering/normalize-v201.ts';
+import { extractV201SignedValues } from '../../meters/extract-signed-values.ts';
+import { storeSignedValues } from '../../meters/signed-values-store.ts';
+import type { ChargingState } from '../../sessions/session-event.ts';
+import type { EndOutcome, SessionService } from '../../sessions/session-service.ts';
+import { findSessionByTransaction } from '../../sessions/session-store.ts';
+import type { Clock } from '../../shared/clock.ts';
+import { idTagOf } from './id-token.ts';
+import {
+  loadTransactionEvents,
+  markApplied,
+  type StoredTransactionEvent,
+  type TransactionEventRequest,
+} from './transaction-event-store.ts';
+
+export type ApplyDeps = {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly sessions: SessionService;
+};
+
+export type ApplyResult = {
+  /** The session of the transaction, once started. */
+  readonly session: SessionRow | undefined;
+  /** Set when this call ended the session. */
+  readonly ended: EndOutcome | undefined;
+  /** Why events still wait (missing Started, missing seqNos before the Ended), if they do. */
+  readonly waiting: string | undefined;
+  /** Whether this call applied an Updated event with readings (a reason to send the running cost). */
+  readonly newReadings: boolean;
+};
+
+const CHARGING_STATES = new Set<string>(['Charging', 'EVConnected', 'SuspendedEV', 'SuspendedEVSE', 'Idle']);
+
+export async function applyTransactionEvents(
+  deps: ApplyDeps,
+  stationId: string,
+  transactionId: string,
+  options: { force: boolean } = { force: false },
+): Promise<ApplyResult> {
+  const { db, logger, sessions } = deps;
+  const events = await loadTransactionEvents(db, stationId, transactionId);
+  let session = await findSessionByTransaction(db, stationId, transactionId);
+  const started = events.find((e) => e.eventType === 'Started');
+  const ended = events.find((e) => e.eventType === 'Ended');
+  const applied: number[] = [];
+  let waiting: string | undefined;
+  let endOutcome: EndOutcome | undefined;
+  let newReadings = false;
+  const samplesOf = (event: StoredTransactionEvent): MeterSample[] =>
+    event.payload.meterValue ? readSamples(event.payload, logger, stationId) : [];
+
+  if (!session) {
+    const authorizedBy = events.find((e) => e.payload.idToken && e.payload.idToken.type !== 'NoAuthorization');
+    const base = started ?? (options.force && ended ? events[0] : undefined);
+    if (!base) {
+      return done(undefined, 'the Started event has not arrived yet');
+    }
+    if (!authorizedBy && !ended) {
+      return done(undefined, 'no IdToken yet: the session starts when the driver is authorized');
+    }
+    const evse = events.find((e) => e.payload.evse)?.payload.evse;
+    const outcome = await sessions.start({
+      kind: 'TransactionStarted',
+      stationId,
+      evseId: evse?.id ?? 1,
+      connectorId: evse?.connectorId ?? 1,
+      idTag: idTagOf(authorizedBy?.payload.idToken),
+      meterStartWh: meterStartOf(events, base, samplesOf),
+      startedAt: base.eventAt,
+      transactionId,
+      ...(base.payload.reservationId !== undefined && { reservationId: base.payload.reservationId }),
+    });
+    if (!outcome.ok) {
+      // Never billed to anyone: the station has no such EVSE (or is no longer accepted). The events stay logged.
+      logger.warn({ stationId, transactionId, code: outcome.code }, outcome.message);
+      await markApplied(
+        db,
+        stationId,
+        transactionId,
+        events.map((e) => e.seqNo),
+        deps.clock.now(),
+      );
+      return done(undefined, undefined);
+    }
+    session = await findSessionByTransaction(db, stationId, transactionId);
+  }
+  if (!session) return done(undefined, 'the session could not be read back');
+
+  for (const event of events) {
+    if (event.appliedAt !== null || event.eventType === 'Ended') continue;
+    await storeSigned(event);
+    const samples = samplesOf(event);
+    if (samples.length > 0) {
+      await sessions.sample({ kind: 'MeterSampled', stationId, transactionId, samples });
+      if (event.eventType === 'Updated') newReadings = true;
+    }
+    const state = event.payload.transactionInfo.chargingState;
+    if (state && CHARGING_STATES.has(state)) {
+      await sessions.changeState({
+        kind: 'ChargingStateChanged',
+        stationId,
+        evseId: session.evse_id,
+        state: state as ChargingState,
+        at: event.eventAt,
+      });
+    }
+    applied.push(event.seqNo);
+  }
+
+  if (ended && ended.appliedAt === null) {
+    const missing = missingSeqNos(events, started, ended);
+    if (missing.length > 0 && !options.force) {
+      waiting = `waiting for seqNo ${missing.slice(0, 10).join(', ')} before ending`;
+    } else {
+      if (missing.length > 0) {
+        logger.warn({ stationId, transactionId, missing }, 'ending a transaction with TransactionEvents missing');
+      }
+      // Signed meter data is kept raw with the session before the end, which verifies it (src/meters/).
+      await storeSigned(ended);
+      const endSamples = samplesOf(ended);
+      endOutcome = await sessions.end({
+        kind: 'TransactionEnded',
+        stationId,
+        transactionId,
+        meterStopWh: meterStopOf(events, ended, samplesOf) ?? session.meter_start_wh,
+        endedAt: ended.eventAt,
+        ...(ended.payload.transactionInfo.stoppedReason && { reason: ended.payload.transactionInfo.stoppedReason }),
+        ...(ended.payload.idToken && { idTag: idTagOf(ended.payload.idToken) }),
+        samples: endSamples,
+      });
+      applied.push(ended.seqNo);
+    }
+  }
+  await markApplied(db, stationId, transactionId, applied, deps.clock.now());
+  return done(await findSessionByTransaction(db, stationId, transactionId), waiting);
+
+  async function storeSigned(event: StoredTransactionEvent): Promise<void> {
+    const values = extractV201SignedValues(event.payload.meterValue as Parameters<typeof extractV201SignedValues>[0]);
+    if (values.length > 0) {
+      await storeSignedValues(db, { stationId, transactionId }, 'TransactionEvent', values, deps.clock.now());
+    }
+  }
+
+  function done(row: SessionRow | undefined, why: string | undefined): ApplyResult {
+    return { session: row, ended: endOutcome, waiting: why, newReadings };
+  }
+}
+
+function readSamples(payload: TransactionEventRequest, logger: Logger, stationId: string): MeterSample[] {
+  const { samples, problems } = normalizeV201SampledValues((payload.meterValue ?? []) as V201MeterValue[]);
+  if (problems.length > 0) logger.warn({ stationId, problems }, 'unreadable meter values in a TransactionEvent');
+  return samples;
+}
+
+/** Whole Wh of a register in mWh: the same rounding (down) for the start, the running cost and the end. */
+export function wholeWh(milliWh: bigint): bigint {
+  return milliWh / 1000n;
+}
+
+function meterStartOf(
+  events: readonly StoredTransactionEvent[],
+  base: StoredTransactionEvent,
+  samplesOf: (e: StoredTransactionEvent) => MeterSample[],
+): bigint {
+  const own = samplesOf(base).find((s) => s.energyRegisterMilliWh !== undefined);
+  if (own?.energyRegisterMilliWh !== undefined) return wholeWh(own.energyRegisterMilliWh);
+  // No reading at the start: the earliest reading of the transaction is the best evidence of the start register.
+  const earliest = events
+    .flatMap(samplesOf)
+    .filter((s) => s.energyRegisterMilliWh !== undefined)
+    .sort((a, b) => a.at.getTime() - b.at.getTime())[0];
+  return earliest?.energyRegisterMilliWh !== undefined ? wholeWh(earliest.energyRegisterMilliWh) : 0n;
+}
+
+function meterStopOf(
+  events: readonly StoredTransactionEvent[],
+  ended: StoredTransactionEvent,
+  samplesOf: (e: StoredTransactionEvent) => MeterSample[],
+): bigint | undefined {
+  const readings = (own: boolean) =>
+    (own ? samplesOf(ended) : events.flatMap(samplesOf))
+      .filter((s) => s.energyRegisterMilliWh !== undefined && s.at.getTime() <= ended.eventAt.getTime())
+      .sort((a, b) => a.at.getTime() - b.at.getTime());
+  const last = readings(true).at(-1) ?? readings(false).at(-1);
+  return last?.energyRegisterMilliWh !== undefined ? wholeWh(last.energyRegisterMilliWh) : undefined;
+}
+
+/** seqNos between the Started and the Ended event that have not arrived; all of them when Started is missing. */
+function missingSeqNos(
+  events: readonly StoredTransactionEvent[],
+  started: StoredTransactionEvent | undefined,
+  ended: StoredTransactionEvent,
+): number[] {
+  const have = new Set(events.map((e) => e.seqNo));
+  const from = started ? started.seqNo : 0;
+  const missing: number[] = [];
+  for (let seq = from; seq < ended.seqNo && missing.length < 1000; seq++) if (!have.has(seq)) missing.push(seq);
+  if (!started && missing.length === 0) missing.push(-1);
+  return missing;
+}

@@ -1,0 +1,239 @@
+/**
+ * OCPP 2.0.1 adapter: turns each station request into the same domain calls (stations, auth, SessionEvents) as
+ * the 1.6 adapter, so that everything downstream is version-blind. Requests arrive already validated against the
+ * official 2.0.1 JSON schemas (strict mode).
+ */
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../../db/schema.ts';
+import { normalizeV201SampledValues, type V201MeterValue } from '../../metering/normalize-v201.ts';
+import type { Metrics } from '../../metrics.ts';
+import type { SessionService } from '../../sessions/session-service.ts';
+import type { Clock } from '../../shared/clock.ts';
+import {
+  type BootInfo,
+  findStation,
+  recordBoot,
+  registerPendingStation,
+  touchStation,
+  updateEvseStatus,
+} from '../../stations/station-store.ts';
+import type { StationConnection } from '../station-connection.ts';
+import { applyTransactionEvents } from './apply-transaction-events.ts';
+import { authorizeV201Token, idTokenInfo, type V201IdToken } from './id-token.ts';
+import { finalSessionCost, priceRunningSession, totalCostNumber } from './session-cost.ts';
+import { tariffTextFor } from './tariff-text.ts';
+import { storeTransactionEvent, type TransactionEventRequest } from './transaction-event-store.ts';
+
+export type V201Deps = {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly sessions: SessionService;
+  readonly heartbeatIntervalS: number;
+  readonly autoRegisterStations: boolean;
+  /** Least charging time (by the station's readings) between two CostUpdated of one transaction; 0 = never. */
+  readonly costUpdateIntervalS: number;
+};
+
+type Params = Record<string, unknown>;
+export type V201Handler = (station: StationConnection, params: Params) => Promise<Params>;
+
+/** Requests a station may send before an operator accepted it. */
+export const V201_ALLOWED_BEFORE_ACCEPTED = new Set(['BootNotification', 'SecurityEventNotification']);
+
+export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> {
+  const { db, clock, logger, metrics, sessions } = deps;
+  /** Reading time of the last running cost sent, per station and transaction (this node's connections only). */
+  const lastCostAtMs = new Map<string, number>();
+
+  async function runningCostToSend(station: StationConnection, transactionId: string) {
+    if (deps.costUpdateIntervalS <= 0 || !station.call) return undefined;
+    const key = `${station.stationId}\u0000${transactionId}`;
+    const session = await db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('station_id', '=', station.stationId)
+      .where('transaction_id', '=', transactionId)
+      .executeTakeFirst();
+    if (session?.status !== 'Active') return undefined;
+    const latest = await db
+      .selectFrom('meter_samples')
+      .select(db.fn.max('sampled_at').as('at'))
+      .where('session_id', '=', session.id)
+      .executeTakeFirst();
+    const latestMs = latest?.at ? new Date(latest.at as Date).getTime() : undefined;
+    if (latestMs === undefined) return undefined;
+    const previous = lastCostAtMs.get(key) ?? session.started_at.getTime();
+    if (latestMs - previous < deps.costUpdateIntervalS * 1000) return undefined;
+    const totalCost = totalCostNumber(await priceRunningSession(db, session));
+    if (totalCost === undefined) return undefined;
+    lastCostAtMs.set(key, latestMs);
+    return { totalCost, transactionId };
+  }
+
+  return {
+    async BootNotification(station, params) {
+      const now = clock.now();
+      const cs = params.chargingStation as {
+        model: string;
+        vendorName: string;
+        serialNumber?: string;
+        firmwareVersion?: string;
+      };
+      const info: BootInfo = {
+        vendor: cs.vendorName,
+        model: cs.model,
+        ...(cs.serialNumber !== undefined && { serialNumber: cs.serialNumber }),
+        ...(cs.firmwareVersion !== undefined && { firmwareVersion: cs.firmwareVersion }),
+        ocppVersion: 'ocpp2.0.1',
+      };
+      const known = await findStation(db, station.stationId);
+      let status: string;
+      if (known) {
+        status = known.registration_status;
+        if (status !== 'Rejected') await recordBoot(db, station.stationId, info, now);
+      } else if (deps.autoRegisterStations) {
+        status = await registerPendingStation(db, station.stationId, info, now);
+        logger.info({ stationId: station.stationId }, 'unknown station registered as Pending');
+      } else {
+        status = 'Rejected';
+        logger.warn({ stationId: station.stationId }, 'unknown station rejected');
+      }
+      station.registrationStatus = status;
+      return { status, currentTime: now.toISOString(), interval: deps.heartbeatIntervalS };
+    },
+
+    async Heartbeat(station) {
+      const now = clock.now();
+      await touchStation(db, station.stationId, now);
+      return { currentTime: now.toISOString() };
+    },
+
+    async StatusNotification(station, params) {
+      const at = new Date(String(params.timestamp));
+      await updateEvseStatus(db, station.stationId, Number(params.evseId), String(params.connectorStatus), null, at);
+      return {};
+    },
+
+    async Authorize(station, params) {
+      const token = params.idToken as V201IdToken;
+      const now = clock.now();
+      const { decision, record } = await authorizeV201Token(db, await station.operatorId(), token, now, {
+        stationId: station.stationId,
+        evseId: 0,
+      });
+      const message =
+        decision.status === 'Accepted' ? await tariffTextFor(db, station.stationId, undefined, record, now) : undefined;
+      return { idTokenInfo: idTokenInfo(decision, message) };
+    },
+
+    async TransactionEvent(station, params) {
+      const event = params as unknown as TransactionEventRequest;
+      const transactionId = event.transactionInfo.transactionId;
+      const { created, stored } = await storeTransactionEvent(db, station.stationId, event, clock.now());
+      if (!created) {
+        metrics.errors.inc({ code: 'DuplicateTransactionEvent' });
+        if (canonicalJson(stored.payload) !== canonicalJson(event)) {
+          logger.warn(
+            { stationId: station.stationId, transactionId, seqNo: event.seqNo },
+            'a TransactionEvent repeats a seqNo with different content; the first one counts',
+          );
+        }
+      }
+      const result = await applyTransactionEvents({ db, clock, logger, sessions }, station.stationId, transactionId);
+      if (result.waiting) logger.info({ stationId: station.stationId, transactionId }, result.waiting);
+      if (result.ended?.known && !result.ended.duplicate && result.ended.billing !== 'AlreadyEnded') {
+        metrics.sessionsEnded.inc({ billing: result.ended.billing });
+      }
+      const reply: Params = {};
+      if (event.idToken) {
+        const { decision } = await authorizeV201Token(db, await station.operatorId(), event.idToken, clock.now(), {
+          stationId: station.stationId,
+          evseId: result.session?.evse_id ?? event.evse?.id ?? 0,
+        });
+        // The session's own decision at its start stands for the event that started it (a repeated start must
+        // not turn into ConcurrentTx with itself).
+        const status =
+          result.session && result.session.id_tag.toUpperCase() === event.idToken.idToken.toUpperCase()
+            ? { status: result.session.authorization_status as typeof decision.status }
+            : decision;
+        reply.idTokenInfo = idTokenInfo(status);
+      }
+      if (event.eventType === 'Ended' && result.session?.status === 'Completed') {
+        const totalCost = totalCostNumber(await finalSessionCost(db, result.session));
+        if (totalCost !== undefined) reply.totalCost = totalCost;
+      }
+      if (result.newReadings) {
+        const cost = await runningCostToSend(station, transactionId);
+        // Sent after the reply: the station answers one request at a time and must first get this one's answer.
+        if (cost && station.call) {
+          const call = station.call;
+          setImmediate(() => {
+            call('CostUpdated', cost).catch((error) =>
+              logger.warn({ err: error, stationId: station.stationId }, 'CostUpdated failed'),
+            );
+          });
+        }
+      }
+      if (result.session?.status === 'Completed') lastCostAtMs.delete(`${station.stationId}\u0000${transactionId}`);
+      return reply;
+    },
+
+    async MeterValues(station, params) {
+      // Readings outside TransactionEvents belong to no transaction in OCPP 2.0.1; they are logged, not billed.
+      const { problems } = normalizeV201SampledValues(params.meterValue as V201MeterValue[]);
+      if (problems.length > 0) logger.warn({ stationId: station.stationId, problems }, 'unreadable meter values');
+      return {};
+    },
+
+    async NotifyEvent(station, params) {
+      const data = params.eventData as { trigger: string; actualValue: string; component: { name: string } }[];
+      logger.info(
+        {
+          stationId: station.stationId,
+          seqNo: params.seqNo,
+          events: data.slice(0, 20).map((e) => `${e.component.name}=${e.actualValue} (${e.trigger})`),
+        },
+        'NotifyEvent',
+      );
+      return {};
+    },
+
+    async SecurityEventNotification(station, params) {
+      logger.warn(
+        { stationId: station.stationId, type: params.type, techInfo: params.techInfo },
+        'station security event',
+      );
+      return {};
+    },
+
+    async NotifyReport() {
+      return {};
+    },
+
+    async FirmwareStatusNotification() {
+      return {};
+    },
+
+    async LogStatusNotification() {
+      return {};
+    },
+
+    async DataTransfer() {
+      return { status: 'UnknownVendorId' };
+    },
+  };
+}
+
+/** JSON with object keys sorted: PostgreSQL's jsonb does not keep key order, so a plain comparison would differ. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}

@@ -1,0 +1,212 @@
+/**
+ * The payments billing hook, run in the stop's transaction after the billing decision. It only records intent
+ * (never calls a provider inside a database transaction): card and ad-hoc sessions get a `settle` item in the
+ * outbox with the exact invoice total; a wallet session is debited here, in the same transaction, because the
+ * wallet is Voltbill's own money and needs no provider. Contract customers (method 'invoice') wait for their
+ * monthly statement. A session that is Held for review keeps its hold until it is released or settled.
+ */
+import type { Kysely } from 'kysely';
+import type { BillingHook } from '../../billing/billing-hooks.ts';
+import type { Database, SessionRow } from '../../db/schema.ts';
+import { recordDecision } from '../apply-provider-payment.ts';
+import { bookWalletDebit } from '../payment-ledger.ts';
+import { enqueueOutbox } from '../worker/outbox-store.ts';
+
+export function createPaymentBillingHook(): BillingHook {
+  return async (trx, { session, outcome, now }) => {
+    if (outcome.status === 'Held') return;
+    const due = outcome.status === 'Billed' ? outcome.inclVat.minor : 0n;
+    const profile = session.id_token_id
+      ? await trx
+          .selectFrom('payment_profiles')
+          .selectAll()
+          .where('id_token_id', '=', session.id_token_id)
+          .executeTakeFirst()
+      : undefined;
+    const hold = await findHoldPayment(trx, session);
+    if (!hold && !profile) return;
+    const invoice = await trx
+      .selectFrom('invoice_sessions')
+      .select('invoice_id')
+      .where('session_id', '=', session.id)
+      .executeTakeFirst();
+    const invoiceId = invoice?.invoice_id ?? null;
+
+    if (!hold && profile?.method === 'wallet' && profile.wallet_id) {
+      if (due > 0n) await debitWallet(trx, session, profile.wallet_id, due, invoiceId, now);
+      return;
+    }
+    if (!hold && profile?.method !== 'card') return;
+
+    let paymentId = hold?.id;
+    if (!paymentId) {
+      // The session ended before its hold was placed (provider outage, or a very short session): charge at the end.
+      const method = await trx
+        .selectFrom('payment_methods')
+        .selectAll()
+        .where('id', '=', profile!.payment_method_id!)
+        .executeTakeFirstOrThrow();
+      const created = await trx
+        .insertInto('payments')
+        .values({
+          operator_id: session.operator_id,
+          kind: 'session',
+          provider: method.provider,
+          session_id: session.id,
+          id_token_id: session.id_token_id,
+          payment_method_id: method.id,
+          wallet_id: null,
+          payment_method_token: method.token,
+          provider_customer_id: method.provider_customer_id,
+          provider_payment_id: null,
+          currency: session.currency,
+          requested_minor: due,
+          due_minor: due,
+          invoice_id: invoiceId,
+          hold_expires_at: null,
+          failure_code: null,
+          station_id: null,
+          evse_id: null,
+        })
+        .onConflict((oc) => oc.columns(['session_id', 'kind']).where('session_id', 'is not', null).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      paymentId = created?.id ?? (await findHoldPayment(trx, session))?.id;
+    }
+    if (!paymentId) return;
+    await trx
+      .updateTable('payments')
+      .set({ due_minor: due, invoice_id: invoiceId, updated_at: now })
+      .where('id', '=', paymentId)
+      .execute();
+    await enqueueOutbox(trx, {
+      paymentId,
+      action: 'settle',
+      // Derived from the invoice when there is one ("capture:<invoiceId>"), else from the session.
+      idempotencyKey: invoiceId ? `capture:${invoiceId}` : `capture:session:${session.id}`,
+      amountMinor: due,
+      notBefore: now,
+    });
+  };
+}
+
+async function findHoldPayment(trx: Kysely<Database>, session: SessionRow) {
+  const linked = await trx
+    .selectFrom('payments')
+    .selectAll()
+    .where('session_id', '=', session.id)
+    .where('kind', 'in', ['session', 'adhoc'])
+    .orderBy('created_at')
+    .executeTakeFirst();
+  if (linked || !session.id_token_id) return linked;
+  // An ad-hoc payment whose session the worker has not linked yet.
+  const adHoc = await trx
+    .selectFrom('payments')
+    .selectAll()
+    .where('kind', '=', 'adhoc')
+    .where('id_token_id', '=', session.id_token_id)
+    .where('session_id', 'is', null)
+    .executeTakeFirst();
+  if (!adHoc) return undefined;
+  await trx.updateTable('payments').set({ session_id: session.id }).where('id', '=', adHoc.id).execute();
+  return { ...adHoc, session_id: session.id };
+}
+
+/**
+ * Debits the wallet by what the session cost, never below zero (row lock + check constraint). What the balance
+ * does not cover stays a receivable and is recorded as a decision for follow-up.
+ */
+async function debitWallet(
+  trx: Kysely<Database>,
+  session: SessionRow,
+  walletId: string,
+  due: bigint,
+  invoiceId: string | null,
+  now: Date,
+): Promise<void> {
+  const wallet = await trx
+    .selectFrom('wallets')
+    .selectAll()
+    .where('id', '=', walletId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  if (wallet.currency !== session.currency) {
+    await recordDecision(
+      trx,
+      { operator_id: session.operator_id, id: session.id },
+      'wallet-currency-mismatch',
+      `wallet is ${wallet.currency}`,
+      now,
+      'session',
+    );
+    return;
+  }
+  const debit = due < wallet.balance_minor ? due : wallet.balance_minor;
+  const payment = await trx
+    .insertInto('payments')
+    .values({
+      operator_id: session.operator_id,
+      kind: 'wallet_debit',
+      provider: 'wallet',
+      session_id: session.id,
+      id_token_id: session.id_token_id,
+      payment_method_id: null,
+      wallet_id: walletId,
+      payment_method_token: null,
+      provider_customer_id: null,
+      provider_payment_id: null,
+      currency: session.currency,
+      requested_minor: due,
+      captured_minor: debit,
+      authorized_minor: debit,
+      due_minor: due,
+      invoice_id: invoiceId,
+      status: debit === due ? 'captured' : 'failed',
+      failure_code: debit === due ? null : 'InsufficientWalletBalance',
+      hold_expires_at: null,
+      station_id: null,
+      evse_id: null,
+    })
+    .onConflict((oc) => oc.columns(['session_id', 'kind']).where('session_id', 'is not', null).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!payment) return;
+  if (debit > 0n) {
+    await trx
+      .insertInto('wallet_entries')
+      .values({
+        wallet_id: walletId,
+        kind: 'session_debit',
+        amount_minor: -debit,
+        idempotency_key: `wallet-debit:${session.id}`,
+        session_id: session.id,
+        payment_id: payment.id,
+      })
+      .execute();
+    await trx
+      .updateTable('wallets')
+      .set((eb) => ({ balance_minor: eb('balance_minor', '-', debit) }))
+      .where('id', '=', walletId)
+      .execute();
+    const booked = await bookWalletDebit(trx, {
+      operatorId: session.operator_id,
+      currency: session.currency,
+      walletId,
+      sessionId: session.id,
+      invoiceId,
+      amountMinor: debit,
+      at: now,
+    });
+    if (!booked.ok) throw new Error(`wallet debit could not be booked: ${booked.message}`);
+  }
+  if (debit < due) {
+    await recordDecision(
+      trx,
+      { operator_id: session.operator_id, id: session.id },
+      'wallet-short',
+      `wallet covered ${debit} of ${due}`,
+      now,
+      'session',
+    );
+  }
+}

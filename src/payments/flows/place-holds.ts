@@ -1,0 +1,149 @@
+/**
+ * Holds follow sessions: the worker finds active sessions of card customers without a hold and records the
+ * intent to place one (the provider call happens after commit). A provider outage therefore never stops an
+ * account customer in good standing from charging: the session starts, and the hold follows when the provider
+ * recovers. Ad-hoc payments, whose hold came first, are linked to the session their remote start created.
+ */
+import type { PaymentContext } from '../payment-context.ts';
+import { enqueueOutbox } from '../worker/outbox-store.ts';
+import { holdAmountMinor } from './hold-amount.ts';
+
+/** Sessions handled per sweep, so one sweep stays short. */
+const SWEEP_LIMIT = 200;
+/** An ad-hoc hold whose remote start never became a session is released after this long. */
+const UNUSED_AD_HOC_HOLD_MS = 10 * 60 * 1000;
+
+export function holdKey(sessionId: string): string {
+  return `hold:${sessionId}`;
+}
+
+export async function placeMissingHolds(ctx: PaymentContext): Promise<number> {
+  const { db } = ctx;
+  const now = ctx.clock.now();
+  const candidates = await db
+    .selectFrom('sessions as s')
+    .innerJoin('payment_profiles as pp', 'pp.id_token_id', 's.id_token_id')
+    .innerJoin('payment_methods as pm', 'pm.id', 'pp.payment_method_id')
+    .leftJoin('payments as p', (join) => join.onRef('p.session_id', '=', 's.id').on('p.kind', '=', 'session'))
+    .select([
+      's.id as sessionId',
+      's.operator_id as operatorId',
+      's.id_token_id as idTokenId',
+      's.currency',
+      'pm.id as methodId',
+      'pm.token',
+      'pm.provider_customer_id as customerId',
+      'pm.provider',
+      'pm.status as methodStatus',
+      'pp.hold_minor as holdMinor',
+    ])
+    .where('s.status', '=', 'Active')
+    .where('s.authorization_status', '=', 'Accepted')
+    .where('pp.method', '=', 'card')
+    .where('pm.provider', '=', ctx.provider.name)
+    .where('p.id', 'is', null)
+    .limit(SWEEP_LIMIT)
+    .execute();
+  let placed = 0;
+  for (const c of candidates) {
+    const amount = holdAmountMinor(c.holdMinor, ctx.settings.holdMinor, ctx.settings.holdMaxMinor);
+    await db.transaction().execute(async (trx) => {
+      const payment = await trx
+        .insertInto('payments')
+        .values({
+          operator_id: c.operatorId,
+          kind: 'session',
+          provider: c.provider,
+          session_id: c.sessionId,
+          id_token_id: c.idTokenId,
+          payment_method_id: c.methodId,
+          wallet_id: null,
+          payment_method_token: c.token,
+          provider_customer_id: c.customerId,
+          provider_payment_id: null,
+          currency: c.currency,
+          requested_minor: amount,
+          due_minor: null,
+          invoice_id: null,
+          hold_expires_at: null,
+          failure_code: null,
+          station_id: null,
+          evse_id: null,
+        })
+        .onConflict((oc) => oc.columns(['session_id', 'kind']).where('session_id', 'is not', null).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!payment) return;
+      await enqueueOutbox(trx, {
+        paymentId: payment.id,
+        action: 'authorize',
+        idempotencyKey: holdKey(c.sessionId),
+        amountMinor: amount,
+        notBefore: now,
+      });
+      placed++;
+    });
+  }
+  return placed;
+}
+
+/** Links ad-hoc payments (hold placed before the remote start) to the session their one-time token started. */
+export async function linkAdHocSessions(ctx: PaymentContext): Promise<void> {
+  const unlinked = await ctx.db
+    .selectFrom('payments as p')
+    .innerJoin('sessions as s', 's.id_token_id', 'p.id_token_id')
+    .select(['p.id as paymentId', 's.id as sessionId'])
+    .where('p.kind', '=', 'adhoc')
+    .where('p.session_id', 'is', null)
+    .limit(SWEEP_LIMIT)
+    .execute();
+  for (const u of unlinked) {
+    await ctx.db
+      .updateTable('payments')
+      .set({ session_id: u.sessionId, updated_at: ctx.clock.now() })
+      .where('id', '=', u.paymentId)
+      .where('session_id', 'is', null)
+      .execute();
+  }
+}
+
+/**
+ * Every hold is captured or released well before it expires (settings.releaseBeforeExpiryMs, 12 h by default):
+ * a hold nearing expiry whose session has not settled is released; the session's end then charges the amount
+ * anew (the driver's bill is never capped or forgotten). Renewal in place is not implemented (docs/payments.md).
+ */
+export async function releaseExpiringHolds(ctx: PaymentContext): Promise<number> {
+  const now = ctx.clock.now();
+  const horizon = new Date(now.getTime() + ctx.settings.releaseBeforeExpiryMs);
+  const expiring = await ctx.db
+    .selectFrom('payments')
+    .select(['id'])
+    .where('status', '=', 'authorized')
+    .where('hold_expires_at', '<=', horizon)
+    .where('provider', '=', ctx.provider.name)
+    .limit(SWEEP_LIMIT)
+    .execute();
+  // An ad-hoc hold whose session never started (the driver walked away) is released after ten minutes.
+  const unused = await ctx.db
+    .selectFrom('payments')
+    .select(['id'])
+    .where('kind', '=', 'adhoc')
+    .where('status', '=', 'authorized')
+    .where('session_id', 'is', null)
+    .where('created_at', '<=', new Date(now.getTime() - UNUSED_AD_HOC_HOLD_MS))
+    .limit(SWEEP_LIMIT)
+    .execute();
+  let released = 0;
+  for (const p of [...expiring, ...unused]) {
+    if (
+      await enqueueOutbox(ctx.db, {
+        paymentId: p.id,
+        action: 'void',
+        idempotencyKey: `release:${p.id}`,
+        notBefore: now,
+      })
+    )
+      released++;
+  }
+  return released;
+}

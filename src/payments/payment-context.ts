@@ -1,0 +1,40 @@
+/** What every payment flow and the worker need, passed in (main.ts builds it; tests build it with real parts). */
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../db/schema.ts';
+import type { Clock } from '../shared/clock.ts';
+import type { PaymentProvider } from './provider.ts';
+
+export type PaymentSettings = {
+  /** Default hold at session start, minor units of the session currency. */
+  readonly holdMinor: bigint;
+  /** No hold is ever larger. */
+  readonly holdMaxMinor: bigint;
+  /** Provider calls per step before it goes to dunning. */
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  /** Failed payments after which a saved card is blocked. */
+  readonly blockAfterFailures: number;
+  /** How long a worker's claim on an outbox row lasts; a killed worker's row is retried after it. */
+  readonly leaseMs: number;
+  /** Holds are captured or released this long before they expire. */
+  readonly releaseBeforeExpiryMs: number;
+};
+
+export const DEFAULT_PAYMENT_SETTINGS: PaymentSettings = {
+  holdMinor: 5000n,
+  holdMaxMinor: 15_000n,
+  maxAttempts: 8,
+  retryBaseMs: 2000,
+  blockAfterFailures: 3,
+  leaseMs: 60_000,
+  releaseBeforeExpiryMs: 12 * 3600 * 1000,
+};
+
+export type PaymentContext = {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly provider: PaymentProvider;
+  readonly settings: PaymentSettings;
+};

@@ -1,0 +1,36 @@
+import type { Kysely } from 'kysely';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../config.ts';
+import type { Database } from '../db/schema.ts';
+import { systemClock } from '../shared/clock.ts';
+import { createPaymentsRuntime } from './payments-runtime.ts';
+
+const deps = { db: {} as Kysely<Database>, clock: systemClock, logger: pino({ level: 'silent' }) };
+
+describe('payments runtime', () => {
+  it('refuses to start the Stripe webhook endpoint without its secret', () => {
+    const config = loadConfig({ VOLTBILL_PAYMENT_PROVIDER: 'stripe', STRIPE_SECRET_KEY: 'sk_test_abc' });
+    expect(() => createPaymentsRuntime({ ...deps, config })).toThrow(ConfigError);
+    expect(() =>
+      createPaymentsRuntime({ ...deps, config: loadConfig({ VOLTBILL_PAYMENT_PROVIDER: 'stripe' }) }),
+    ).toThrow(/STRIPE_SECRET_KEY/);
+  });
+  it('builds Stripe with its secrets, and the SANDBOX by default, labelled as such', () => {
+    const stripe = createPaymentsRuntime({
+      ...deps,
+      config: loadConfig({
+        VOLTBILL_PAYMENT_PROVIDER: 'stripe',
+        STRIPE_SECRET_KEY: 'sk_test_abc',
+        STRIPE_WEBHOOK_SECRET: 'whsec_a, whsec_b',
+      }),
+    });
+    expect([stripe.provider.name, stripe.provider.isSandbox, stripe.sandbox]).toEqual(['stripe', false, undefined]);
+    const sandbox = createPaymentsRuntime({ ...deps, config: loadConfig({}) });
+    expect([sandbox.provider.name, sandbox.provider.isSandbox]).toEqual(['sandbox', true]);
+    expect(loadConfig({ STRIPE_WEBHOOK_SECRET: 'whsec_a, whsec_b' }).payments.stripeWebhookSecrets).toEqual([
+      'whsec_a',
+      'whsec_b',
+    ]);
+  });
+});

@@ -1,0 +1,194 @@
+/**
+ * The Stripe adapter on the official `stripe` SDK: customers, SetupIntents for saved cards, PaymentIntents with
+ * manual capture for holds, captures of a smaller amount, cancellation, refunds, idempotency keys from Voltbill's
+ * domain ids, and Stripe-Signature verification. All unit quirks are in stripe-amounts.ts, all mapping in
+ * stripe-transformers.ts; this file only makes the calls.
+ */
+import Stripe from 'stripe';
+import type { Clock } from '../../shared/clock.ts';
+import { err, ok, type Result } from '../../shared/result.ts';
+import type { PaymentProvider, ProviderError, ProviderPayment } from '../provider.ts';
+import { verifyWebhookSignature } from '../webhook-signature.ts';
+import { toStripeAmount } from './stripe-amounts.ts';
+import {
+  mapPaymentIntent,
+  mapStripeError,
+  parseStripeEvent,
+  type StripePaymentIntentShape,
+} from './stripe-transformers.ts';
+
+export type StripeProviderOptions = {
+  readonly secretKey: string;
+  /** Endpoint secrets (whsec_...); more than one while rotating. */
+  readonly webhookSecrets: readonly string[];
+  readonly clock: Clock;
+  readonly webhookToleranceS?: number;
+  readonly timeoutMs?: number;
+  /** Only for tests against a local Stripe-shaped server. */
+  readonly api?: { host: string; port: number; protocol: 'http' | 'https' };
+};
+
+export function createStripeProvider(options: StripeProviderOptions): PaymentProvider {
+  const stripe = new Stripe(options.secretKey, {
+    // Voltbill's worker owns retries (with the same idempotency key), so the SDK does not retry on its own.
+    maxNetworkRetries: 0,
+    timeout: options.timeoutMs ?? 20_000,
+    ...(options.api && { host: options.api.host, port: options.api.port, protocol: options.api.protocol }),
+    appInfo: { name: 'Voltbill' },
+  });
+
+  async function run<T>(call: () => Promise<T>): Promise<Result<T, ProviderError>> {
+    try {
+      return ok(await call());
+    } catch (error) {
+      return err(mapStripeError(error));
+    }
+  }
+
+  const asIntent = (value: unknown) => value as StripePaymentIntentShape;
+  const paymentOf = (result: Result<unknown, ProviderError>): Result<ProviderPayment, ProviderError> =>
+    result.ok ? mapPaymentIntent(asIntent(result.value)) : result;
+  const expand = ['latest_charge'];
+
+  return {
+    name: 'stripe',
+    isSandbox: false,
+
+    async createCustomer(input) {
+      const created = await run(() =>
+        stripe.customers.create(
+          { ...(input.name && { name: input.name }), ...(input.email && { email: input.email }) },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return created.ok ? ok({ customerId: created.value.id }) : created;
+    },
+
+    async savePaymentMethod(input) {
+      const setup = await run(() =>
+        stripe.setupIntents.create(
+          {
+            customer: input.customerId,
+            payment_method: input.paymentMethodRef,
+            usage: 'off_session',
+            // Cards confirmed server-side: no redirect-based methods, so no return_url is needed.
+            automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+            confirm: true,
+            expand: ['payment_method'],
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      if (!setup.ok) return setup;
+      const method = setup.value.payment_method as { id: string; card?: Record<string, unknown> } | null;
+      if (setup.value.status !== 'succeeded' || !method || typeof method !== 'object' || !method.card) {
+        return err({
+          code: setup.value.status === 'requires_action' ? 'AuthenticationRequired' : 'InvalidState',
+          message: `SetupIntent ${setup.value.id} is ${setup.value.status}`,
+        });
+      }
+      const card = method.card as { brand: string; last4: string; exp_month: number; exp_year: number };
+      return ok({
+        token: method.id,
+        brand: card.brand,
+        last4: card.last4,
+        expMonth: card.exp_month,
+        expYear: card.exp_year,
+      });
+    },
+
+    async authorize(input) {
+      const amount = toStripeAmount(input.amount);
+      if (!amount.ok) return amount;
+      const created = await run(() =>
+        stripe.paymentIntents.create(
+          {
+            amount: amount.value.amount,
+            currency: amount.value.currency,
+            capture_method: 'manual',
+            payment_method: input.paymentMethodToken,
+            automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+            confirm: true,
+            ...(input.customerId && { customer: input.customerId, off_session: true }),
+            ...(input.description && { description: input.description }),
+            metadata: { voltbill_key: input.idempotencyKey },
+            expand,
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      const payment = paymentOf(created);
+      if (payment.ok && payment.value.status === 'requires_authentication') {
+        return err({
+          code: 'AuthenticationRequired',
+          message: 'the card needs 3-D Secure',
+          providerPaymentId: payment.value.providerPaymentId,
+        });
+      }
+      return payment;
+    },
+
+    async capture(input) {
+      const amount = toStripeAmount(input.amount);
+      if (!amount.ok) return amount;
+      return paymentOf(
+        await run(() =>
+          stripe.paymentIntents.capture(
+            input.providerPaymentId,
+            { amount_to_capture: amount.value.amount, expand },
+            { idempotencyKey: input.idempotencyKey },
+          ),
+        ),
+      );
+    },
+
+    async void(input) {
+      return paymentOf(
+        await run(() =>
+          stripe.paymentIntents.cancel(input.providerPaymentId, { expand }, { idempotencyKey: input.idempotencyKey }),
+        ),
+      );
+    },
+
+    async refund(input) {
+      const amount = toStripeAmount(input.amount);
+      if (!amount.ok) return amount;
+      const refund = await run(() =>
+        stripe.refunds.create(
+          { payment_intent: input.providerPaymentId, amount: amount.value.amount },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      if (!refund.ok) return refund;
+      const after = paymentOf(await run(() => stripe.paymentIntents.retrieve(input.providerPaymentId, { expand })));
+      return after.ok ? ok({ ...after.value, refundId: refund.value.id }) : after;
+    },
+
+    async getStatus(input) {
+      if (input.providerPaymentId) {
+        const id = input.providerPaymentId;
+        return paymentOf(await run(() => stripe.paymentIntents.retrieve(id, { expand })));
+      }
+      // The key is stored on the PaymentIntent's metadata at creation, so a lost response can still be found.
+      const query = `metadata['voltbill_key']:'${input.idempotencyKey.replace(/['\\]/g, '')}'`;
+      const found = await run(() => stripe.paymentIntents.search({ query, limit: 1, expand: ['data.latest_charge'] }));
+      if (!found.ok) return found;
+      const intent = found.value.data[0];
+      if (!intent) return err({ code: 'NotFound', message: `no PaymentIntent for key ${input.idempotencyKey}` });
+      return mapPaymentIntent(asIntent(intent));
+    },
+
+    parseWebhook(rawBody, headers) {
+      const header = headers['stripe-signature'];
+      const verified = verifyWebhookSignature({
+        rawBody,
+        header: Array.isArray(header) ? header[0] : header,
+        secrets: options.webhookSecrets,
+        nowS: Math.floor(options.clock.now().getTime() / 1000),
+        ...(options.webhookToleranceS !== undefined && { toleranceS: options.webhookToleranceS }),
+      });
+      if (!verified.ok) return verified;
+      return parseStripeEvent(rawBody);
+    },
+  };
+}

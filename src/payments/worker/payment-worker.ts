@@ -1,0 +1,95 @@
+/**
+ * The payment worker: after commit, it places holds that sessions need, releases holds nearing expiry, and works
+ * the outbox (provider calls under idempotency keys). Several workers (one per node) may run: claims are leased
+ * rows taken with SKIP LOCKED, so each item has one worker at a time, and a killed worker's item comes back.
+ */
+
+import { linkAdHocSessions, placeMissingHolds, releaseExpiringHolds } from '../flows/place-holds.ts';
+import type { PaymentContext } from '../payment-context.ts';
+import { claimNextOutboxItem } from './outbox-store.ts';
+import { processOutboxItem } from './process-outbox-item.ts';
+
+/** Outbox items one pass works at most, so a pass (and shutdown) stays short. */
+const ITEMS_PER_PASS = 100;
+
+export type PaymentWorker = {
+  /** One pass: sweeps, then due outbox items. Returns how many items it processed. */
+  runOnce(): Promise<number>;
+  /** Passes until nothing is due (tests, demo); bounded by `maxPasses`. */
+  runUntilIdle(maxPasses?: number): Promise<void>;
+  start(intervalMs: number): void;
+  stop(): Promise<void>;
+};
+
+export function createPaymentWorker(ctx: PaymentContext): PaymentWorker {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let stopped = false;
+
+  async function pass(): Promise<number> {
+    await placeMissingHolds(ctx);
+    await linkAdHocSessions(ctx);
+    await releaseExpiringHolds(ctx);
+    let processed = 0;
+    while (processed < ITEMS_PER_PASS && !stopped) {
+      const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs);
+      if (!item) break;
+      try {
+        await processOutboxItem(ctx, item);
+      } catch (error) {
+        // The claim lapses after the lease and the item is retried under the same key: nothing moves twice.
+        ctx.logger.error(
+          { err: error, outboxId: String(item.id) },
+          'payment outbox item failed; retried after its lease',
+        );
+      }
+      processed++;
+    }
+    return processed;
+  }
+
+  function runOnce(): Promise<number> {
+    // One pass at a time per worker; a tick during a pass waits for it instead of starting a second one.
+    if (!running) running = pass().finally(() => (running = undefined));
+    return running;
+  }
+
+  return {
+    runOnce,
+    async runUntilIdle(maxPasses = 200) {
+      for (let i = 0; i < maxPasses; i++) {
+        const processed = await runOnce();
+        if (processed === 0) {
+          const due = await ctx.db
+            .selectFrom('payment_outbox')
+            .select('id')
+            .where('status', '=', 'pending')
+            .where('next_attempt_at', '<=', ctx.clock.now())
+            .limit(1)
+            .executeTakeFirst();
+          if (!due) return;
+        }
+      }
+    },
+    start(intervalMs) {
+      stopped = false;
+      const tick = () => {
+        timer = setTimeout(async () => {
+          try {
+            await runOnce();
+          } catch (error) {
+            ctx.logger.error({ err: error }, 'payment worker pass failed');
+          }
+          if (!stopped) tick();
+        }, intervalMs);
+        timer.unref();
+      };
+      tick();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+}

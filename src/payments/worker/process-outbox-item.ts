@@ -1,0 +1,508 @@
+/**
+ * Carries out one claimed outbox item: calls the provider under the item's idempotency key (no database
+ * transaction is open during the call), checks the answer against the expected amount and currency, and records
+ * the outcome in one short transaction. An unknown outcome (timeout, 5xx, lost response) is resolved by asking the
+ * provider for the status under the same key; what is still unknown is retried later with backoff, then dunning.
+ */
+import type { Kysely } from 'kysely';
+import { issueCreditNote } from '../../billing/invoices/issue-credit-note.ts';
+import type { Database, PaymentOutboxRow, PaymentRow } from '../../db/schema.ts';
+import type { CurrencyCode, Money } from '../../shared/money.ts';
+import type { Result } from '../../shared/result.ts';
+import { applyProviderPayment, recordDecision } from '../apply-provider-payment.ts';
+import type { PaymentContext } from '../payment-context.ts';
+import { bookRefund } from '../payment-ledger.ts';
+import { CARD_FATAL_CODES, type ProviderError, type ProviderPayment, UNKNOWN_OUTCOME_CODES } from '../provider.ts';
+import { retryDelayMs } from './backoff.ts';
+import { enqueueOutbox, finishOutboxItem, retryOutboxItem } from './outbox-store.ts';
+
+export type StepOutcome = 'done' | 'failed' | 'retry' | 'waiting';
+
+type Resolved =
+  | { kind: 'ok'; payment: ProviderPayment }
+  | { kind: 'unknown'; error: ProviderError }
+  | { kind: 'error'; error: ProviderError };
+
+export async function processOutboxItem(ctx: PaymentContext, item: PaymentOutboxRow): Promise<StepOutcome> {
+  const payment = await ctx.db.selectFrom('payments').selectAll().where('id', '=', item.payment_id).executeTakeFirst();
+  if (!payment) {
+    await finishOutboxItem(ctx.db, item.id, 'failed', ctx.clock.now(), 'payment not found');
+    return 'failed';
+  }
+  switch (item.action) {
+    case 'authorize':
+      return authorizeStep(ctx, item, payment, { thenCapture: false });
+    case 'charge':
+      return authorizeStep(ctx, item, payment, { thenCapture: true });
+    case 'settle':
+      return settleStep(ctx, item, payment);
+    case 'void':
+      return voidStep(ctx, item, payment);
+    case 'refund':
+      return refundStep(ctx, item, payment);
+  }
+}
+
+const moneyOf = (payment: PaymentRow, minor: bigint): Money => ({
+  minor,
+  currency: payment.currency as CurrencyCode,
+});
+
+/** Calls the provider; an unknown outcome is resolved by a status query under the same key. */
+async function callResolved(
+  ctx: PaymentContext,
+  call: () => Promise<Result<ProviderPayment, ProviderError>>,
+  query: { idempotencyKey: string; providerPaymentId?: string },
+  done: (payment: ProviderPayment) => boolean,
+): Promise<Resolved> {
+  const result = await call();
+  if (result.ok) return { kind: 'ok', payment: result.value };
+  if (!UNKNOWN_OUTCOME_CODES.has(result.error.code)) return { kind: 'error', error: result.error };
+  const status = await ctx.provider.getStatus(query);
+  if (status.ok && done(status.value)) return { kind: 'ok', payment: status.value };
+  return { kind: 'unknown', error: result.error };
+}
+
+async function retryLater(ctx: PaymentContext, item: PaymentOutboxRow, payment: PaymentRow, error: ProviderError) {
+  const now = ctx.clock.now();
+  if (item.attempts >= ctx.settings.maxAttempts) {
+    await ctx.db.transaction().execute(async (trx) => {
+      await finishOutboxItem(trx, item.id, 'failed', now, `${error.code}: ${error.message}`);
+      await giveUp(trx, ctx, payment, item, error.code, now);
+    });
+    return 'failed' as const;
+  }
+  const at = new Date(now.getTime() + retryDelayMs(item.attempts, ctx.settings.retryBaseMs));
+  await retryOutboxItem(ctx.db, item.id, at, now, `${error.code}: ${error.message}`);
+  return 'retry' as const;
+}
+
+/** Money-moving steps that cannot succeed any more: the payment fails and (for what the driver owes) dunning starts. */
+async function giveUp(
+  trx: Kysely<Database>,
+  ctx: PaymentContext,
+  payment: PaymentRow,
+  item: PaymentOutboxRow,
+  code: string,
+  now: Date,
+): Promise<void> {
+  await trx.updateTable('payments').set({ failure_code: code, updated_at: now }).where('id', '=', payment.id).execute();
+  await trx
+    .updateTable('payments')
+    .set({ status: 'failed' })
+    .where('id', '=', payment.id)
+    .where('status', 'in', ['pending', 'requires_authentication'])
+    .execute();
+  await recordDecision(trx, payment, `${item.action}-failed`, code, now);
+  if (payment.payment_method_id) {
+    const method = await trx
+      .updateTable('payment_methods')
+      .set((eb) => ({ failure_count: eb('failure_count', '+', 1) }))
+      .where('id', '=', payment.payment_method_id)
+      .returning(['id', 'failure_count', 'status'])
+      .executeTakeFirst();
+    // A card that cannot succeed (expired, closed, declined) or keeps failing is blocked for new sessions.
+    const fatal = CARD_FATAL_CODES.has(code as ProviderError['code']);
+    if (method && method.status === 'active' && (fatal || method.failure_count >= ctx.settings.blockAfterFailures)) {
+      await trx
+        .updateTable('payment_methods')
+        .set({ status: 'blocked', blocked_reason: code })
+        .where('id', '=', method.id)
+        .execute();
+      await recordDecision(
+        trx,
+        { operator_id: payment.operator_id, id: method.id },
+        'card-blocked',
+        code,
+        now,
+        'payment_method',
+      );
+    }
+  }
+  // What the driver owes (a charge or capture at the end) goes to dunning: notified, with a link to pay.
+  if (item.action === 'charge' || item.action === 'settle') {
+    await trx
+      .insertInto('payment_dunning')
+      .values({
+        payment_id: payment.id,
+        operator_id: payment.operator_id,
+        failure_code: code,
+        notified_at: now,
+        resolved_at: null,
+      })
+      .onConflict((oc) => oc.column('payment_id').doNothing())
+      .execute();
+    ctx.logger.warn({ paymentId: payment.id, code }, 'payment failed after retries: driver notified with a pay link');
+  }
+}
+
+async function authorizeStep(
+  ctx: PaymentContext,
+  item: PaymentOutboxRow,
+  payment: PaymentRow,
+  options: { thenCapture: boolean },
+): Promise<StepOutcome> {
+  const { provider } = ctx;
+  let current = payment;
+  if (current.status === 'pending') {
+    if (!current.payment_method_token) {
+      await finishAndFail(ctx, item, current, 'NoPaymentMethod');
+      return 'failed';
+    }
+    const amount = moneyOf(current, current.requested_minor);
+    const token = current.payment_method_token;
+    const resolved = await callResolved(
+      ctx,
+      () =>
+        provider.authorize({
+          idempotencyKey: item.idempotency_key,
+          ...(current.provider_customer_id && { customerId: current.provider_customer_id }),
+          paymentMethodToken: token,
+          amount,
+          description: `Voltbill ${current.kind} ${current.id}`,
+        }),
+      { idempotencyKey: item.idempotency_key },
+      (p) => p.status === 'authorized' || p.status === 'captured',
+    );
+    if (resolved.kind === 'unknown') return retryLater(ctx, item, current, resolved.error);
+    if (resolved.kind === 'error') return authorizationRefused(ctx, item, current, resolved.error);
+    const got = resolved.payment;
+    if (got.currency !== current.currency || (got.status === 'authorized' && got.authorizedMinor !== amount.minor)) {
+      await finishAndFail(ctx, item, current, 'AmountMismatch', `provider held ${got.authorizedMinor} ${got.currency}`);
+      return 'failed';
+    }
+    const applied = await ctx.db.transaction().execute(async (trx) => {
+      const outcome = await applyProviderPayment(trx, current.id, got, ctx.clock.now());
+      if (!options.thenCapture) await finishOutboxItem(trx, item.id, 'done', ctx.clock.now());
+      return outcome;
+    });
+    if (!applied.applied) {
+      await finishAndFail(ctx, item, current, applied.reason);
+      return 'failed';
+    }
+    if (!options.thenCapture) return 'done';
+    current = applied.payment;
+  }
+  if (!options.thenCapture) {
+    await finishOutboxItem(ctx.db, item.id, 'done', ctx.clock.now());
+    return 'done';
+  }
+  if (current.status === 'authorized') {
+    const amount = moneyOf(current, current.requested_minor);
+    return captureAndFinish(ctx, item, current, `${item.idempotency_key}:capture`, amount);
+  }
+  if (current.captured_minor > 0n) {
+    await finishOutboxItem(ctx.db, item.id, 'done', ctx.clock.now());
+    return 'done';
+  }
+  await finishAndFail(ctx, item, current, current.failure_code ?? `payment is ${current.status}`);
+  return 'failed';
+}
+
+async function authorizationRefused(
+  ctx: PaymentContext,
+  item: PaymentOutboxRow,
+  payment: PaymentRow,
+  error: ProviderError,
+): Promise<StepOutcome> {
+  const now = ctx.clock.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('payments')
+      .set({
+        status: error.code === 'AuthenticationRequired' ? 'requires_authentication' : 'failed',
+        failure_code: error.code,
+        ...(error.providerPaymentId && { provider_payment_id: error.providerPaymentId }),
+        updated_at: now,
+      })
+      .where('id', '=', payment.id)
+      .where('status', '=', 'pending')
+      .execute();
+    await finishOutboxItem(trx, item.id, 'failed', now, `${error.code}: ${error.message}`);
+    await giveUp(trx, ctx, payment, item, error.code, now);
+  });
+  return 'failed';
+}
+
+async function captureAndFinish(
+  ctx: PaymentContext,
+  item: PaymentOutboxRow,
+  payment: PaymentRow,
+  key: string,
+  amount: Money,
+  after?: (trx: Kysely<Database>) => Promise<void>,
+): Promise<StepOutcome> {
+  const providerPaymentId = payment.provider_payment_id!;
+  const resolved = await callResolved(
+    ctx,
+    () => ctx.provider.capture({ idempotencyKey: key, providerPaymentId, amount }),
+    { idempotencyKey: key, providerPaymentId },
+    (p) => p.capturedMinor > 0n,
+  );
+  if (resolved.kind === 'unknown') return retryLater(ctx, item, payment, resolved.error);
+  if (resolved.kind === 'error') {
+    if (resolved.error.code === 'HoldExpired' || resolved.error.code === 'InvalidState') {
+      // The hold is gone (expired or released): learn its state, then charge the amount anew.
+      const status = await ctx.provider.getStatus({ idempotencyKey: key, providerPaymentId });
+      await ctx.db.transaction().execute(async (trx) => {
+        if (status.ok) await applyProviderPayment(trx, payment.id, status.value, ctx.clock.now());
+        const fresh = await trx
+          .selectFrom('payments')
+          .selectAll()
+          .where('id', '=', payment.id)
+          .executeTakeFirstOrThrow();
+        if (fresh.captured_minor === 0n && payment.kind !== 'extra')
+          await createExtraCharge(trx, ctx, fresh, amount.minor);
+        await finishOutboxItem(
+          trx,
+          item.id,
+          fresh.captured_minor > 0n ? 'done' : 'failed',
+          ctx.clock.now(),
+          resolved.error.code,
+        );
+        if (fresh.captured_minor === 0n && payment.kind === 'extra')
+          await giveUp(trx, ctx, fresh, item, resolved.error.code, ctx.clock.now());
+      });
+      return 'done';
+    }
+    if (UNKNOWN_OUTCOME_CODES.has(resolved.error.code)) return retryLater(ctx, item, payment, resolved.error);
+    await ctx.db.transaction().execute(async (trx) => {
+      await finishOutboxItem(
+        trx,
+        item.id,
+        'failed',
+        ctx.clock.now(),
+        `${resolved.error.code}: ${resolved.error.message}`,
+      );
+      await giveUp(trx, ctx, payment, item, resolved.error.code, ctx.clock.now());
+    });
+    return 'failed';
+  }
+  const got = resolved.payment;
+  if (got.currency !== payment.currency || got.capturedMinor !== amount.minor) {
+    await finishAndFail(ctx, item, payment, 'AmountMismatch', `provider captured ${got.capturedMinor} ${got.currency}`);
+    return 'failed';
+  }
+  await ctx.db.transaction().execute(async (trx) => {
+    await applyProviderPayment(trx, payment.id, got, ctx.clock.now());
+    if (after) await after(trx);
+    await finishOutboxItem(trx, item.id, 'done', ctx.clock.now());
+  });
+  return 'done';
+}
+
+/** Captures exactly what is due from the session's hold and releases the rest; charges anew what the hold lacks. */
+async function settleStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: PaymentRow): Promise<StepOutcome> {
+  const due = item.amount_minor ?? 0n;
+  const now = ctx.clock.now();
+  if (payment.captured_minor > 0n) {
+    await finishOutboxItem(ctx.db, item.id, 'done', now);
+    return 'done';
+  }
+  if (payment.status === 'pending') {
+    const authorizing = await ctx.db
+      .selectFrom('payment_outbox')
+      .select('id')
+      .where('payment_id', '=', payment.id)
+      .where('action', '=', 'authorize')
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (authorizing) {
+      // The hold is still being placed (or retried): settle after it, without spending an attempt.
+      const at = new Date(now.getTime() + Math.min(ctx.settings.retryBaseMs, 1000));
+      await retryOutboxItem(ctx.db, item.id, at, now, 'waiting for the hold', { countAttempt: false });
+      return 'waiting';
+    }
+  }
+  if (due === 0n) {
+    if (payment.status === 'authorized' || payment.status === 'requires_authentication') {
+      return voidStep(ctx, item, payment);
+    }
+    await finishOutboxItem(ctx.db, item.id, 'done', now);
+    return 'done';
+  }
+  if (payment.status === 'authorized') {
+    const amount = due < payment.authorized_minor ? due : payment.authorized_minor;
+    const rest = due - amount;
+    return captureAndFinish(ctx, item, payment, item.idempotency_key, moneyOf(payment, amount), async (trx) => {
+      // Never cap a driver's bill at the hold: what the hold does not cover is charged as a new payment.
+      if (rest > 0n) await createExtraCharge(trx, ctx, payment, rest);
+    });
+  }
+  // No usable hold (never placed, refused, expired or released): charge the whole amount anew.
+  await ctx.db.transaction().execute(async (trx) => {
+    if (payment.status === 'pending' && !payment.provider_payment_id) {
+      await trx
+        .updateTable('payments')
+        .set({ requested_minor: due, updated_at: now })
+        .where('id', '=', payment.id)
+        .execute();
+      await enqueueOutbox(trx, {
+        paymentId: payment.id,
+        action: 'charge',
+        idempotencyKey: `charge:${payment.id}`,
+        amountMinor: due,
+        notBefore: now,
+      });
+    } else await createExtraCharge(trx, ctx, payment, due);
+    await finishOutboxItem(trx, item.id, 'done', now);
+  });
+  return 'done';
+}
+
+export async function createExtraCharge(
+  trx: Kysely<Database>,
+  ctx: PaymentContext,
+  payment: PaymentRow,
+  amountMinor: bigint,
+): Promise<void> {
+  const now = ctx.clock.now();
+  const extra = await trx
+    .insertInto('payments')
+    .values({
+      operator_id: payment.operator_id,
+      kind: 'extra',
+      provider: payment.provider,
+      session_id: payment.session_id,
+      id_token_id: payment.id_token_id,
+      payment_method_id: payment.payment_method_id,
+      wallet_id: null,
+      payment_method_token: payment.payment_method_token,
+      provider_customer_id: payment.provider_customer_id,
+      provider_payment_id: null,
+      currency: payment.currency,
+      requested_minor: amountMinor,
+      due_minor: amountMinor,
+      invoice_id: payment.invoice_id,
+      hold_expires_at: null,
+      failure_code: null,
+      station_id: null,
+      evse_id: null,
+    })
+    .onConflict((oc) => oc.columns(['session_id', 'kind']).where('session_id', 'is not', null).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!extra) return;
+  await enqueueOutbox(trx, {
+    paymentId: extra.id,
+    action: 'charge',
+    idempotencyKey: `charge:${extra.id}`,
+    amountMinor,
+    notBefore: now,
+  });
+}
+
+async function voidStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: PaymentRow): Promise<StepOutcome> {
+  const now = ctx.clock.now();
+  if (!payment.provider_payment_id || payment.status !== 'authorized') {
+    await finishOutboxItem(ctx.db, item.id, 'done', now);
+    return 'done';
+  }
+  const providerPaymentId = payment.provider_payment_id;
+  const resolved = await callResolved(
+    ctx,
+    () => ctx.provider.void({ idempotencyKey: item.idempotency_key, providerPaymentId }),
+    { idempotencyKey: item.idempotency_key, providerPaymentId },
+    (p) => p.status === 'voided',
+  );
+  if (resolved.kind === 'unknown') return retryLater(ctx, item, payment, resolved.error);
+  const got = resolved.kind === 'ok' ? resolved.payment : undefined;
+  await ctx.db.transaction().execute(async (trx) => {
+    if (got) await applyProviderPayment(trx, payment.id, got, ctx.clock.now());
+    await finishOutboxItem(
+      trx,
+      item.id,
+      got ? 'done' : 'failed',
+      ctx.clock.now(),
+      resolved.kind === 'error' ? resolved.error.code : null,
+    );
+  });
+  return got ? 'done' : 'failed';
+}
+
+async function refundStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: PaymentRow): Promise<StepOutcome> {
+  const amount = moneyOf(payment, item.amount_minor ?? 0n);
+  const providerPaymentId = payment.provider_payment_id;
+  if (!providerPaymentId) {
+    await finishAndFail(ctx, item, payment, 'NotCaptured');
+    return 'failed';
+  }
+  const before = payment.refunded_minor;
+  const resolved = await callResolved(
+    ctx,
+    () => ctx.provider.refund({ idempotencyKey: item.idempotency_key, providerPaymentId, amount }),
+    { idempotencyKey: item.idempotency_key, providerPaymentId },
+    (p) => p.refundedMinor >= before + amount.minor,
+  );
+  if (resolved.kind === 'unknown') return retryLater(ctx, item, payment, resolved.error);
+  const now = ctx.clock.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    if (resolved.kind === 'ok') {
+      const applied = await applyProviderPayment(trx, payment.id, resolved.payment, now);
+      const refund = item.refund_id
+        ? await trx.selectFrom('payment_refunds').selectAll().where('id', '=', item.refund_id).executeTakeFirst()
+        : undefined;
+      if (refund && refund.status === 'pending' && applied.applied) {
+        const booked = await bookRefund(
+          trx,
+          applied.payment,
+          { id: refund.id, amountMinor: refund.amount_minor, withCreditNote: refund.with_credit_note },
+          now,
+        );
+        if (!booked.ok) throw new Error(`refund ${refund.id} could not be booked: ${booked.message}`);
+        if (refund.with_credit_note && applied.payment.invoice_id) {
+          const note = await issueCreditNote(trx, {
+            operatorId: payment.operator_id,
+            invoiceId: applied.payment.invoice_id,
+            reason: refund.reason,
+            now,
+          });
+          const creditNoteId = note.ok
+            ? note.value.creditNoteId
+            : note.error.code === 'InvoiceAlreadyCredited'
+              ? note.error.creditNoteId
+              : null;
+          await trx
+            .updateTable('payment_refunds')
+            .set({ credit_note_id: creditNoteId })
+            .where('id', '=', refund.id)
+            .execute();
+        }
+      }
+    }
+    if (item.refund_id) {
+      await trx
+        .updateTable('payment_refunds')
+        .set({
+          status: resolved.kind === 'ok' ? 'succeeded' : 'failed',
+          ...(resolved.kind === 'ok' &&
+            'refundId' in resolved.payment && { provider_refund_id: String(resolved.payment.refundId) }),
+        })
+        .where('id', '=', item.refund_id)
+        .execute();
+    }
+    await finishOutboxItem(
+      trx,
+      item.id,
+      resolved.kind === 'ok' ? 'done' : 'failed',
+      now,
+      resolved.kind === 'error' ? `${resolved.error.code}: ${resolved.error.message}` : null,
+    );
+  });
+  return resolved.kind === 'ok' ? 'done' : 'failed';
+}
+
+async function finishAndFail(
+  ctx: PaymentContext,
+  item: PaymentOutboxRow,
+  payment: PaymentRow,
+  code: string,
+  detail = '',
+): Promise<void> {
+  const now = ctx.clock.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    await finishOutboxItem(trx, item.id, 'failed', now, `${code} ${detail}`.trim());
+    await recordDecision(trx, payment, `${item.action}-failed`, `${code} ${detail}`.trim(), now);
+  });
+  ctx.logger.error({ paymentId: payment.id, action: item.action, code, detail }, 'payment step failed');
+}

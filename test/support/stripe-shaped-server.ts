@@ -1,0 +1,366 @@
+/**
+ * A local HTTP server that answers the few Stripe API endpoints Voltbill uses with Stripe's documented request and
+ * response shapes (form-encoded bodies with bracket keys, Bearer secret key, Idempotency-Key replay, error objects
+ * with type/code/decline_code), so that the real `stripe` SDK does real HTTP against it. Stripe's documented test
+ * payment methods (pm_card_visa, pm_card_chargeDeclined...) behave as at Stripe in test mode.
+ * It imitates behaviour, not Stripe's whole API: anything else answers 404 resource_missing.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+type Json = Record<string, unknown>;
+type Card = { brand: string; last4: string; exp_month: number; exp_year: number };
+type Behaviour = 'ok' | 'decline' | 'insufficient_funds' | 'expired_card' | 'incorrect_cvc' | 'auth' | 'fail_later';
+
+/** Stripe's documented test PaymentMethods and what they do. */
+const TEST_METHODS: Record<string, { card: Card; behaviour: Behaviour }> = {
+  pm_card_visa: { card: card('4242'), behaviour: 'ok' },
+  pm_card_chargeDeclined: { card: card('0002'), behaviour: 'decline' },
+  pm_card_chargeDeclinedInsufficientFunds: { card: card('9995'), behaviour: 'insufficient_funds' },
+  pm_card_chargeDeclinedExpiredCard: { card: card('0069'), behaviour: 'expired_card' },
+  pm_card_chargeDeclinedIncorrectCvc: { card: card('0127'), behaviour: 'incorrect_cvc' },
+  pm_card_authenticationRequired: { card: card('3155'), behaviour: 'auth' },
+  pm_card_chargeCustomerFail: { card: card('0341'), behaviour: 'fail_later' },
+};
+
+function card(last4: string): Card {
+  return { brand: 'visa', last4, exp_month: 12, exp_year: 2034 };
+}
+
+export type StripeShapedServer = {
+  readonly port: number;
+  readonly requests: { method: string; path: string; idempotencyKey: string | undefined; body: Json }[];
+  /** The next `count` requests answer 500 api_error without doing anything. */
+  failNext(count: number): void;
+  /** The next `count` requests are processed but their connection is destroyed before the answer. */
+  loseResponseOfNext(count: number): void;
+  intent(id: string): Json | undefined;
+  close(): Promise<void>;
+};
+
+export async function startStripeShapedServer(): Promise<StripeShapedServer> {
+  const customers = new Map<string, Json>();
+  const methods = new Map<string, { id: string; card: Card; behaviour: Behaviour; customer: string | null }>();
+  const intents = new Map<string, Json>();
+  const charges = new Map<string, Json>();
+  const idempotency = new Map<string, { fingerprint: string; status: number; body: Json }>();
+  const requests: StripeShapedServer['requests'] = [];
+  let failures = 0;
+  let losses = 0;
+  const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
+  const now = () => Math.floor(Date.now() / 1000);
+
+  function error(status: number, type: string, fields: Json): { status: number; body: Json } {
+    return { status, body: { error: { type, message: String(fields.message ?? type), ...fields } } };
+  }
+  const missing = (what: string) =>
+    error(404, 'invalid_request_error', { code: 'resource_missing', message: `No such ${what}` });
+
+  function method(ref: string) {
+    const known = methods.get(ref);
+    if (known) return known;
+    const test = TEST_METHODS[ref];
+    if (!test) return undefined;
+    // Each use of a test method string creates a new PaymentMethod, as Stripe does.
+    const created = { id: id('pm'), card: test.card, behaviour: test.behaviour, customer: null };
+    methods.set(created.id, created);
+    return created;
+  }
+
+  function intentView(intent: Json, expand: string[]): Json {
+    const chargeId = intent.latest_charge as string | null;
+    const expanded = expand.includes('latest_charge') && chargeId ? charges.get(chargeId) : chargeId;
+    return { ...intent, latest_charge: expanded ?? null };
+  }
+
+  function handle(verb: string, path: string, body: Json, query: URLSearchParams): { status: number; body: Json } {
+    const expand = ((body.expand as string[] | undefined) ?? query.getAll('expand[]')).concat(
+      query.getAll('expand[0]'),
+    );
+    if (verb === 'POST' && path === '/v1/customers') {
+      const customer = {
+        id: id('cus'),
+        object: 'customer',
+        created: now(),
+        name: body.name ?? null,
+        email: body.email ?? null,
+      };
+      customers.set(customer.id, customer);
+      return { status: 200, body: customer };
+    }
+    if (verb === 'POST' && path === '/v1/setup_intents') {
+      if (!customers.has(String(body.customer))) return missing(`customer: '${body.customer}'`);
+      const pm = method(String(body.payment_method));
+      if (!pm) return missing(`payment_method: '${body.payment_method}'`);
+      const si = {
+        id: id('seti'),
+        object: 'setup_intent',
+        created: now(),
+        customer: body.customer,
+        usage: body.usage ?? 'off_session',
+        status: 'succeeded',
+        payment_method: pm.id as unknown,
+      };
+      if (['decline', 'insufficient_funds', 'expired_card', 'incorrect_cvc'].includes(pm.behaviour)) {
+        return cardError(pm.behaviour, { setup_intent: { ...si, status: 'requires_payment_method' } });
+      }
+      pm.customer = String(body.customer);
+      if (expand.includes('payment_method')) si.payment_method = { id: pm.id, object: 'payment_method', card: pm.card };
+      return { status: 200, body: si };
+    }
+    if (verb === 'POST' && path === '/v1/payment_intents') {
+      const pm = method(String(body.payment_method));
+      if (!pm) return missing(`payment_method: '${body.payment_method}'`);
+      const amount = Number(body.amount);
+      if (!Number.isInteger(amount) || amount < 1) {
+        return error(400, 'invalid_request_error', { code: 'parameter_invalid_integer', param: 'amount' });
+      }
+      const intent: Json = {
+        id: id('pi'),
+        object: 'payment_intent',
+        amount,
+        amount_capturable: 0,
+        amount_received: 0,
+        currency: body.currency,
+        capture_method: body.capture_method ?? 'automatic',
+        created: now(),
+        customer: body.customer ?? null,
+        payment_method: pm.id,
+        metadata: body.metadata ?? {},
+        status: 'requires_payment_method',
+        last_payment_error: null,
+        latest_charge: null,
+      };
+      intents.set(intent.id as string, intent);
+      const offSession = body.off_session === 'true';
+      if (pm.behaviour === 'auth' && offSession) {
+        intent.last_payment_error = { code: 'authentication_required', decline_code: 'authentication_required' };
+        return cardError('authentication_required', { payment_intent: intent });
+      }
+      if (pm.behaviour === 'auth') {
+        intent.status = 'requires_action';
+        return { status: 200, body: intentView(intent, expand) };
+      }
+      if (pm.behaviour !== 'ok') {
+        const reason = pm.behaviour === 'fail_later' ? 'decline' : pm.behaviour;
+        intent.last_payment_error = { code: 'card_declined', decline_code: declineCode(reason) };
+        return cardError(reason, { payment_intent: intent });
+      }
+      const charge = {
+        id: id('ch'),
+        object: 'charge',
+        amount,
+        amount_captured: 0,
+        amount_refunded: 0,
+        currency: body.currency,
+        captured: false,
+        refunded: false,
+        payment_intent: intent.id,
+        payment_method_details: { type: 'card', card: { ...pm.card, capture_before: now() + 7 * 24 * 3600 } },
+      };
+      charges.set(charge.id, charge);
+      intent.latest_charge = charge.id;
+      if (intent.capture_method === 'manual') {
+        intent.status = 'requires_capture';
+        intent.amount_capturable = amount;
+      } else {
+        intent.status = 'succeeded';
+        intent.amount_received = amount;
+        charge.amount_captured = amount;
+        charge.captured = true;
+      }
+      return { status: 200, body: intentView(intent, expand) };
+    }
+    if (verb === 'GET' && path === '/v1/payment_intents/search') {
+      const match = /^metadata\['([^']+)'\]:'([^']*)'$/.exec(query.get('query') ?? '');
+      const found = match ? [...intents.values()].filter((i) => (i.metadata as Json)?.[match[1]!] === match[2]) : [];
+      const withCharge = query.getAll('expand[0]').includes('data.latest_charge') ? ['latest_charge'] : [];
+      return {
+        status: 200,
+        body: {
+          object: 'search_result',
+          url: '/v1/payment_intents/search',
+          has_more: false,
+          next_page: null,
+          data: found.map((i) => intentView(i, withCharge)),
+        },
+      };
+    }
+    const intentPath = /^\/v1\/payment_intents\/(pi_[a-f0-9]+)(\/capture|\/cancel)?$/.exec(path);
+    if (intentPath) {
+      const intent = intents.get(intentPath[1]!);
+      if (!intent) return missing(`payment_intent: '${intentPath[1]}'`);
+      const charge = intent.latest_charge ? charges.get(intent.latest_charge as string) : undefined;
+      if (verb === 'GET' && !intentPath[2]) return { status: 200, body: intentView(intent, expand) };
+      if (verb === 'POST' && intentPath[2] === '/capture') {
+        if (intent.status !== 'requires_capture') return unexpectedState(intent);
+        const amount =
+          body.amount_to_capture === undefined ? (intent.amount as number) : Number(body.amount_to_capture);
+        if (amount > (intent.amount_capturable as number)) {
+          return error(400, 'invalid_request_error', {
+            code: 'amount_too_large',
+            message: 'Amount to capture is greater than the amount capturable',
+          });
+        }
+        Object.assign(intent, { status: 'succeeded', amount_received: amount, amount_capturable: 0 });
+        Object.assign(charge!, { captured: true, amount_captured: amount });
+        return { status: 200, body: intentView(intent, expand) };
+      }
+      if (verb === 'POST' && intentPath[2] === '/cancel') {
+        if (!['requires_capture', 'requires_payment_method', 'requires_action'].includes(intent.status as string)) {
+          return unexpectedState(intent);
+        }
+        Object.assign(intent, { status: 'canceled', amount_capturable: 0, canceled_at: now() });
+        return { status: 200, body: intentView(intent, expand) };
+      }
+    }
+    if (verb === 'POST' && path === '/v1/refunds') {
+      const intent = intents.get(String(body.payment_intent));
+      if (!intent) return missing(`payment_intent: '${body.payment_intent}'`);
+      const charge = charges.get(intent.latest_charge as string);
+      if (intent.status !== 'succeeded' || !charge) {
+        return error(400, 'invalid_request_error', { code: 'charge_not_captured' });
+      }
+      const left = (charge.amount_captured as number) - (charge.amount_refunded as number);
+      const amount = body.amount === undefined ? left : Number(body.amount);
+      if (amount < 1 || amount > left) {
+        return error(400, 'invalid_request_error', { code: 'amount_too_large', message: 'Refund amount too large' });
+      }
+      charge.amount_refunded = (charge.amount_refunded as number) + amount;
+      charge.refunded = charge.amount_refunded === charge.amount_captured;
+      const refund = {
+        id: id('re'),
+        object: 'refund',
+        amount,
+        currency: intent.currency,
+        payment_intent: intent.id,
+        charge: charge.id,
+        status: 'succeeded',
+        created: now(),
+      };
+      return { status: 200, body: refund };
+    }
+    return missing(`endpoint: ${verb} ${path}`);
+  }
+
+  const server: Server = createServer((request, response) => {
+    void serve(request, response);
+  });
+
+  async function serve(request: IncomingMessage, response: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const body = parseForm(raw);
+    const key = request.headers['idempotency-key'] as string | undefined;
+    requests.push({ method: request.method ?? '', path: url.pathname, idempotencyKey: key, body });
+    const send = (status: number, payload: Json, replayed = false) => {
+      response.writeHead(status, {
+        'content-type': 'application/json',
+        'request-id': id('req'),
+        ...(key && { 'idempotency-key': key }),
+        ...(replayed && { 'idempotent-replayed': 'true' }),
+      });
+      response.end(JSON.stringify(payload));
+    };
+    if (!/^Bearer sk_test_/.test(request.headers.authorization ?? '')) {
+      return send(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
+    }
+    if (failures > 0) {
+      failures--;
+      return send(500, { error: { type: 'api_error', message: 'An unknown error occurred' } });
+    }
+    let result: { status: number; body: Json };
+    let replayed = false;
+    const fingerprint = `${request.method} ${url.pathname} ${raw}`;
+    const previous = key && request.method === 'POST' ? idempotency.get(key) : undefined;
+    if (previous && previous.fingerprint !== fingerprint) {
+      result = error(400, 'idempotency_error', {
+        message: `Keys for idempotent requests can only be used with the same parameters they were first used with.`,
+      });
+    } else if (previous) {
+      result = { status: previous.status, body: previous.body };
+      replayed = true;
+    } else {
+      result = handle(request.method ?? 'GET', url.pathname, body, url.searchParams);
+      // Stripe saves the first result of a key, success or error (but not 500s, which never ran).
+      if (key && request.method === 'POST') idempotency.set(key, { fingerprint, ...result });
+    }
+    if (losses > 0) {
+      losses--;
+      response.socket?.destroy();
+      return;
+    }
+    send(result.status, result.body, replayed);
+  }
+
+  function cardError(reason: string, extra: Json) {
+    const code =
+      reason === 'expired_card' || reason === 'incorrect_cvc'
+        ? reason
+        : reason === 'authentication_required'
+          ? 'authentication_required'
+          : 'card_declined';
+    return error(402, 'card_error', {
+      code,
+      decline_code: declineCode(reason),
+      message: `Your card was declined (${reason}).`,
+      ...extra,
+    });
+  }
+  function unexpectedState(intent: Json) {
+    return error(400, 'invalid_request_error', {
+      code: 'payment_intent_unexpected_state',
+      message: `This PaymentIntent's status is ${intent.status}`,
+      payment_intent: intent,
+    });
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    port,
+    requests,
+    failNext: (count) => {
+      failures = count;
+    },
+    loseResponseOfNext: (count) => {
+      losses = count;
+    },
+    intent: (intentId) => intents.get(intentId),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function declineCode(reason: string): string {
+  if (reason === 'decline') return 'generic_decline';
+  return reason;
+}
+
+/** Parses Stripe's form encoding: a[b]=1&a[c][0]=x → { a: { b: '1', c: ['x'] } }. */
+export function parseForm(raw: string): Json {
+  const root: Json = {};
+  for (const [fullKey, value] of new URLSearchParams(raw)) {
+    const parts = fullKey.split(/\[|\]\[|\]/).filter((p) => p !== '');
+    let node: Record<string, unknown> | unknown[] = root;
+    parts.forEach((part, index) => {
+      const last = index === parts.length - 1;
+      const nextIsIndex = !last && /^\d+$/.test(parts[index + 1]!);
+      const slot = Array.isArray(node) ? Number(part) : part;
+      const container = node as Record<string | number, unknown>;
+      if (last) container[slot] = value;
+      else {
+        container[slot] ??= nextIsIndex ? [] : {};
+        node = container[slot] as Record<string, unknown>;
+      }
+    });
+  }
+  return root;
+}
