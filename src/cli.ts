@@ -35,8 +35,8 @@ commands:
   serve [--no-seed]            run the OCPP gateway and the HTTP API (npm start)
   demo [--json] [--stations N] [--sessions M] [--speed X]
                                start a server in-process, simulate stations, print the billed sessions
-  simulate --url URL --stations N --sessions M [--speed X]
-                               simulated OCPP 1.6J stations against any server
+  simulate --url URL --stations N --sessions M [--speed X] [--protocol ocpp1.6|ocpp2.0.1|mixed]
+                               simulated OCPP stations against any server
   load --stations N --duration S [--protocol ocpp1.6|ocpp2.0.1|mixed] [--url URL] [--meter-interval S] [--json]
                                load generator: thousands of lean stations; messages/s, latency p50/p95/p99, errors
   price --tariff T.json (--cdr C.json | --session S.json) --time-zone ZONE [--rounding half-up|half-even]

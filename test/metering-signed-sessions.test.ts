@@ -204,6 +204,16 @@ describe.skipIf(skip)('signed meter values, meter registry and review queue', ()
     // The driver (or the eMSP) gets back the exact bytes the meter signed.
     const signedValues = (ocpi.signed_data as { signed_values: { signed_data: string }[] }).signed_values;
     expect(Buffer.from(signedValues[0]!.signed_data, 'base64').toString('utf8')).toBe(OCMF);
+    // The invoice tells the driver the readings were signed and how to check them.
+    const invoice = await db()
+      .selectFrom('invoice_sessions as i')
+      .innerJoin('invoices as v', 'v.id', 'i.invoice_id')
+      .select('v.document')
+      .where('i.session_id', '=', session.id)
+      .executeTakeFirstOrThrow();
+    expect(JSON.stringify(invoice.document)).toContain(
+      'The meter signed this session\'s readings (OCMF); check them with \\"voltbill verify-meter\\"',
+    );
   });
 
   it('also takes the signed value from MeterValues, hex-encoded as OCPP 1.6 describes SignedData', async () => {

@@ -2,7 +2,7 @@
  * Reads what an invoice prints from the database: the priced session with its place, the seller and the buyer.
  * Used inside the issuing transaction, so the document matches the rows it was built from.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { SessionToInvoice, StoredInvoiceLine } from './build-invoice-document.ts';
 import { alpha2FromAlpha3 } from './country-codes.ts';
@@ -46,6 +46,8 @@ export async function loadSessionsToInvoice(
       'c.currency',
       'c.energy_wh',
       'c.lines',
+      // The CDR carries OCPI signed_data only when the session's signed meter values were verified.
+      sql<boolean>`coalesce(jsonb_typeof(c.cdr -> 'signed_data') = 'object', false)`.as('signed'),
       'e.evse_uid',
       'l.name as location_name',
       'l.address',
@@ -77,7 +79,7 @@ export async function loadSessionsToInvoice(
     meterStopWh: row.meter_stop_wh ?? row.meter_start_wh + row.energy_wh,
     energyWh: row.energy_wh,
     idTag: row.id_tag,
-    signedData: false,
+    signedData: row.signed === true,
     lines: row.lines as StoredInvoiceLine[],
   }));
 }
