@@ -367,6 +367,17 @@ type GuardOptions = {
  */
 function guardFrames(client: RpcClient, options: GuardOptions): void {
   const parse = client._onMessage.bind(client);
+  if (client.protocol === 'ocpp2.0.1') {
+    // ocpp-rpc's 2.0.1 schema validation answers with the OCPP 1.6 spelling "OccurenceConstraintViolation", a code
+    // OCPP 2.0.1 does not define; 2.0.1 spells it "OccurrenceConstraintViolation".
+    const send = client.sendRaw.bind(client);
+    client.sendRaw = (message: string) =>
+      send(
+        message.startsWith('[4,')
+          ? message.replace(/^(\[4,"[^"]*",)"OccurenceConstraintViolation"/, '$1"OccurrenceConstraintViolation"')
+          : message,
+      );
+  }
   client._onMessage = (buffer: Buffer) => {
     const text = buffer.toString('utf8');
     if (text.length === 0) return;
@@ -405,6 +416,22 @@ function guardFrames(client: RpcClient, options: GuardOptions): void {
       return;
     }
     const [type, id] = frame as [number, string];
+    if (nestingDepthExceeds(frame, MAX_FRAME_NESTING_DEPTH)) {
+      // No OCPP message nests this deep; recursive code downstream (schema validation, logging) would exhaust the
+      // stack on such a frame, so it is refused here and logged as raw text.
+      options.onInbound(text, undefined);
+      reject(id, options.codes.malformed, `frame nests deeper than ${MAX_FRAME_NESTING_DEPTH} levels`);
+      return;
+    }
+    if (type !== 2 && type !== 3 && type !== 4) {
+      options.onInbound(text, undefined);
+      reject(
+        id,
+        options.codes.unknownMessageType,
+        `message type ${type} is not CALL (2), CALLRESULT (3) or CALLERROR (4)`,
+      );
+      return;
+    }
     options.onInbound(text, type === 2 ? id : undefined);
     if (type === 2 && !options.allowCall()) {
       reject(id, options.codes.rateLimited, 'too many messages per second; slow down');
@@ -412,6 +439,23 @@ function guardFrames(client: RpcClient, options: GuardOptions): void {
     }
     parse(buffer);
   };
+}
+
+/** Deepest nesting of arrays/objects an inbound frame may have; the OCPP 1.6 and 2.0.1 schemas need fewer than 10. */
+const MAX_FRAME_NESTING_DEPTH = 32;
+
+/** Whether a parsed JSON value nests arrays/objects deeper than `limit`; iterative, so it cannot overflow itself. */
+export function nestingDepthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 /** The message id of a frame that cannot be parsed, when its start still reads [2,"id" (else -1). */

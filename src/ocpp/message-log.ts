@@ -61,14 +61,18 @@ export function toRow(frame: LoggedFrame): Row {
     const [type, id] = parsed as [number, string];
     // JSON text of the payload: a call's params, a result, or an error's [code, description, details].
     const payload = type === 2 ? parsed[3] : type === 3 ? parsed[2] : parsed.slice(2);
-    return {
-      ...base,
-      message_type: type,
-      message_id: id.slice(0, 36),
-      action: type === 2 && typeof parsed[2] === 'string' ? parsed[2].slice(0, 64) : null,
-      payload: JSON.stringify(payload ?? null),
-      raw: null,
-    };
+    const payloadText = stringifyOrUndefined(payload ?? null);
+    // A payload that cannot be serialized (nesting deep enough to exhaust the stack) is kept as raw text below.
+    if (payloadText !== undefined) {
+      return {
+        ...base,
+        message_type: type,
+        message_id: id.slice(0, 36),
+        action: type === 2 && typeof parsed[2] === 'string' ? parsed[2].slice(0, 64) : null,
+        payload: payloadText,
+        raw: null,
+      };
+    }
   }
   return {
     ...base,
@@ -78,4 +82,12 @@ export function toRow(frame: LoggedFrame): Row {
     payload: null,
     raw: frame.text.slice(0, MAX_LOGGED_TEXT_CHARS).replaceAll('\u0000', '\uFFFD'),
   };
+}
+
+function stringifyOrUndefined(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
 }

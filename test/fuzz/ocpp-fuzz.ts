@@ -1,0 +1,241 @@
+/**
+ * Protocol fuzzer for the OCPP gateway: starts Voltbill in this process on an embedded database in memory (demo
+ * data seeded), opens raw WebSocket stations (DEMO-0001..), boots them and sends hostile frames from a seeded PRNG.
+ * --skip kind1,kind2 leaves frame kinds out (e.g. one a known bug makes fatal). Checks: the process never crashes, every reply is a CALLRESULT or a CALLERROR with a code of the station's OCPP
+ * version, every well-formed CALL is answered (unless the server closes the connection), /health stays 200, and
+ * RSS does not grow by more than 50 %. Exit code 1 on any violation. See docs/load-and-chaos.md.
+ *
+ *   npx tsx test/fuzz/ocpp-fuzz.ts [--frames N] [--seed S] [--protocol ocpp1.6|ocpp2.0.1] [--stations K] [--skip kinds] [--skip kinds]
+ */
+import pino from 'pino';
+import { loadConfig } from '../../src/config.ts';
+import { LOAD_TEST_LIMITS } from '../../src/load/load-test-limits.ts';
+import { type RunningServer, startServer } from '../../src/main.ts';
+import { DEMO_STATION_COUNT, demoStationId } from '../../src/seed/seed-demo.ts';
+import { FuzzConnection } from './fuzz-connection.ts';
+import { bootFrame, frameGenerator, mulberry32, type Protocol } from './fuzz-frames.ts';
+
+type Options = { frames: number; seed: number; protocols: Protocol[]; stations: number; skip: Set<string> };
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = {
+    frames: 20_000,
+    seed: 1,
+    protocols: ['ocpp1.6', 'ocpp2.0.1'],
+    stations: 10,
+    skip: new Set<string>(),
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--frames') options.frames = Number.parseInt(value, 10);
+    else if (flag === '--seed') options.seed = Number.parseInt(value, 10);
+    else if (flag === '--skip') options.skip = new Set(value.split(','));
+    else if (flag === '--stations') options.stations = Number.parseInt(value, 10);
+    else if (flag === '--protocol' && (value === 'ocpp1.6' || value === 'ocpp2.0.1')) options.protocols = [value];
+    else throw new Error(`unknown option ${flag} ${value}`);
+  }
+  if (!(options.frames > 0 && Number.isFinite(options.seed))) throw new Error('--frames and --seed must be numbers');
+  if (!(options.stations >= 1 && options.stations <= DEMO_STATION_COUNT)) {
+    throw new Error(`--stations must be 1..${DEMO_STATION_COUNT} (the demo stations)`);
+  }
+  return options;
+}
+
+/** How long a well-formed CALL may stay unanswered on an open connection before it counts as a violation. */
+const REPLY_TIMEOUT_MS = 5_000;
+/** Frames without an expected answer in a row before a Heartbeat CALL re-synchronizes the connection. */
+const SYNC_EVERY_FRAMES = 16;
+const HEALTH_EVERY_FRAMES = 2_000;
+const MAX_CONNECT_ATTEMPTS = 50;
+const MAX_RSS_GROWTH = 0.5;
+/** Bad messages in a row the gateway tolerates here (default 10): raised so that the run measures parsing, not
+ * the limiter; the fuzzer still gets disconnected now and then and reconnects. */
+const MAX_BAD_MESSAGES = '100';
+
+const stats = {
+  sent: 0,
+  byKind: new Map<string, number>(),
+  replies: new Map<string, number>(),
+  disconnects: new Map<number, number>(),
+  connects: 0,
+  connectFailures: 0,
+  healthChecks: 0,
+  violations: [] as string[],
+};
+const bump = <K>(map: Map<K, number>, key: K) => map.set(key, (map.get(key) ?? 0) + 1);
+const violation = (problem: string) => {
+  if (stats.violations.length < 1000) stats.violations.push(problem);
+};
+
+process.on('uncaughtException', (error) => violation(`uncaught exception: ${error.stack ?? error}`));
+process.on('unhandledRejection', (error) => violation(`unhandled rejection: ${String(error)}`));
+
+async function checkHealth(server: RunningServer): Promise<void> {
+  stats.healthChecks++;
+  try {
+    const response = await fetch(`${server.httpUrl}/health`);
+    if (response.status !== 200) violation(`/health answered ${response.status}`);
+  } catch (error) {
+    violation(`/health failed: ${String(error)}`);
+  }
+}
+
+async function connectAndBoot(server: RunningServer, stationId: string, protocol: Protocol): Promise<FuzzConnection> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const connection = await FuzzConnection.open(`${server.ocppUrl}/${stationId}`, protocol, {
+        onReply: (label) => bump(stats.replies, label),
+        onViolation: violation,
+      });
+      stats.connects++;
+      const id = `boot-${stats.connects}`;
+      const reply = connection.waitFor(id, REPLY_TIMEOUT_MS);
+      connection.send(bootFrame(protocol, id));
+      const outcome = await reply;
+      const status = outcome.kind === 'reply' ? (outcome.frame[2] as { status?: string }).status : undefined;
+      if (status !== 'Accepted') violation(`${stationId}: BootNotification not accepted (${JSON.stringify(outcome)})`);
+      return connection;
+    } catch (error) {
+      stats.connectFailures++;
+      if (attempt >= MAX_CONNECT_ATTEMPTS) throw new Error(`${stationId}: cannot connect: ${String(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function fuzzStation(
+  server: RunningServer,
+  index: number,
+  protocol: Protocol,
+  quota: number,
+  options: Options,
+  maxFrameBytes: number,
+): Promise<void> {
+  const stationId = demoStationId(index);
+  const rng = mulberry32(options.seed * 1000 + index);
+  const frames = frameGenerator(protocol, index, rng, maxFrameBytes);
+  let connection = await connectAndBoot(server, stationId, protocol);
+  let unsynced = 0;
+  for (let sent = 0; sent < quota; sent++) {
+    if (!connection.open) {
+      bump(stats.disconnects, connection.closeCode ?? 0);
+      connection = await connectAndBoot(server, stationId, protocol);
+    }
+    let frame = frames.next();
+    while (options.skip.has(frame.kind)) frame = frames.next();
+    bump(stats.byKind, frame.kind);
+    stats.sent++;
+    if (stats.sent % HEALTH_EVERY_FRAMES === 0) await checkHealth(server);
+    const reply = frame.callId === undefined ? undefined : connection.waitFor(frame.callId, REPLY_TIMEOUT_MS);
+    connection.send(frame.data);
+    if (reply === undefined && ++unsynced < SYNC_EVERY_FRAMES) continue;
+    unsynced = 0;
+    const outcome =
+      reply ??
+      (() => {
+        const id = `sync-${index}-${sent}`;
+        const waiting = connection.waitFor(id, REPLY_TIMEOUT_MS);
+        connection.send(JSON.stringify([2, id, 'Heartbeat', {}]));
+        return waiting;
+      })();
+    const result = await outcome;
+    if (result.kind === 'timeout') {
+      // A stuck connection would stall the rest of the run: drop it (counted as close code 0) and reconnect.
+      violation(`${stationId}: no answer to a ${frame.kind} CALL within ${REPLY_TIMEOUT_MS} ms`);
+      connection.close();
+    }
+  }
+  connection.close();
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const config = loadConfig({
+    ...LOAD_TEST_LIMITS,
+    VOLTBILL_OCPP_MAX_BAD_MESSAGES: MAX_BAD_MESSAGES,
+    ...process.env,
+    VOLTBILL_HOST: '127.0.0.1',
+    VOLTBILL_OCPP_PORT: '0',
+    VOLTBILL_HTTP_PORT: '0',
+    VOLTBILL_LOG_LEVEL: process.env.VOLTBILL_LOG_LEVEL ?? 'silent',
+  });
+  const server = await startServer({
+    config,
+    seed: true,
+    logger: pino({ level: config.logLevel }),
+    database: { kind: 'pglite', dataDir: 'memory' },
+    command: 'test',
+  });
+  const startedAt = performance.now();
+  const rssStartBytes = process.memoryUsage().rss;
+  try {
+    await checkHealth(server);
+    // Progress on stderr, so that a run that stalls shows where.
+    const progress = setInterval(() => {
+      console.error(
+        `  ... ${stats.sent} frames sent, ${stats.violations.length} violations, ${stats.connects} connections`,
+      );
+    }, 10_000);
+    progress.unref();
+    const perStation = Math.ceil(options.frames / options.stations);
+    const runs: Promise<void>[] = [];
+    for (let i = 1; i <= options.stations; i++) {
+      const protocol = options.protocols[i % options.protocols.length] as Protocol;
+      const quota = Math.min(perStation, options.frames - perStation * (i - 1));
+      if (quota > 0) runs.push(fuzzStation(server, i, protocol, quota, options, config.ocppMaxFrameBytes));
+    }
+    for (const result of await Promise.allSettled(runs)) {
+      if (result.status === 'rejected') violation(`fuzz station failed: ${String(result.reason)}`);
+    }
+    await checkHealth(server);
+    if (({} as { polluted?: unknown }).polluted !== undefined) violation('Object.prototype was polluted');
+  } finally {
+    const rssEndBytes = process.memoryUsage().rss;
+    report(options, performance.now() - startedAt, rssStartBytes, rssEndBytes);
+    // A shutdown that hangs is a finding too, but it must not hang CI: give it 10 s.
+    const closed = await Promise.race([
+      server.close().then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
+    ]);
+    if (!closed) {
+      console.log('  server.close() did not finish within 10 s');
+      process.exitCode = 1;
+    }
+  }
+}
+
+function report(options: Options, elapsedMs: number, rssStartBytes: number, rssEndBytes: number): void {
+  const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+  const growth = (rssEndBytes - rssStartBytes) / rssStartBytes;
+  if (growth > MAX_RSS_GROWTH) violation(`RSS grew by ${(growth * 100).toFixed(0)} % (more than 50 %)`);
+  const sorted = (map: Map<string | number, number>) =>
+    [...map.entries()].sort((a, b) => b[1] - a[1]).map(([key, count]) => `    ${String(key).padEnd(34)} ${count}`);
+  const lines = [
+    `OCPP protocol fuzz: seed ${options.seed}, ${options.stations} stations (${options.protocols.join(' + ')})${options.skip.size > 0 ? `, skipped: ${[...options.skip].join(',')}` : ''}`,
+    `  frames sent        ${stats.sent} in ${(elapsedMs / 1000).toFixed(1)} s (${Math.round(stats.sent / (elapsedMs / 1000))} frames/s)`,
+    '  frames by kind:',
+    ...sorted(stats.byKind),
+    '  replies by code:',
+    ...sorted(stats.replies),
+    `  connections        ${stats.connects} (failed attempts ${stats.connectFailures})`,
+    '  disconnects by server (close code):',
+    ...sorted(stats.disconnects),
+    `  /health checks     ${stats.healthChecks}`,
+    `  RSS                start ${mib(rssStartBytes)} MiB, end ${mib(rssEndBytes)} MiB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(0)} %)`,
+    `  violations         ${stats.violations.length}`,
+    ...stats.violations
+      .slice(0, 20)
+      .map((problem) => `    ${problem.split('\n').slice(0, 3).join(' | ').slice(0, 300)}`),
+  ];
+  console.log(lines.join('\n'));
+  process.exitCode = stats.violations.length > 0 ? 1 : 0;
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
