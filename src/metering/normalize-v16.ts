@@ -6,6 +6,7 @@
  * station did not send the total itself.
  */
 import { parseScaled } from '../shared/decimal.ts';
+import { accumulatePhase, assembleSample, type PhaseAccumulator } from './assemble-sample.ts';
 import type { MeterSample } from './meter-sample.ts';
 
 export type V16SampledValue = {
@@ -27,8 +28,6 @@ const ENERGY_UNIT_SCALE: Record<string, number> = { Wh: 3, kWh: 6 };
 const POWER_UNIT_FACTOR: Record<string, number> = { W: 1, kW: 1000 };
 const PHASES_FOR_TOTAL = new Set(['L1', 'L2', 'L3', 'L1-N', 'L2-N', 'L3-N']);
 
-type Accumulator = { total?: number; phaseSum?: number };
-
 export function normalizeV16MeterValues(meterValues: readonly V16MeterValue[]): NormalizeResult {
   const samples: MeterSample[] = [];
   const problems: string[] = [];
@@ -39,9 +38,9 @@ export function normalizeV16MeterValues(meterValues: readonly V16MeterValue[]): 
       return;
     }
     let context = 'Sample.Periodic';
-    let energy: { total?: bigint; phaseSum?: bigint } = {};
-    const power: Accumulator = {};
-    const current: Accumulator = {};
+    let energy: PhaseAccumulator<bigint> = {};
+    const power: PhaseAccumulator<number> = {};
+    const current: PhaseAccumulator<number> = {};
     let socPercent: number | undefined;
     meterValue.sampledValue.forEach((sampled, valueIndex) => {
       const where = `meterValue[${index}].sampledValue[${valueIndex}]`;
@@ -77,7 +76,7 @@ export function normalizeV16MeterValues(meterValues: readonly V16MeterValue[]): 
             problems.push(`${where}: power ${JSON.stringify(sampled.value)} ${sampled.unit ?? 'W'} is not readable`);
             return;
           }
-          accumulate(power, phase, value * factor);
+          accumulatePhase(power, phase, value * factor);
           return;
         }
         case 'Current.Import': {
@@ -86,7 +85,7 @@ export function normalizeV16MeterValues(meterValues: readonly V16MeterValue[]): 
             problems.push(`${where}: current ${JSON.stringify(sampled.value)} ${sampled.unit ?? 'A'} is not readable`);
             return;
           }
-          accumulate(current, phase, value);
+          accumulatePhase(current, phase, value);
           return;
         }
         case 'SoC': {
@@ -103,29 +102,8 @@ export function normalizeV16MeterValues(meterValues: readonly V16MeterValue[]): 
           return;
       }
     });
-    const energyRegisterMilliWh = energy.total ?? energy.phaseSum;
-    const powerW = power.total ?? power.phaseSum;
-    const currentA = current.total ?? current.phaseSum;
-    if (
-      energyRegisterMilliWh === undefined &&
-      powerW === undefined &&
-      currentA === undefined &&
-      socPercent === undefined
-    )
-      return;
-    samples.push({
-      at,
-      context,
-      ...(energyRegisterMilliWh !== undefined && { energyRegisterMilliWh }),
-      ...(powerW !== undefined && { powerW }),
-      ...(currentA !== undefined && { currentA }),
-      ...(socPercent !== undefined && { socPercent }),
-    });
+    const sample = assembleSample(at, context, energy, power, current, socPercent);
+    if (sample) samples.push(sample);
   });
   return { samples, problems };
-}
-
-function accumulate(target: Accumulator, phase: string | undefined, value: number): void {
-  if (phase === undefined) target.total = value;
-  else target.phaseSum = (target.phaseSum ?? 0) + value;
 }

@@ -8,6 +8,7 @@
  * (signedMeterValue) are left to src/meters/extract-signed-values.ts; the plain value next to them is read here.
  */
 import { parseScaled } from '../shared/decimal.ts';
+import { accumulatePhase, assembleSample, type PhaseAccumulator } from './assemble-sample.ts';
 import type { MeterSample } from './meter-sample.ts';
 import type { NormalizeResult } from './normalize-v16.ts';
 
@@ -32,8 +33,6 @@ const PHASES_FOR_TOTAL = new Set(['L1', 'L2', 'L3', 'L1-N', 'L2-N', 'L3-N']);
 /** OCPP 2.0.1 allows any integer multiplier; beyond this no real meter goes, and bigint powers stay small. */
 const MAX_ABS_MULTIPLIER = 9;
 
-type Accumulator = { total?: number; phaseSum?: number };
-
 export function normalizeV201SampledValues(meterValues: readonly V201MeterValue[]): NormalizeResult {
   const samples: MeterSample[] = [];
   const problems: string[] = [];
@@ -44,9 +43,9 @@ export function normalizeV201SampledValues(meterValues: readonly V201MeterValue[
       return;
     }
     let context = 'Sample.Periodic';
-    let energy: { total?: bigint; phaseSum?: bigint } = {};
-    const power: Accumulator = {};
-    const current: Accumulator = {};
+    let energy: PhaseAccumulator<bigint> = {};
+    const power: PhaseAccumulator<number> = {};
+    const current: PhaseAccumulator<number> = {};
     let socPercent: number | undefined;
     meterValue.sampledValue.forEach((sampled, valueIndex) => {
       const where = `meterValue[${index}].sampledValue[${valueIndex}]`;
@@ -90,7 +89,7 @@ export function normalizeV201SampledValues(meterValues: readonly V201MeterValue[
             problems.push(`${where}: power unit ${sampled.unitOfMeasure?.unit} is not W or kW`);
             return;
           }
-          accumulate(power, phase, sampled.value * 10 ** (unitScale + multiplier));
+          accumulatePhase(power, phase, sampled.value * 10 ** (unitScale + multiplier));
           return;
         }
         case 'Current.Import': {
@@ -98,7 +97,7 @@ export function normalizeV201SampledValues(meterValues: readonly V201MeterValue[
             problems.push(`${where}: current unit ${sampled.unitOfMeasure?.unit} is not A`);
             return;
           }
-          accumulate(current, phase, sampled.value * 10 ** multiplier);
+          accumulatePhase(current, phase, sampled.value * 10 ** multiplier);
           return;
         }
         case 'SoC': {
@@ -115,29 +114,8 @@ export function normalizeV201SampledValues(meterValues: readonly V201MeterValue[
           return;
       }
     });
-    const energyRegisterMilliWh = energy.total ?? energy.phaseSum;
-    const powerW = power.total ?? power.phaseSum;
-    const currentA = current.total ?? current.phaseSum;
-    if (
-      energyRegisterMilliWh === undefined &&
-      powerW === undefined &&
-      currentA === undefined &&
-      socPercent === undefined
-    )
-      return;
-    samples.push({
-      at,
-      context,
-      ...(energyRegisterMilliWh !== undefined && { energyRegisterMilliWh }),
-      ...(powerW !== undefined && { powerW }),
-      ...(currentA !== undefined && { currentA }),
-      ...(socPercent !== undefined && { socPercent }),
-    });
+    const sample = assembleSample(at, context, energy, power, current, socPercent);
+    if (sample) samples.push(sample);
   });
   return { samples, problems };
-}
-
-function accumulate(target: Accumulator, phase: string | undefined, value: number): void {
-  if (phase === undefined) target.total = value;
-  else target.phaseSum = (target.phaseSum ?? 0) + value;
 }
