@@ -67,6 +67,13 @@ async function openPostgres(url: string, maxConnections: number): Promise<Databa
   const pool = new pg.Pool({ connectionString: url, max: maxConnections, types });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // A checked-out client (inside a transaction, between two queries) whose connection drops emits 'error' on the
+  // client, not the pool: without a listener that is an uncaught exception that kills the whole server when
+  // PostgreSQL restarts. The transaction's next query fails instead (the stop is retried by the station), and the
+  // pool discards the dead client when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -286,6 +286,16 @@ export class LeanStation {
     await Promise.race([this.context.scheduler.sleep(ms), this.context.drained]);
   }
 
+  /** True with probability `rate`; draws nothing when the rate is 0, so runs without these faults stay as they were. */
+  #roll(rate: number): boolean {
+    return rate > 0 && chance(this.#prng, rate);
+  }
+
+  /** The register now, unchanged, with a plausible power: a reading for a meter value that is not the last. */
+  #reading(): { registerWh: number; powerW: number } {
+    return { registerWh: this.#registerWh, powerW: Math.round(NOMINAL_POWER_W * (0.9 + 0.2 * this.#rand())) };
+  }
+
   #rand(): number {
     return this.#prng.nextUint32() / 0x1_0000_0000;
   }
@@ -348,13 +358,23 @@ export class LeanStation {
       }
     }
     const reason = !accepted ? 'DeAuthorized' : phase.draining || chance(this.#prng, 0.3) ? 'Local' : 'EVDisconnected';
-    const stopped = await this.#sendUntilAcknowledged(
-      'StopTransaction',
-      v16.stop(transactionId, this.idTag, this.#registerWh, new Date(), reason),
-    );
+    // A meter value taken before the stop but delivered after it (reordered), chosen now so its reading is earlier.
+    const late =
+      accepted && this.#roll(settings.lateMeterValueRate) ? { at: new Date(), ...this.#reading() } : undefined;
+    const stopPayload = v16.stop(transactionId, this.idTag, this.#registerWh, new Date(), reason);
+    const stopped = await this.#sendUntilAcknowledged('StopTransaction', stopPayload);
     this.#inSession = false;
     if (stopped === undefined) return;
     this.#complete(String(transactionId), this.#registerWh - startWh, reason);
+    if (this.#roll(settings.duplicateStopRate)) {
+      // The same StopTransaction again, as a station sends it that lost the first acknowledgement.
+      stats.duplicateStops += 1;
+      await this.#sendUntilAcknowledged('StopTransaction', stopPayload);
+    }
+    if (late !== undefined) {
+      stats.lateMeterValues += 1;
+      await this.#sendUntilAcknowledged('MeterValues', v16.meterValues(transactionId, late));
+    }
     await this.#send('StatusNotification', v16.status(1, 'Available', new Date()));
   }
 
@@ -409,13 +429,30 @@ export class LeanStation {
     }
     const local = phase.draining || chance(this.#prng, 0.3);
     const stoppedReason = local ? 'Local' : 'EVDisconnected';
-    const ended = await this.#sendUntilAcknowledged(
-      'TransactionEvent',
-      event('Ended', local ? 'StopAuthorized' : 'EVCommunicationLost', 'Transaction.End', 0, stoppedReason),
+    // An Updated event with a lower seqNo and an earlier reading than the Ended event, delivered after it (reordered).
+    const late =
+      accepted === 'Accepted' && this.#roll(settings.lateMeterValueRate)
+        ? event('Updated', 'MeterValuePeriodic', 'Sample.Periodic', this.#reading().powerW)
+        : undefined;
+    const endedPayload = event(
+      'Ended',
+      local ? 'StopAuthorized' : 'EVCommunicationLost',
+      'Transaction.End',
+      0,
+      stoppedReason,
     );
+    const ended = await this.#sendUntilAcknowledged('TransactionEvent', endedPayload);
     this.#inSession = false;
     if (ended === undefined) return;
     this.#complete(transactionId, this.#registerWh - startWh, stoppedReason);
+    if (this.#roll(settings.duplicateStopRate)) {
+      stats.duplicateStops += 1;
+      await this.#sendUntilAcknowledged('TransactionEvent', endedPayload);
+    }
+    if (late !== undefined) {
+      stats.lateMeterValues += 1;
+      await this.#sendUntilAcknowledged('TransactionEvent', late);
+    }
     await this.#send('StatusNotification', v201.status(1, 'Available', new Date()));
   }
 

@@ -39,6 +39,16 @@ export interface LoadOptions {
   /** Real seconds after the duration allowed for ending sessions and delivering their last messages. */
   readonly drainTimeoutS?: number;
   readonly seed?: number;
+  /**
+   * Share (0..1) of sessions whose final message (StopTransaction, TransactionEvent Ended) the station sends a second
+   * time after it was acknowledged, as a station does that lost the acknowledgement: the CSMS must not bill twice.
+   */
+  readonly duplicateStopRate?: number;
+  /**
+   * Share (0..1) of sessions that deliver one meter value after their final message (out of order, as after a
+   * retry from a station's queue): the CSMS must acknowledge it and change nothing already billed.
+   */
+  readonly lateMeterValueRate?: number;
   /** Keep every completed session (station, transaction id) in the report (crash tests compare with the DB). */
   readonly recordSessions?: boolean;
   readonly signal?: AbortSignal;
@@ -73,6 +83,8 @@ export const LOAD_DEFAULTS = {
   stormWindowS: 10,
   drainTimeoutS: 60,
   recordSessions: false,
+  duplicateStopRate: 0,
+  lateMeterValueRate: 0,
 } as const;
 
 export const LOAD_LIMITS = {
@@ -89,7 +101,18 @@ export const LOAD_LIMITS = {
   stormWindowS: [0, 3600],
   drainTimeoutS: [0, 3600],
   seed: [0, 0xffff_ffff],
+  duplicateStopRate: [0, 1],
+  lateMeterValueRate: [0, 1],
 } as const satisfies Partial<Record<keyof LoadOptions, readonly [number, number]>>;
+
+/** Options that take any number in their range; the others take integers. */
+const FRACTIONAL_OPTIONS = new Set<keyof LoadOptions>([
+  'meterIntervalS',
+  'idleS',
+  'stormWindowS',
+  'duplicateStopRate',
+  'lateMeterValueRate',
+]);
 
 export function resolveLoadOptions(
   options: LoadOptions,
@@ -101,7 +124,7 @@ export function resolveLoadOptions(
   for (const [option, [min, max]] of Object.entries(LOAD_LIMITS) as [keyof typeof LOAD_LIMITS, [number, number]][]) {
     const value = options[option];
     if (value === undefined) continue;
-    const integer = option !== 'meterIntervalS' && option !== 'idleS' && option !== 'stormWindowS';
+    const integer = !FRACTIONAL_OPTIONS.has(option);
     if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
       const kind = integer ? 'an integer' : 'a number';
       return err({ option, message: `must be ${kind} from ${min} to ${max} (got ${value})` });
@@ -137,6 +160,8 @@ export function resolveLoadOptions(
     drainTimeoutS: options.drainTimeoutS ?? LOAD_DEFAULTS.drainTimeoutS,
     seed: options.seed ?? randomSeed(),
     recordSessions: options.recordSessions ?? LOAD_DEFAULTS.recordSessions,
+    duplicateStopRate: options.duplicateStopRate ?? LOAD_DEFAULTS.duplicateStopRate,
+    lateMeterValueRate: options.lateMeterValueRate ?? LOAD_DEFAULTS.lateMeterValueRate,
     signal: options.signal,
   });
 }

@@ -35,6 +35,9 @@ export interface LoadReport {
     /** Acknowledged calls per second inside the measurement window. */
     readonly perSecond: number;
     readonly retries: number;
+    /** Final transaction messages deliberately sent twice, and meter values sent after their session ended. */
+    readonly duplicateStops: number;
+    readonly lateMeterValues: number;
   };
   readonly ackLatency: LatencySummary;
   readonly byAction: Record<string, LatencySummary>;
@@ -113,6 +116,8 @@ export function buildLoadReport(input: {
       acknowledged: stats.callsAcked,
       perSecond: Math.round(perSecond),
       retries: stats.retries,
+      duplicateStops: stats.duplicateStops,
+      lateMeterValues: stats.lateMeterValues,
     },
     ackLatency: summarizeLatency(stats.ackLatency),
     byAction,

@@ -19,6 +19,10 @@ export interface LoadStats {
   callsLost: number;
   /** Attempts after the first of a transaction message (retried until acknowledged). */
   retries: number;
+  /** Final transaction messages sent a second time after their acknowledgement (duplicateStopRate). */
+  duplicateStops: number;
+  /** Meter values delivered after their session's final message (lateMeterValueRate). */
+  lateMeterValues: number;
   connectAttempts: number;
   connectFailures: number;
   /** Connections lost after they had been open (server restarts, storms). */
@@ -45,6 +49,8 @@ export function createLoadStats(): LoadStats {
     timeouts: 0,
     callsLost: 0,
     retries: 0,
+    duplicateStops: 0,
+    lateMeterValues: 0,
     connectAttempts: 0,
     connectFailures: 0,
     disconnects: 0,

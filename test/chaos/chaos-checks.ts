@@ -31,8 +31,10 @@ export async function checkInvariants(
     status: string;
     billing_status: string;
     cdrs: string | bigint;
+    cdr_energy_wh: string | bigint | null;
   }>`select s.station_id, s.transaction_id, s.status, s.billing_status,
-            (select count(*) from cdrs c where c.session_id = s.id) as cdrs
+            (select count(*) from cdrs c where c.session_id = s.id) as cdrs,
+            (select max(c.energy_wh) from cdrs c where c.session_id = s.id) as cdr_energy_wh
        from sessions s where s.station_id like ${like}`.execute(db);
   const byKey = new Map<string, (typeof rows.rows)[number][]>();
   for (const row of rows.rows) {
@@ -42,12 +44,15 @@ export async function checkInvariants(
 
   const missing: string[] = [];
   const wrong: string[] = [];
+  const energyWrong: string[] = [];
   for (const session of completed) {
     const key = `${session.stationId}/${session.transactionId}`;
     const found = byKey.get(key) ?? [];
     if (found.length !== 1) missing.push(`${key} (${found.length} rows)`);
     else if (found[0]!.status !== 'Completed' || Number(found[0]!.cdrs) !== 1) {
       wrong.push(`${key} status ${found[0]!.status}, billing ${found[0]!.billing_status}, ${found[0]!.cdrs} CDRs`);
+    } else if (Number(found[0]!.cdr_energy_wh) !== session.energyWh) {
+      energyWrong.push(`${key} billed ${found[0]!.cdr_energy_wh} Wh, station measured ${session.energyWh} Wh`);
     }
   }
   results.push({
@@ -57,6 +62,12 @@ export async function checkInvariants(
       `${completed.length} sessions checked` +
       (missing.length ? `; not stored once: ${missing.slice(0, 5).join(', ')}` : '') +
       (wrong.length ? `; wrong: ${wrong.slice(0, 5).join(', ')}` : ''),
+  });
+
+  results.push({
+    name: 'every CDR bills exactly the energy the station measured (no late or duplicated message changed it)',
+    ok: energyWrong.length === 0,
+    detail: `${energyWrong.length} differ${energyWrong.length ? `: ${energyWrong.slice(0, 5).join(', ')}` : ''}`,
   });
 
   const open = rows.rows.filter((row) => row.status !== 'Completed');

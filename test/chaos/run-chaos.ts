@@ -1,11 +1,17 @@
 /**
- * Crash test: simulated stations charge while the server process (`node bin/voltbill.js serve`, a child) is killed
- * with SIGKILL at random moments and restarted, again and again. Stations reconnect and retry their transaction
- * messages until acknowledged, as OCPP requires. Afterwards the database must show every session billed exactly
- * once, nothing left open, the ledger balanced and invoice numbers without gaps; `voltbill reconcile --json` must
- * be clean where that command exists. Exit status 0 when every check holds, 1 otherwise.
+ * Crash and fault test: simulated stations charge while a fault hits again and again —
+ *  - scenario `kill` (default): the server process (`node bin/voltbill.js serve`, a child) is killed with SIGKILL at
+ *    random moments and restarted;
+ *  - scenario `postgres-restart`: the PostgreSQL server is stopped the hard way (`pg_ctl -m immediate`, clients cut
+ *    off), left down for up to 3 s and started again, while Voltbill keeps running.
+ * In every scenario 10 % of the sessions send their final message twice (a station that lost the acknowledgement)
+ * and 5 % deliver a meter value after their final message (reordered), unless told otherwise. Stations reconnect and
+ * retry their transaction messages until acknowledged, as OCPP requires. Afterwards the database must show every
+ * session billed exactly once with the energy the station measured, nothing left open, the ledger balanced and
+ * invoice numbers without gaps; `voltbill reconcile --json` must be clean. Exit status 0 when every check holds.
  *
- *   npm run chaos [-- --quick] [--kills 10] [--stations 50] [--pglite] [--protocol ocpp1.6|ocpp2.0.1|mixed] [--seed N]
+ *   npm run chaos [-- --quick] [--scenario kill|postgres-restart] [--kills 10] [--stations 50] [--pglite]
+ *                 [--protocol ocpp1.6|ocpp2.0.1|mixed] [--duplicate-stops 0.1] [--late-meter-values 0.05] [--seed N]
  *
  * On PostgreSQL (from the machine's binaries) when available, else (or with --pglite) on the embedded database.
  */
@@ -35,8 +41,19 @@ const { values } = parseArgs({
     pglite: { type: 'boolean' },
     protocol: { type: 'string' },
     seed: { type: 'string' },
+    scenario: { type: 'string' },
+    'duplicate-stops': { type: 'string' },
+    'late-meter-values': { type: 'string' },
   },
 });
+const SCENARIOS = ['kill', 'postgres-restart'] as const;
+const scenario = (values.scenario ?? 'kill') as (typeof SCENARIOS)[number];
+if (!SCENARIOS.includes(scenario)) {
+  console.error(`--scenario must be one of ${SCENARIOS.join(', ')} (got ${values.scenario})`);
+  process.exit(2);
+}
+const duplicateStopRate = Number(values['duplicate-stops'] ?? 0.1);
+const lateMeterValueRate = Number(values['late-meter-values'] ?? 0.05);
 const quick = values.quick ?? false;
 const kills = Number(values.kills ?? 10);
 const stations = Number(values.stations ?? (quick ? 20 : 200));
@@ -51,13 +68,21 @@ const STARTUP_TIMEOUT_MS = 300_000;
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 23)}] ${line}`);
 
 const usePglite = values.pglite || 'missing' in findPostgresBinaries();
+if (scenario === 'postgres-restart' && usePglite) {
+  console.error('--scenario postgres-restart needs PostgreSQL server binaries (and no --pglite)');
+  process.exit(2);
+}
 log(
-  `seed ${seed}; ${stations} stations (${protocol}), ${kills} kills; database ${usePglite ? 'embedded PGlite' : 'PostgreSQL'}`,
+  `seed ${seed}; scenario ${scenario}; ${stations} stations (${protocol}), ${kills} faults; ` +
+    `${duplicateStopRate * 100} % duplicated stops, ${lateMeterValueRate * 100} % late meter values; ` +
+    `database ${usePglite ? 'embedded PGlite' : 'PostgreSQL'}`,
 );
 
 let postgres: PostgresServer | undefined;
 let dataDir: string | undefined;
 let server: ChildProcess | undefined;
+/** The last 4,000 characters the current server wrote to stderr: shown when it dies unexpectedly. */
+let serverStderr = '';
 let exitCode = 1;
 try {
   if (usePglite) dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'voltbill-chaos-'));
@@ -96,6 +121,7 @@ try {
     let stderr = '';
     child.stderr?.on('data', (chunk) => {
       stderr = (stderr + chunk).slice(-4000);
+      serverStderr = stderr;
     });
     const deadline = Date.now() + STARTUP_TIMEOUT_MS;
     while (!(await isHealthy(httpPort))) {
@@ -127,6 +153,8 @@ try {
     drainTimeoutS: 180,
     connectRatePerS: 200,
     recordSessions: true,
+    duplicateStopRate,
+    lateMeterValueRate,
     seed,
     signal: stopLoad.signal,
   });
@@ -134,6 +162,19 @@ try {
   const downtimes: number[] = [];
   for (let kill = 1; kill <= kills; kill += 1) {
     await sleep(randomInt(prng, minLifeMs, maxLifeMs));
+    if (scenario === 'postgres-restart') {
+      const downMs = randomInt(prng, 200, 3000);
+      const startedAt = Date.now();
+      await (postgres as PostgresServer).restart(downMs);
+      downtimes.push(Date.now() - startedAt);
+      if (server.exitCode !== null) {
+        throw new Error(`the server exited (${server.exitCode}) when PostgreSQL went down: ${serverStderr}`);
+      }
+      log(
+        `outage ${kill}/${kills}: PostgreSQL down for ${Date.now() - startedAt} ms (immediate stop), Voltbill kept running`,
+      );
+      continue;
+    }
     const victim = server;
     const exited = new Promise((resolve) => victim.once('exit', resolve));
     victim.kill('SIGKILL');
@@ -154,9 +195,11 @@ try {
   log(
     `stations: ${report.sessions.started} sessions started, ${report.sessions.completed} completed, ` +
       `${report.messages.retries} retries, ${report.connections.disconnects} dropped connections, ` +
+      `${report.messages.duplicateStops} duplicated final messages, ${report.messages.lateMeterValues} late meter values, ` +
       `${report.connections.attempts} connection attempts`,
   );
 
+  const survived = server.exitCode === null;
   // A graceful stop flushes what the server buffers; then the checks read the database directly.
   const stopped = new Promise((resolve) => server?.once('exit', resolve));
   server.kill('SIGTERM');
@@ -174,10 +217,21 @@ try {
     ok: report.sessions.started === report.sessions.completed,
     detail: `${report.sessions.started} started, ${report.sessions.completed} completed`,
   });
+  if (scenario === 'postgres-restart') {
+    results.push({
+      name: 'Voltbill kept running through every PostgreSQL outage',
+      ok: survived,
+      detail: survived ? `${kills} outages, one server process` : 'the server process exited',
+    });
+  }
   results.push(reconcile(env));
   for (const result of results) log(`${result.ok ? 'PASS' : 'FAIL'} ${result.name}: ${result.detail}`);
   const downtime = downtimes.reduce((a, b) => a + b, 0) / Math.max(1, downtimes.length);
-  log(`mean downtime per kill ${(downtime / 1000).toFixed(1)} s (restart of node + tsx + migrations check)`);
+  log(
+    scenario === 'kill'
+      ? `mean downtime per kill ${(downtime / 1000).toFixed(1)} s (restart of node + tsx + migrations check)`
+      : `mean PostgreSQL outage ${(downtime / 1000).toFixed(1)} s`,
+  );
   exitCode = results.every((result) => result.ok) ? 0 : 1;
   log(exitCode === 0 ? `PASSED (seed ${seed})` : `FAILED (seed ${seed}: rerun with --seed ${seed})`);
 } catch (error) {

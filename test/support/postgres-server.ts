@@ -9,7 +9,17 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-export type PostgresServer = { url: string; dataDir: string; binDir: string; stop(): void };
+export type PostgresServer = {
+  url: string;
+  dataDir: string;
+  binDir: string;
+  stop(): void;
+  /**
+   * An outage: stops the server the hard way (`-m immediate`, like a crash: no checkpoint, clients cut off), waits
+   * `downMs`, and starts it again on the same port with the same settings (crash recovery replays the WAL).
+   */
+  restart(downMs: number): Promise<void>;
+};
 
 export type PostgresBinaries = { binDir: string } | { missing: string };
 
@@ -95,6 +105,20 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     dataDir,
     binDir: found.binDir,
+    async restart(downMs: number) {
+      runAs(user?.name, bin('pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      runAs(user?.name, bin('pg_ctl'), [
+        '-D',
+        dataDir,
+        '-o',
+        settings,
+        '-l',
+        path.join(root, 'server.log'),
+        '-w',
+        'start',
+      ]);
+    },
     stop() {
       if (stopped) return;
       stopped = true;
