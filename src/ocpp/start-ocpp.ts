@@ -11,7 +11,7 @@ import type { Database } from '../db/schema.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import type { Clock } from '../shared/clock.ts';
-import { createGateway, type Gateway } from './gateway.ts';
+import { createGateway, type Gateway, type StationPresenceHooks } from './gateway.ts';
 import type { MessageLog } from './message-log.ts';
 import { createV16Handlers } from './v16/handlers.ts';
 import { createV201Handlers } from './v201/handlers.ts';
@@ -25,6 +25,9 @@ export type OcppDeps = {
   readonly messageLog: MessageLog;
   readonly sessions: SessionService;
   readonly config: Config;
+  /** Cluster (PostgreSQL): station presence, and the claim that makes the overdue sweep run on one node. */
+  readonly presence?: StationPresenceHooks;
+  readonly claimJobRun?: (job: string, periodMs: number) => Promise<boolean>;
 };
 
 export type RunningOcpp = {
@@ -64,6 +67,7 @@ export async function startOcpp(deps: OcppDeps): Promise<RunningOcpp> {
     v201Handlers: createV201Handlers({ ...common, costUpdateIntervalS: config.ocppCostUpdateIntervalS }),
     minSecurityProfile: config.ocppMinSecurityProfile,
     ...(tls && { tls }),
+    ...(deps.presence && { presence: deps.presence }),
     limits: {
       maxFrameBytes: config.ocppMaxFrameBytes,
       maxBadMessages: config.ocppMaxBadMessages,
@@ -81,18 +85,19 @@ export async function startOcpp(deps: OcppDeps): Promise<RunningOcpp> {
 
   const gapWaitMs = config.ocppTxGapWaitS * 1000;
   let sweeping = false;
-  const sweep = setInterval(
-    () => {
-      if (sweeping) return;
-      sweeping = true;
-      sweepOverdueEnds({ db, clock, logger, sessions }, gapWaitMs)
-        .catch((error) => logger.error({ err: error }, 'sweep of overdue OCPP 2.0.1 transactions failed'))
-        .finally(() => {
-          sweeping = false;
-        });
-    },
-    Math.min(60_000, Math.max(1000, gapWaitMs / 4)),
-  );
+  const sweepPeriodMs = Math.min(60_000, Math.max(1000, gapWaitMs / 4));
+  const sweep = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    // On a cluster one node per period sweeps (the sweep is idempotent, but N nodes would do N times the work).
+    const claimed = deps.claimJobRun ? deps.claimJobRun('ocpp-overdue-ends', sweepPeriodMs) : Promise.resolve(true);
+    claimed
+      .then((won) => (won ? sweepOverdueEnds({ db, clock, logger, sessions }, gapWaitMs) : 0))
+      .catch((error) => logger.error({ err: error }, 'sweep of overdue OCPP 2.0.1 transactions failed'))
+      .finally(() => {
+        sweeping = false;
+      });
+  }, sweepPeriodMs);
   sweep.unref();
   return {
     gateway,

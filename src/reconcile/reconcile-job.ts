@@ -1,7 +1,7 @@
 /**
  * Reconciliation as a scheduled job in the server: runs every `intervalMs`, records each run in
- * reconciliation_runs and publishes the last result on /metrics. Several nodes may run it; runs are read-only
- * apart from their own record, so overlapping runs are harmless.
+ * reconciliation_runs and publishes the last result on /metrics. On a cluster one node per interval runs it
+ * (claimRun); runs are read-only apart from their own record, so even an overlapping run would be harmless.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -22,6 +22,8 @@ export function startReconcileJob(deps: {
   logger: Logger;
   metrics: Metrics;
   intervalMs: number;
+  /** Cluster: true on the one node that runs this period's scheduled run (manual runNow() calls always run). */
+  claimRun?: (job: string, periodMs: number) => Promise<boolean>;
 }): ReconcileJob {
   let running: Promise<ReconcileReport> | undefined;
   let stopped = false;
@@ -49,7 +51,10 @@ export function startReconcileJob(deps: {
   };
   const tick = () => {
     if (stopped) return;
-    runNow().catch((error) => deps.logger.error({ err: error }, 'reconciliation run failed'));
+    const claimed = deps.claimRun ? deps.claimRun('reconcile', deps.intervalMs) : Promise.resolve(true);
+    claimed
+      .then((won) => (won ? runNow() : undefined))
+      .catch((error) => deps.logger.error({ err: error }, 'reconciliation run failed'));
   };
   // The first run comes soon after start (so /metrics has a result), then one every interval.
   const first = setTimeout(tick, Math.min(deps.intervalMs, FIRST_RUN_AFTER_MS));

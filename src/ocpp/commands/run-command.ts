@@ -1,6 +1,6 @@
 /**
- * Runs a remote command on a station connected to this node: translates it for the station's protocol, sends it
- * and reports the station's answer. A station that is not connected fails at once (StationNotConnected), never
+ * Runs a remote command on a station connected to this node (or, on a cluster, forwards it to the station's node):
+ * translates it for the station's protocol, sends it and reports the station's answer. A station that is not connected fails at once (StationNotConnected), never
  * after a timeout. The local authorization list and password rotation also update Voltbill's records, but only
  * once the station accepted them.
  */
@@ -38,9 +38,21 @@ export type CommandOutcome =
     }
   | { readonly ok: false; readonly error: CommandError };
 
+/**
+ * The gateway a command goes through. With `forward` (a cluster node on PostgreSQL, src/cluster/), a station
+ * connected to another node gets the command through that node and the caller gets the same outcome types.
+ */
+export type CommandGateway = Pick<Gateway, 'call' | 'protocolOf'> & {
+  readonly forward?: (
+    stationId: string,
+    command: CommandName,
+    input: Record<string, unknown>,
+  ) => Promise<CommandOutcome>;
+};
+
 export type CommandDeps = {
   readonly db: Kysely<Database>;
-  readonly gateway: Pick<Gateway, 'call' | 'protocolOf'>;
+  readonly gateway: CommandGateway;
 };
 
 export async function runCommand(
@@ -50,6 +62,7 @@ export async function runCommand(
   input: Record<string, unknown>,
 ): Promise<CommandOutcome> {
   const protocol = deps.gateway.protocolOf(stationId);
+  if (!protocol && deps.gateway.forward) return deps.gateway.forward(stationId, command, input);
   if (!protocol) return fail('StationNotConnected', `station ${stationId} is not connected`);
   let request: OcppRequest;
   let password: string | undefined;
