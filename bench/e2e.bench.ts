@@ -4,7 +4,7 @@
  * durable PostgreSQL. Stations run back-to-back sessions (no idle time, samples sent as soon as acknowledged). The
  * figure is counted in the database (CDRs written per second), not only from the stations' side.
  *
- *   npx tsx bench/e2e.bench.ts [--stations 200] [--duration 20] [--samples 2] [--pglite]
+ *   npx tsx bench/e2e.bench.ts [--stations 200] [--duration 20] [--samples 2] [--pglite] [--unix-socket]
  */
 import {
   type BenchDatabase,
@@ -14,9 +14,9 @@ import {
   hasFlag,
   numberFlag,
   runLoadChild,
-  startBenchServer,
 } from '../src/load/bench-harness.ts';
 import { type PostgresServer, startPostgres } from '../test/support/postgres-server.ts';
+import { benchDatabaseUrl, startLoadBenchServer } from './load-bench-server.ts';
 
 const stations = numberFlag('stations', 200);
 const durationS = numberFlag('duration', 20);
@@ -28,9 +28,11 @@ console.log(`${stations} stations, ${durationS} s, back-to-back sessions of ${sa
 const postgres: PostgresServer | undefined = hasFlag('pglite')
   ? undefined
   : await startPostgres({ durable: true, maxConnections: 100 });
-const database: BenchDatabase = postgres ? { kind: 'postgres', url: postgres.url } : { kind: 'pglite' };
+const database: BenchDatabase = postgres
+  ? { kind: 'postgres', url: benchDatabaseUrl(postgres, hasFlag('unix-socket')) }
+  : { kind: 'pglite' };
 try {
-  const bench = await startBenchServer(database, stations);
+  const bench = await startLoadBenchServer(database, stations);
   try {
     const report = await runLoadChild([
       '--url',
@@ -54,7 +56,7 @@ try {
     );
     const cdrs = counts.cdrs ?? 0;
     console.log(
-      `${database.kind === 'postgres' ? 'PostgreSQL (fsync on)' : 'PGlite (on disk)'}: ` +
+      `${database.kind === 'postgres' ? `PostgreSQL (fsync on${hasFlag('unix-socket') ? ', Unix socket' : ''})` : 'PGlite (on disk)'}: ` +
         `${fmt(cdrs / report.wallTimeS)} CDRs/s over the whole run (${cdrs} CDRs in ${report.wallTimeS} s incl. ramp and drain); ` +
         `stations saw ${report.sessions.completed} sessions completed (${report.sessions.perSecond}/s)`,
     );

@@ -3,13 +3,16 @@
  * last one is acknowledged, against (1) Voltbill with full processing on a durable PostgreSQL (fsync on) and
  * (2) a bare `ws` server that only acknowledges — the physical limit of this machine. Prints both and the ratio.
  *
- *   npx tsx bench/gateway.bench.ts [--stations 200] [--duration 20]
+ *   npx tsx bench/gateway.bench.ts [--stations 200] [--duration 20] [--no-bare] [--unix-socket]
+ *
+ * `--no-bare` skips the bare server (for profiling Voltbill alone: `node --cpu-prof --import tsx bench/...`).
  */
 
 import { startAckOnlyServer } from '../src/load/ack-only-server.ts';
-import { describeMachine, fmt, numberFlag, runLoadChild, startBenchServer } from '../src/load/bench-harness.ts';
+import { describeMachine, fmt, hasFlag, numberFlag, runLoadChild } from '../src/load/bench-harness.ts';
 import type { LoadReport } from '../src/load/load-report.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
+import { benchDatabaseUrl, startLoadBenchServer } from './load-bench-server.ts';
 
 const stations = numberFlag('stations', 200);
 const durationS = numberFlag('duration', 20);
@@ -37,14 +40,16 @@ console.log(
   `${stations} stations, ${durationS} s, closed loop (next meter value as soon as the last is acknowledged)\n`,
 );
 
-const bare = await startAckOnlyServer();
-const bareReport = await runLoadChild(loadArgs(bare.url)).finally(() => bare.close());
-print('bare ws, acknowledge only', bareReport);
+const bareReport = hasFlag('no-bare') ? undefined : await runBare();
+if (bareReport) print('bare ws, acknowledge only', bareReport);
 
 const postgres = await startPostgres({ durable: true, maxConnections: 100 });
 let voltbillReport: LoadReport;
 try {
-  const bench = await startBenchServer({ kind: 'postgres', url: postgres.url }, stations);
+  const bench = await startLoadBenchServer(
+    { kind: 'postgres', url: benchDatabaseUrl(postgres, hasFlag('unix-socket')) },
+    stations,
+  );
   try {
     voltbillReport = await runLoadChild(loadArgs(bench.server.ocppUrl));
   } finally {
@@ -53,18 +58,25 @@ try {
 } finally {
   postgres.stop();
 }
-print('Voltbill on PostgreSQL (fsync on)', voltbillReport);
+print(`Voltbill on PostgreSQL (fsync on${hasFlag('unix-socket') ? ', Unix socket' : ''})`, voltbillReport);
 
-const ratio = voltbillReport.messages.perSecond / Math.max(1, bareReport.messages.perSecond);
-console.log(
-  `\nratio Voltbill / bare: ${(ratio * 100).toFixed(1)} % of the physical limit ` +
-    `(${voltbillReport.messages.perSecond} / ${bareReport.messages.perSecond} messages/s); ` +
-    `p99 ${fmt(voltbillReport.ackLatency.p99Ms)} ms vs ${fmt(bareReport.ackLatency.p99Ms)} ms`,
-);
+if (bareReport) {
+  const ratio = voltbillReport.messages.perSecond / Math.max(1, bareReport.messages.perSecond);
+  console.log(
+    `\nratio Voltbill / bare: ${(ratio * 100).toFixed(1)} % of the physical limit ` +
+      `(${voltbillReport.messages.perSecond} / ${bareReport.messages.perSecond} messages/s); ` +
+      `p99 ${fmt(voltbillReport.ackLatency.p99Ms)} ms vs ${fmt(bareReport.ackLatency.p99Ms)} ms`,
+  );
+}
 const meterValues = voltbillReport.byAction.MeterValues;
 console.log(
   `target ≥ 10,000 meter values/s with p99 ≤ 100 ms: ${voltbillReport.messages.perSecond >= 10_000 && (meterValues?.p99Ms ?? Infinity) <= 100 ? 'met' : 'NOT met'} on this machine`,
 );
+
+async function runBare(): Promise<LoadReport> {
+  const bare = await startAckOnlyServer();
+  return runLoadChild(loadArgs(bare.url)).finally(() => bare.close());
+}
 
 function print(label: string, report: LoadReport): void {
   const l = report.ackLatency;

@@ -7,6 +7,7 @@
  * connections per address, failed authentications per station and address, frame size, messages per second, bad
  * messages in a row, one request at a time per station; and it logs every frame.
  */
+
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -17,6 +18,7 @@ import type { Database } from '../db/schema.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Clock } from '../shared/clock.ts';
 import { findStation } from '../stations/station-store.ts';
+import { describeDataException } from './data-error.ts';
 import type { MessageLog } from './message-log.ts';
 import { GUARD_ERROR_CODES, type GuardErrorCodes } from './protocol-errors.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -59,6 +61,14 @@ export type GatewayDeps = {
   readonly minSecurityProfile?: number;
   /** PEM server certificate, key and the CA that issues station client certificates (profiles 2 and 3). */
   readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string };
+  /** Told when a station's connection here opens and closes (cluster presence, src/cluster/). */
+  readonly presence?: StationPresenceHooks;
+};
+
+/** Connection events of a gateway; called outside the per-message path, once per connection. */
+export type StationPresenceHooks = {
+  connected(stationId: string, protocol: string): void;
+  disconnected(stationId: string): void;
 };
 
 export class StationNotConnected extends Error {
@@ -75,6 +85,8 @@ export type Gateway = {
   protocolOf(stationId: string): string | undefined;
   /** Sends a request to a connected station; throws StationNotConnected at once when it is not connected here. */
   call(stationId: string, method: string, params: Record<string, unknown>): Promise<unknown>;
+  /** Closes a station's connection here (it connected to another node); false when it is not connected here. */
+  disconnect(stationId: string, reason: string): Promise<boolean>;
 };
 
 /** Requests of one station that may wait behind the one being processed. */
@@ -177,6 +189,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
     connections.set(stationId, client);
     metrics.connectedStations.set(connections.size);
+    deps.presence?.connected(stationId, client.protocol);
     const station = new StationConnection(stationId, client.protocol, deps.db, (method, params) =>
       client.call(method, params),
     );
@@ -204,8 +217,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
         security.rateLimited.inc();
         return false;
       },
-      onInbound: (text, messageId) => {
-        const logged = messageLog.append({ stationId, direction: 'in', text, at: deps.clock.now() });
+      onInbound: (text, messageId, parsed) => {
+        const logged = messageLog.append({ stationId, direction: 'in', text, at: deps.clock.now(), parsed });
         logged.catch((error) => logger.error({ err: error, stationId }, 'could not log an inbound frame'));
         if (messageId !== undefined) inboundLogged.set(messageId, logged);
       },
@@ -236,7 +249,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     });
     client.on('badMessage', ({ error }: { error: Error }) => countBad(error.message));
     client.on('close', () => {
-      if (connections.get(stationId) === client) connections.delete(stationId);
+      if (connections.get(stationId) === client) {
+        connections.delete(stationId);
+        deps.presence?.disconnected(stationId);
+      }
       metrics.connectedStations.set(connections.size);
       logger.info({ stationId }, 'station disconnected');
     });
@@ -259,6 +275,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
         } catch (error) {
           if (error instanceof StationQueueFull) throw createRPCError('GenericError', error.message);
           if ((error as { rpcErrorCode?: string }).rpcErrorCode) throw error;
+          const dataError = describeDataException(error);
+          if (dataError !== undefined) {
+            logger.warn({ err: error, stationId, action }, 'station sent a value the database cannot hold');
+            throw createRPCError('PropertyConstraintViolation', dataError);
+          }
           logger.error({ err: error, stationId, action }, 'handler failed');
           throw createRPCError('InternalError', 'the request could not be processed; retry later');
         } finally {
@@ -342,6 +363,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     connectedStations: () => [...connections.keys()],
     protocolOf: (stationId) => connections.get(stationId)?.protocol,
+    async disconnect(stationId, reason) {
+      const client = connections.get(stationId);
+      if (!client) return false;
+      await client.close({ code: 1000, reason: reason.slice(0, 100), force: true });
+      return true;
+    },
     async call(stationId, method, params) {
       const client = connections.get(stationId);
       if (!client) throw new StationNotConnected(`station ${stationId} is not connected`);
@@ -356,7 +383,8 @@ type GuardOptions = {
   codes: GuardErrorCodes;
   /** Whether a new request (CALL) may be processed now (the station's message rate). */
   allowCall: () => boolean;
-  onInbound: (text: string, messageId: string | undefined) => void;
+  /** `parsed`: the frame as parsed JSON, when it is valid JSON (saves the message log a second parse). */
+  onInbound: (text: string, messageId: string | undefined, parsed?: unknown) => void;
   onRejected: (reply: [number, string, string, string, object], reason: string) => void;
 };
 
@@ -432,7 +460,7 @@ function guardFrames(client: RpcClient, options: GuardOptions): void {
       );
       return;
     }
-    options.onInbound(text, type === 2 ? id : undefined);
+    options.onInbound(text, type === 2 ? id : undefined, frame);
     if (type === 2 && !options.allowCall()) {
       reject(id, options.codes.rateLimited, 'too many messages per second; slow down');
       return;

@@ -1,10 +1,17 @@
 /**
  * The append-only log of every OCPP frame received and sent, written in batches. An inbound frame is logged
  * before its reply is sent (handlers await `logged`); outbound frames are queued as they leave.
+ *
+ * This is on the path of every message, so it is kept lean: one batch is one INSERT of eight array parameters
+ * (`unnest`), whose SQL text is the same whatever the batch size (no statement of thousands of placeholders to
+ * build, send and plan); the payload is cut out of the frame's text instead of being parsed and serialized again
+ * when the frame has the compact shape ocpp-rpc and most stations send (see `payloadSlice`).
  */
-import type { Kysely } from 'kysely';
+
+import { type Kysely, sql } from 'kysely';
 import { BatchWriter } from '../db/batch-writer.ts';
 import type { Database } from '../db/schema.ts';
+import { describeDataException } from './data-error.ts';
 
 export type LoggedFrame = {
   readonly stationId: string;
@@ -12,6 +19,8 @@ export type LoggedFrame = {
   /** The frame exactly as it travelled. */
   readonly text: string;
   readonly at: Date;
+  /** The frame already parsed by the caller (the gateway's frame guard), so that it is not parsed twice. */
+  readonly parsed?: unknown;
 };
 
 type Row = {
@@ -36,7 +45,21 @@ const MAX_LOGGED_TEXT_CHARS = 1_048_576;
 export function createMessageLog(db: Kysely<Database>): MessageLog {
   const writer = new BatchWriter<Row>(
     async (rows) => {
-      await db.insertInto('ocpp_messages').values(rows).execute();
+      try {
+        await insertRows(db, rows);
+      } catch (error) {
+        if (describeDataException(error) === undefined) throw error;
+        // One frame the database refuses (a value its jsonb cannot hold) must not fail the other stations' frames
+        // of its batch: each is stored on its own, and one still refused is kept as raw text.
+        for (const row of rows) {
+          try {
+            await insertRows(db, [row]);
+          } catch (rowError) {
+            if (describeDataException(rowError) === undefined) throw rowError;
+            await insertRows(db, [asRawRow(row)]);
+          }
+        }
+      }
     },
     { maxBatchItems: 1000, maxQueuedItems: 200_000 },
   );
@@ -46,18 +69,73 @@ export function createMessageLog(db: Kysely<Database>): MessageLog {
   };
 }
 
+/** One INSERT for the whole batch: columns as arrays, so the statement text is constant. */
+async function insertRows(db: Kysely<Database>, rows: readonly Row[]): Promise<void> {
+  const n = rows.length;
+  const stationIds = new Array<string>(n);
+  const directions = new Array<string>(n);
+  const types = new Array<number | null>(n);
+  const ids = new Array<string | null>(n);
+  const actions = new Array<string | null>(n);
+  const payloads = new Array<string | null>(n);
+  const raws = new Array<string | null>(n);
+  const ats = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i]!;
+    stationIds[i] = row.station_id;
+    directions[i] = row.direction;
+    types[i] = row.message_type;
+    ids[i] = row.message_id;
+    actions[i] = row.action;
+    payloads[i] = row.payload;
+    raws[i] = row.raw;
+    ats[i] = row.logged_at.toISOString();
+  }
+  await sql`insert into ocpp_messages (station_id, direction, message_type, message_id, action, payload, raw, logged_at)
+    select * from unnest(${stationIds}::text[], ${directions}::text[], ${types}::smallint[], ${ids}::text[],
+                         ${actions}::text[], ${payloads}::jsonb[], ${raws}::text[], ${ats}::timestamptz[])`.execute(db);
+}
+
+/** A row the database refused as parts, kept as raw text instead (NUL characters replaced). */
+function asRawRow(row: Row): Row {
+  const text = row.raw ?? row.payload ?? '';
+  return {
+    ...row,
+    message_type: null,
+    message_id: null,
+    action: null,
+    payload: null,
+    raw: text.slice(0, MAX_LOGGED_TEXT_CHARS).replaceAll('\u0000', '\uFFFD'),
+  };
+}
+
 /** Splits a frame into its OCPP-J parts for querying; a frame that is not valid OCPP-J JSON is kept raw. */
 export function toRow(frame: LoggedFrame): Row {
   const base = { station_id: frame.stationId, direction: frame.direction, logged_at: frame.at };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(frame.text);
-  } catch {
-    parsed = undefined;
-  }
   // PostgreSQL's jsonb cannot hold the NUL character; such a frame is kept as raw text instead.
   const storableAsJson = !frame.text.includes('\\u0000');
-  if (storableAsJson && Array.isArray(parsed) && typeof parsed[0] === 'number' && typeof parsed[1] === 'string') {
+  // Only text known to be valid JSON may skip the parser: outbound frames (serialized by ocpp-rpc) and inbound ones
+  // the gateway parsed. Balanced brackets alone do not make a valid payload, and an invalid one would fail its batch.
+  const validJson = frame.direction === 'out' || frame.parsed !== undefined;
+  const fast = storableAsJson && validJson ? payloadSlice(frame.text) : undefined;
+  if (fast) return { ...base, ...fast, raw: null };
+  let parsed: unknown = frame.parsed;
+  if (parsed === undefined) {
+    try {
+      parsed = JSON.parse(frame.text);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  // The message type id goes into a smallint column: a hostile 2.5 or 1e308 keeps the frame raw.
+  if (
+    storableAsJson &&
+    Array.isArray(parsed) &&
+    Number.isInteger(parsed[0]) &&
+    parsed[0] >= 0 &&
+    parsed[0] <= 32_767 &&
+    typeof parsed[1] === 'string'
+  ) {
     const [type, id] = parsed as [number, string];
     // JSON text of the payload: a call's params, a result, or an error's [code, description, details].
     const payload = type === 2 ? parsed[3] : type === 3 ? parsed[2] : parsed.slice(2);
@@ -82,6 +160,57 @@ export function toRow(frame: LoggedFrame): Row {
     payload: null,
     raw: frame.text.slice(0, MAX_LOGGED_TEXT_CHARS).replaceAll('\u0000', '\uFFFD'),
   };
+}
+
+/**
+ * `[2,"id","Action",{...}]` and `[3,"id",{...}]` written compactly (as ocpp-rpc and most stations write them):
+ * the payload is the text between the header and the closing bracket, so it need not be parsed and serialized
+ * again. The caller guarantees the text is valid JSON; then a frame whose text is exactly such a header, one JSON
+ * object and `]` qualifies, which is checked without a parser: the header by a pattern, the object by balanced
+ * brackets outside strings closing at the last character but one. Anything else (errors, whitespace, escapes in
+ * ids, extra elements) takes the parsing path.
+ */
+const COMPACT_HEADER = /^\[([23]),"([A-Za-z0-9._:-]{1,36})",(?:"([A-Za-z0-9]{1,64})",)?\{/;
+
+type PayloadParts = Pick<Row, 'message_type' | 'message_id' | 'action' | 'payload'>;
+
+export function payloadSlice(text: string): PayloadParts | undefined {
+  const match = COMPACT_HEADER.exec(text.length > 200 ? text.slice(0, 200) : text);
+  if (!match) return undefined;
+  const type = match[1] === '2' ? 2 : 3;
+  const action = match[3];
+  if ((type === 2) !== (action !== undefined)) return undefined;
+  const start = match[0].length - 1;
+  const end = text.length - 1;
+  if (text.charCodeAt(end) !== 93 /* ] */ || !isOneObject(text, start, end)) return undefined;
+  return {
+    message_type: type,
+    message_id: match[2]!,
+    action: action ?? null,
+    payload: text.slice(start, end),
+  };
+}
+
+/** Whether text[start, end) is one JSON object by bracket balance outside strings (its syntax PostgreSQL checks). */
+function isOneObject(text: string, start: number, end: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) depth++;
+    else if (c === 125 /* } */ || c === 93 /* ] */) {
+      depth--;
+      if (depth === 0) return i === end - 1;
+      if (depth < 0) return false;
+    }
+  }
+  return false;
 }
 
 function stringifyOrUndefined(value: unknown): string | undefined {

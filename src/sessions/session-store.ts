@@ -84,21 +84,77 @@ function decimalText(value: number, decimals: number): string {
   return value.toFixed(decimals);
 }
 
-/** Inserts samples (a station's retry of the same reading is ignored) and counts them on their sessions. */
+/**
+ * Inserts samples (a station's retry of the same reading is ignored) and counts them on their sessions, in one
+ * statement whose text does not depend on the number of rows (columns as arrays). Only samples of sessions that
+ * are still Active are stored: readings after the end change nothing that is billed (the message log keeps them),
+ * and the database decides it, so that a caller's cached view of a session (session-service.ts) cannot be wrong
+ * about it.
+ */
 export async function insertSamples(db: Db, rows: readonly SampleRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const inserted = await db
-    .insertInto('meter_samples')
-    .values(rows as SampleRow[])
-    .onConflict((oc) => oc.columns(['session_id', 'sampled_at', 'context']).doNothing())
-    .returning('session_id')
-    .execute();
-  const counts = new Map<string, number>();
-  for (const { session_id } of inserted) counts.set(session_id, (counts.get(session_id) ?? 0) + 1);
-  if (counts.size === 0) return;
-  const values = sql.join([...counts].map(([id, n]) => sql`(${id}::uuid, ${n}::int)`));
-  await sql`update sessions set sample_count = sessions.sample_count + v.n
-    from (values ${values}) as v(id, n) where sessions.id = v.id`.execute(db);
+  const n = rows.length;
+  if (n === 0) return;
+  const sessionIds = new Array<string>(n);
+  const sampledAt = new Array<string>(n);
+  const contexts = new Array<string>(n);
+  const registerWh = new Array<string | null>(n);
+  const powerW = new Array<string | null>(n);
+  const currentA = new Array<string | null>(n);
+  const socPercent = new Array<string | null>(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i]!;
+    sessionIds[i] = row.session_id;
+    sampledAt[i] = row.sampled_at.toISOString();
+    contexts[i] = row.context;
+    registerWh[i] = row.register_wh;
+    powerW[i] = row.power_w;
+    currentA[i] = row.current_a;
+    socPercent[i] = row.soc_percent;
+  }
+  await sql`
+    with inserted as (
+      insert into meter_samples (session_id, sampled_at, context, register_wh, power_w, current_a, soc_percent)
+      select v.session_id, v.sampled_at, v.context, v.register_wh, v.power_w, v.current_a, v.soc_percent
+      from unnest(${sessionIds}::uuid[], ${sampledAt}::timestamptz[], ${contexts}::text[], ${registerWh}::numeric[],
+                  ${powerW}::numeric[], ${currentA}::numeric[], ${socPercent}::numeric[])
+        as v(session_id, sampled_at, context, register_wh, power_w, current_a, soc_percent)
+      where exists (select 1 from sessions s where s.id = v.session_id and s.status = 'Active')
+      on conflict (session_id, sampled_at, context) do nothing
+      returning session_id
+    )
+    update sessions set sample_count = sessions.sample_count + c.n
+    from (select session_id, count(*)::int as n from inserted group by session_id) as c
+    where sessions.id = c.session_id`.execute(db);
+}
+
+/**
+ * Records a charging-state change on the Active session of an EVSE (the latest started), unless the change is
+ * older than the session's start: one statement and one commit (was a SELECT, an INSERT and an UPDATE), since every
+ * StatusNotification of a charging station may carry one. Returns whether a session took it.
+ */
+export async function recordStateChangeOnEvse(
+  db: Db,
+  stationId: string,
+  evseId: number,
+  state: ChargingState,
+  at: Date,
+): Promise<boolean> {
+  const result = await sql<{ id: string }>`
+    with s as (
+      select id from sessions
+      where station_id = ${stationId} and evse_id = ${evseId} and status = 'Active'
+      order by started_at desc limit 1
+    ), target as (
+      select sessions.id from sessions join s on s.id = sessions.id where sessions.started_at <= ${at}::timestamptz
+    ), recorded as (
+      insert into session_states (session_id, changed_at, state)
+      select id, ${at}::timestamptz, ${state} from target
+      on conflict do nothing
+    )
+    update sessions set charging_state = ${state}
+    from target where sessions.id = target.id and sessions.status = 'Active'
+    returning sessions.id`.execute(db);
+  return result.rows.length > 0;
 }
 
 export async function insertStateChange(db: Db, sessionId: string, state: ChargingState, at: Date): Promise<void> {

@@ -2,7 +2,14 @@
  * Gapless invoice numbers per operator and series. The counter row is incremented with an upsert, which locks it
  * until the issuing transaction ends: the number commits with its invoice or rolls back with it, so there are no
  * gaps and no duplicates, whatever the number of concurrent requests, nodes or restarts. The price is that
- * invoices of one series are issued one transaction at a time (keep issuing transactions short).
+ * invoices of one series are issued one transaction at a time, for as long as the counter is held.
+ *
+ * Two ways to take a number, with the same counter and format:
+ * - `takeInvoiceNumber` here, at once (statements, credit notes: their callers print the number);
+ * - at commit: an invoice inserted with a null number is numbered by the deferred trigger of migration 0011
+ *   (`voltbill_number_invoice_at_commit`), the last thing its transaction does before the commit. Per-session
+ *   invoices use it, so that the counter is held for the commit's WAL flush only and not for the rest of the stop
+ *   (ledger transfer, payment queue): that is what bounded the stops per second of one operator.
  */
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
@@ -15,7 +22,10 @@ export const SERIES: Readonly<Record<InvoiceKind, string>> = Object.freeze({
   credit_note: 'CRN',
 });
 
-/** Digits of the running number in the printed invoice number ('INV-00000042'). */
+/** The document's invoice number until the commit writes the real one (migration 0011). */
+export const NUMBERED_AT_COMMIT = '';
+
+/** Digits of the running number in the printed invoice number ('INV-00000042'); the SQL of migration 0011 too. */
 const NUMBER_DIGITS = 8;
 
 export function formatInvoiceNumber(series: string, number: bigint): string {

@@ -1,14 +1,16 @@
 /**
  * Issues an invoice or a statement inside the caller's transaction: takes the next gapless number, builds the
  * document, and stores it with the sessions it bills. A session already on an invoice is refused by a unique
- * constraint, so a session is billed once.
+ * constraint, so a session is billed once. A per-session invoice (kind 'invoice', issued in the stop's
+ * transaction) is numbered when that transaction commits (invoice-numbers.ts, migration 0011), so that the
+ * series' counter is held for the commit only, not for the rest of the stop.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { assert } from '../../shared/assert.ts';
 import { buildInvoiceDocument } from './build-invoice-document.ts';
 import type { InvoiceDocument, InvoiceParty } from './invoice-document.ts';
-import { SERIES, takeInvoiceNumber } from './invoice-numbers.ts';
+import { NUMBERED_AT_COMMIT, SERIES, takeInvoiceNumber } from './invoice-numbers.ts';
 import { type LoadedSession, loadSeller } from './load-invoice-inputs.ts';
 
 export type IssueRequest = {
@@ -25,7 +27,8 @@ export type IssueRequest = {
 
 export type IssuedInvoice = {
   readonly invoiceId: string;
-  readonly invoiceNumber: string;
+  /** Null for a per-session invoice: its number is given at commit (read it from the invoice after commit). */
+  readonly invoiceNumber: string | null;
   readonly document: InvoiceDocument;
 };
 
@@ -38,10 +41,13 @@ export async function issueInvoice(trx: Kysely<Database>, request: IssueRequest)
   );
   const seller = await loadSeller(trx, request.operatorId);
   const series = SERIES[request.kind];
-  const { number, invoiceNumber } = await takeInvoiceNumber(trx, request.operatorId, series);
+  const atCommit = request.kind === 'invoice';
+  const { number, invoiceNumber } = atCommit
+    ? { number: null, invoiceNumber: null }
+    : await takeInvoiceNumber(trx, request.operatorId, series);
   const document = buildInvoiceDocument({
     kind: request.kind,
-    invoiceNumber,
+    invoiceNumber: invoiceNumber ?? NUMBERED_AT_COMMIT,
     issuedAt: request.now,
     currency,
     seller,
@@ -56,8 +62,9 @@ export async function issueInvoice(trx: Kysely<Database>, request: IssueRequest)
       operator_id: request.operatorId,
       kind: request.kind,
       series,
-      number,
-      invoice_number: invoiceNumber,
+      // Null: the deferred trigger of migration 0011 numbers the invoice when the transaction commits.
+      number: number ?? sql<bigint>`null`,
+      invoice_number: invoiceNumber ?? sql<string>`null`,
       credits_invoice_id: null,
       id_token_id: request.idTokenId,
       customer_id: request.customerId,

@@ -1,0 +1,119 @@
+/**
+ * CPU cost per message and per session, the figure that survives a shared machine: the server's own CPU time
+ * (process.cpuUsage, the server runs in this process) and the CPU time of every PostgreSQL process (/proc, Linux
+ * only), sampled every second and compared between the points where 30 % and 90 % of the run's inbound requests had
+ * been answered (read from the server's /metrics), so that the ramp (boots, first starts) and the drain stay out.
+ * Other processes on the machine slow the run down but do not enter these figures.
+ *
+ *   npx tsx bench/cpu-cost.ts [gateway|e2e] [--stations 200] [--duration 15] [--unix-socket]
+ *
+ * `gateway`: closed-loop meter values (as bench/gateway.bench.ts); `e2e`: back-to-back sessions of 2 meter values
+ * (as bench/e2e.bench.ts). Not a *.bench.ts file, so `npm run bench` does not run it; it prints, never asserts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { countRows, describeMachine, fmt, hasFlag, numberFlag, runLoadChild } from '../src/load/bench-harness.ts';
+import { startPostgres } from '../test/support/postgres-server.ts';
+import { benchDatabaseUrl, startLoadBenchServer } from './load-bench-server.ts';
+
+const mode = process.argv.includes('e2e') ? 'e2e' : 'gateway';
+const stations = numberFlag('stations', 200);
+const durationS = numberFlag('duration', 15);
+const CLOCK_TICKS_PER_S = 100;
+
+/** CPU seconds of the postmaster, its live children and its reaped children. */
+function postgresCpuS(dataDir: string): number {
+  const postmaster = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]?.trim();
+  let ticks = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // the process ended meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (pid !== postmaster && fields[1] !== postmaster) continue;
+    ticks += Number(fields[11]) + Number(fields[12]);
+    if (pid === postmaster) ticks += Number(fields[13]) + Number(fields[14]);
+  }
+  return ticks / CLOCK_TICKS_PER_S;
+}
+
+console.log(`CPU cost (${mode}) — ${describeMachine()}`);
+const postgres = await startPostgres({ durable: true, maxConnections: 100 });
+try {
+  const url = benchDatabaseUrl(postgres, hasFlag('unix-socket'));
+  const bench = await startLoadBenchServer({ kind: 'postgres', url }, stations);
+  try {
+    const answered = async () => {
+      const text = await (await fetch(`${bench.server.httpUrl}/metrics`)).text();
+      let n = 0;
+      for (const line of text.split('\n')) {
+        if (line.startsWith('voltbill_ocpp_messages_total{') && line.includes('direction="in"')) {
+          n += Number(line.split(' ').pop());
+        }
+      }
+      return n;
+    };
+    type Snapshot = { cpu: NodeJS.CpuUsage; postgresS: number; messages: number };
+    const snapshots: Snapshot[] = [];
+    const cdrsBefore = (await countRows(bench.server, 'cdrs')) ?? 0;
+    const timer = setInterval(() => {
+      void answered().then((messages) =>
+        snapshots.push({ cpu: process.cpuUsage(), postgresS: postgresCpuS(postgres.dataDir), messages }),
+      );
+    }, 1000);
+    const report = await runLoadChild([
+      '--url',
+      bench.server.ocppUrl,
+      '--stations',
+      String(stations),
+      '--duration',
+      String(durationS),
+      '--meter-interval',
+      '0',
+      '--samples',
+      mode === 'e2e' ? '2' : '1000000',
+      '--idle',
+      '0',
+      '--connect-rate',
+      '1000',
+      '--drain-timeout',
+      '30',
+    ]);
+    clearInterval(timer);
+    const cdrs = ((await countRows(bench.server, 'cdrs')) ?? 0) - cdrsBefore;
+    console.log(
+      `${report.messages.perSecond} msg/s, p50 ${fmt(report.ackLatency.p50Ms)} ms, p99 ${fmt(report.ackLatency.p99Ms)} ms, ` +
+        `errors ${report.errors.total}; ${cdrs} CDRs (${fmt(cdrs / report.wallTimeS)}/s)`,
+    );
+    const total = snapshots.at(-1)?.messages ?? 0;
+    const from = snapshots.find((s) => s.messages >= 0.3 * total);
+    const to = [...snapshots].reverse().find((s) => s.messages <= 0.9 * total);
+    if (!from || !to || to.messages <= from.messages) {
+      console.log('steady phase too short to measure: run longer (--duration)');
+    } else {
+      const messages = to.messages - from.messages;
+      const nodeUs = to.cpu.user + to.cpu.system - from.cpu.user - from.cpu.system;
+      const postgresUs = (to.postgresS - from.postgresS) * 1e6;
+      console.log(
+        `steady phase: ${messages} requests answered; CPU per request: node ${fmt(nodeUs / messages)} µs + ` +
+          `PostgreSQL ${fmt(postgresUs / messages)} µs = ${fmt((nodeUs + postgresUs) / messages)} µs`,
+      );
+      if (mode === 'e2e' && report.messages.acknowledged > 0) {
+        // Sessions in the steady phase, estimated from the run's requests per completed session.
+        const perSession = report.messages.acknowledged / Math.max(1, cdrs);
+        console.log(
+          `CPU per complete session (≈${fmt(perSession)} requests each): node ${fmt(((nodeUs / messages) * perSession) / 1000)} ms + ` +
+            `PostgreSQL ${fmt(((postgresUs / messages) * perSession) / 1000)} ms`,
+        );
+      }
+    }
+  } finally {
+    await bench.close();
+  }
+} finally {
+  postgres.stop();
+}
