@@ -3,14 +3,25 @@
  * is updated on its own (compare-and-set on its old master key id), so running nodes always find either the old
  * wrapping (they still hold the old master key) or the new one (they reload the keyring). Ciphertexts in the data
  * tables are untouched. Optionally also starts a new active data key for values written from now on.
+ *
+ * Values that ciphertexts cover are re-wrapped with them for free (a ciphertext names its data key, and only the
+ * data key's wrapping changes). Personal data still in clear text from before encryption covered it (invoice
+ * billing plans before migration 0007) is sealed here, since only a process holding the master key can.
  */
 import type { Kysely } from 'kysely';
+import { sealPlaintextBillingPlans } from '../billing/invoices/seal-plaintext-billing-plans.ts';
 import type { Database } from '../db/schema.ts';
 import { open, seal } from './aes-gcm.ts';
-import { insertWrappedKey, wrapAad } from './field-cipher.ts';
+import { createFieldCipher, insertWrappedKey, wrapAad } from './field-cipher.ts';
 import type { MasterKeyring } from './master-keyring.ts';
 
-export type RotationReport = { rewrapped: number; alreadyCurrent: number; newDataKeyId: string | null };
+export type RotationReport = {
+  rewrapped: number;
+  alreadyCurrent: number;
+  newDataKeyId: string | null;
+  /** Clear-text personal values found and sealed (billing plans written before migration 0007). */
+  sealedPlaintext: number;
+};
 
 export async function rotateKeys(
   db: Kysely<Database>,
@@ -49,7 +60,9 @@ export async function rotateKeys(
       return insertWrappedKey(trx, keyring, 'data', true);
     });
   }
-  return { rewrapped, alreadyCurrent, newDataKeyId };
+  const cipher = await createFieldCipher(db, async () => keyring);
+  const sealedPlaintext = await sealPlaintextBillingPlans(db, cipher);
+  return { rewrapped, alreadyCurrent, newDataKeyId, sealedPlaintext };
 }
 
 /** Master key ids that still wrap some data key (the ones a key file must keep). */

@@ -5,8 +5,16 @@
  * newest version valid at the session's start is frozen into the session. A retired tariff applies to no session
  * that starts after its retirement.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, TariffAudience, TariffScopeKind } from '../db/schema.ts';
+
+/**
+ * Runs `work` in the caller's transaction when given one (so that the caller can append the audit entry in the
+ * same transaction as the change), else in a new one.
+ */
+function inTransaction<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+}
 
 export type TariffVersionRecord = {
   readonly tariffVersionId: string;
@@ -93,7 +101,7 @@ export async function saveTariffVersion(
   db: Kysely<Database>,
   input: { operatorId: string; code: string; type: string; currency: string; body: unknown; validFrom: Date },
 ): Promise<TariffVersionRecord> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     await trx
       .insertInto('tariffs')
       .values({ operator_id: input.operatorId, code: input.code, type: input.type })
@@ -151,7 +159,15 @@ export type TariffAssignmentInput = {
 
 /** Puts a tariff at a scope, replacing whatever was assigned at exactly that scope and audience. */
 export async function assignTariff(db: Kysely<Database>, input: TariffAssignmentInput): Promise<string> {
-  return db.transaction().execute(async (trx) => {
+  return (await assignTariffReplacing(db, input)).id;
+}
+
+/** As assignTariff, and also names the tariff(s) the assignment replaced (for the audit entry's `before`). */
+export async function assignTariffReplacing(
+  db: Kysely<Database>,
+  input: TariffAssignmentInput,
+): Promise<{ id: string; replacedTariffIds: string[] }> {
+  return inTransaction(db, async (trx) => {
     let existing = trx
       .deleteFrom('tariff_assignments')
       .where('operator_id', '=', input.operatorId)
@@ -161,7 +177,7 @@ export async function assignTariff(db: Kysely<Database>, input: TariffAssignment
     if (input.scope === 'evse')
       existing = existing.where('station_id', '=', input.stationId ?? null).where('evse_id', '=', input.evseId ?? null);
     if (input.scope === 'group') existing = existing.where('group_id', '=', input.groupId ?? null);
-    await existing.execute();
+    const replaced = await existing.returning('tariff_id').execute();
     const row = await trx
       .insertInto('tariff_assignments')
       .values({
@@ -176,6 +192,6 @@ export async function assignTariff(db: Kysely<Database>, input: TariffAssignment
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    return row.id;
+    return { id: row.id, replacedTariffIds: replaced.map((r) => r.tariff_id) };
   });
 }

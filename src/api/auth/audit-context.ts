@@ -1,6 +1,6 @@
 /** Who, from where and which request, for an audit entry written by a route handler. */
 import type { FastifyRequest } from 'fastify';
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { appendAudit } from '../../audit/append-audit.ts';
 import type { Database } from '../../db/schema.ts';
 import { ApiError } from '../errors.ts';
@@ -13,9 +13,12 @@ export function auditContext(request: FastifyRequest, at: Date): AuditContext {
   return { actor: principal.actor, at, ip: request.ip ?? null, requestId: request.id };
 }
 
-/** Appends an audit entry for the calling principal's operator. */
+/**
+ * Appends an audit entry for the calling principal's operator, inside the transaction that makes the change (a
+ * Transaction only, by type: a route cannot audit "right after" its change, where a crash would lose the entry).
+ */
 export async function auditRequest(
-  db: Kysely<Database> | Transaction<Database>,
+  db: Transaction<Database>,
   request: FastifyRequest,
   at: Date,
   entry: { action: string; subjectType: string; subjectId: string; before?: unknown; after?: unknown },

@@ -30,7 +30,7 @@ export function createAuthenticateHook(deps: {
     const now = deps.clock.now();
     const principal = await authenticateBearer(deps, credential, now);
     if (!principal) throw new ApiError('Unauthenticated', 'unknown, expired or revoked credential');
-    const waitS = deps.limiter.hit(principal.actor, now);
+    const waitS = await deps.limiter.hit(principal.actor, now);
     if (waitS > 0) {
       reply.header('retry-after', String(waitS));
       throw new ApiError('RateLimited', `too many requests for this credential; retry in ${waitS} s`);

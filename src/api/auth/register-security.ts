@@ -5,6 +5,7 @@
  */
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
+import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -17,6 +18,13 @@ export type SecuritySettings = {
   readonly corsOrigins: readonly string[];
   readonly rateLimitPerIp: number;
   readonly rateLimitPerKey: number;
+  /**
+   * Where rate-limit counters live: 'memory' (this node), 'database' (PostgreSQL, shared by all nodes), 'auto'
+   * (database when DATABASE_URL is set, memory on embedded PGlite). Absent: 'auto'.
+   */
+  readonly rateLimitStore?: 'auto' | 'memory' | 'database';
+  /** Set when running on PostgreSQL (config.databaseUrl); 'auto' counts in the database then. */
+  readonly databaseUrl?: string | undefined;
   readonly accessTokenTtlS: number;
   readonly refreshTokenTtlS: number;
 };
@@ -46,7 +54,18 @@ export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute
   return routeLists.get(app) ?? [];
 }
 
-export async function registerSecurity(app: FastifyInstance, settings: SecuritySettings): Promise<void> {
+/** Whether the rate-limit counters are shared through the database (see SecuritySettings.rateLimitStore). */
+export function sharesRateLimits(settings: SecuritySettings): boolean {
+  const store = settings.rateLimitStore ?? 'auto';
+  return store === 'database' || (store === 'auto' && Boolean(settings.databaseUrl));
+}
+
+/** `ipStore`: the per-IP counters' store (rate-limit-store.ts); absent, each node counts in its own memory. */
+export async function registerSecurity(
+  app: FastifyInstance,
+  settings: SecuritySettings,
+  ipStore?: FastifyRateLimitStoreCtor,
+): Promise<void> {
   const routes: RegisteredRoute[] = [];
   routeLists.set(app, routes);
   app.addHook('onRoute', (route) => {
@@ -81,6 +100,11 @@ export async function registerSecurity(app: FastifyInstance, settings: SecurityS
     max: settings.rateLimitPerIp,
     timeWindow: 60_000,
     keyGenerator: (request) => request.ip,
+    ...(ipStore && {
+      store: ipStore,
+      // The request itself needs the database: when the counter cannot reach it, let the request fail there.
+      skipOnError: true,
+    }),
     allowList: (request) => request.url === '/health' || request.url === '/metrics',
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { formatMinor } from '../../billing/invoices/format-invoice-values.ts';
+import { openInvoiceDocument } from '../../billing/invoices/invoice-buyer-cipher.ts';
 import type { InvoiceDocument } from '../../billing/invoices/invoice-document.ts';
 import { issueCreditNote } from '../../billing/invoices/issue-credit-note.ts';
 import { issueMonthlyStatements } from '../../billing/invoices/issue-statements.ts';
@@ -11,6 +12,7 @@ import { paymentStatus } from '../../billing/invoices/payment-status.ts';
 import { renderInvoicePdf } from '../../billing/invoices/render-pdf.ts';
 import { renderInvoiceUbl } from '../../billing/invoices/render-ubl.ts';
 import type { InvoiceRow } from '../../db/schema.ts';
+import { auditRequest } from '../auth/audit-context.ts';
 import type { AppDeps } from '../build-app.ts';
 import { ApiError } from '../errors.ts';
 import { requireRole } from '../require-role.ts';
@@ -121,7 +123,8 @@ export function registerInvoiceRoutes(api: FastifyInstance, deps: AppDeps): void
     const match = /^(.+?)(?:\.(pdf|xml))?$/.exec(request.params.id);
     const [, id = '', format] = match ?? [];
     const row = await load(request.principal!.operatorId, id);
-    const document = row.document as InvoiceDocument;
+    // The buyer's personal fields are stored sealed; every rendering reads the opened copy.
+    const document = await openInvoiceDocument(deps.cipher, row.document as InvoiceDocument);
     if (format === 'pdf') {
       const pdf = await renderInvoicePdf(document, await paymentStatus(deps.db, row));
       return reply
@@ -152,20 +155,37 @@ export function registerInvoiceRoutes(api: FastifyInstance, deps: AppDeps): void
     },
     async (request, reply) => {
       const principal = requireRole(request, ['admin', 'finance']);
-      const result = await deps.db.transaction().execute((trx) =>
-        issueCreditNote(trx, {
+      // The credit note, its ledger reversals and its audit entry commit together.
+      const result = await deps.db.transaction().execute(async (trx) => {
+        const issued = await issueCreditNote(trx, {
           operatorId: principal.operatorId,
           invoiceId: request.params.id,
           reason: request.body.reason,
           now: deps.clock.now(),
-        }),
-      );
+        });
+        if (issued.ok) {
+          await auditRequest(trx, request, deps.clock.now(), {
+            action: 'invoice.credit',
+            subjectType: 'invoice',
+            subjectId: request.params.id,
+            after: {
+              creditNoteId: issued.value.creditNoteId,
+              invoiceNumber: issued.value.invoiceNumber,
+              reason: request.body.reason,
+            },
+          });
+        }
+        return issued;
+      });
       if (!result.ok) {
         const code = result.error.code === 'InvoiceNotFound' ? 'NotFound' : result.error.code;
         throw new ApiError(code, result.error.message);
       }
       const row = await load(principal.operatorId, result.value.creditNoteId);
-      return reply.status(201).send({ ...summaryJson(row), document: row.document });
+      return reply.status(201).send({
+        ...summaryJson(row),
+        document: await openInvoiceDocument(deps.cipher, row.document as InvoiceDocument),
+      });
     },
   );
 
@@ -187,6 +207,20 @@ export function registerInvoiceRoutes(api: FastifyInstance, deps: AppDeps): void
         operatorId: principal.operatorId,
         month: request.body.month,
         now: deps.clock.now(),
+        // One entry per statement, in the statement's transaction.
+        audit: (trx, statement) =>
+          auditRequest(trx, request, deps.clock.now(), {
+            action: 'invoice.issue-statement',
+            subjectType: 'invoice',
+            subjectId: statement.invoiceId,
+            after: {
+              invoiceNumber: statement.invoiceNumber,
+              month: request.body.month,
+              sessions: statement.document.sessions.length,
+              totalInclVatMinor: statement.document.totals.inclVatMinor,
+              currency: statement.document.currency,
+            },
+          }),
       });
       return reply.status(201).send({
         data: issued.map((i) => ({

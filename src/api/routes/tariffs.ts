@@ -11,7 +11,7 @@ import { loadEvseContext } from '../../stations/station-store.ts';
 import { parseTariff } from '../../tariff/parse-tariff.ts';
 import { quoteSession } from '../../tariff/quote-session.ts';
 import type { Tariff } from '../../tariff/tariff.ts';
-import { assignTariff, findTariffInForce, saveTariffVersion } from '../../tariff/tariff-store.ts';
+import { assignTariffReplacing, findTariffInForce, saveTariffVersion } from '../../tariff/tariff-store.ts';
 import { auditRequest } from '../auth/audit-context.ts';
 import type { AppDeps } from '../build-app.ts';
 import { ApiError } from '../errors.ts';
@@ -128,25 +128,28 @@ export function registerTariffRoutes(api: FastifyInstance, deps: AppDeps): void 
     async (request, reply) => {
       const principal = requireRole(request, ['admin']);
       const tariff = parseBodyTariff(request.body.tariff, '$.tariff');
-      const saved = await saveTariffVersion(db, {
-        operatorId: principal.operatorId,
-        code: tariff.id,
-        type: tariff.type ?? 'REGULAR',
-        currency: tariff.currency,
-        body: request.body.tariff,
-        validFrom: request.body.validFrom ? new Date(request.body.validFrom) : deps.clock.now(),
-      });
-      // The tariff store commits the version in its own transaction; the audit entry follows it.
-      await auditRequest(db, request, deps.clock.now(), {
-        action: 'tariff.create-version',
-        subjectType: 'tariff',
-        subjectId: saved.code,
-        after: {
-          version: saved.version,
-          tariffVersionId: saved.tariffVersionId,
-          validFrom: saved.validFrom,
-          tariff: request.body.tariff,
-        },
+      // The version and its audit entry commit together: a crash cannot leave one without the other.
+      const saved = await db.transaction().execute(async (trx) => {
+        const version = await saveTariffVersion(trx, {
+          operatorId: principal.operatorId,
+          code: tariff.id,
+          type: tariff.type ?? 'REGULAR',
+          currency: tariff.currency,
+          body: request.body.tariff,
+          validFrom: request.body.validFrom ? new Date(request.body.validFrom) : deps.clock.now(),
+        });
+        await auditRequest(trx, request, deps.clock.now(), {
+          action: 'tariff.create-version',
+          subjectType: 'tariff',
+          subjectId: version.code,
+          after: {
+            version: version.version,
+            tariffVersionId: version.tariffVersionId,
+            validFrom: version.validFrom,
+            tariff: request.body.tariff,
+          },
+        });
+        return version;
       });
       return reply.status(201).send({
         code: saved.code,
@@ -256,20 +259,30 @@ export function registerTariffRoutes(api: FastifyInstance, deps: AppDeps): void 
         }
       }
       if (body.scope === 'group') need(body.groupId, 'groupId');
-      const id = await assignTariff(db, {
-        operatorId: principal.operatorId,
-        tariffId: tariff.id,
-        audience: body.audience ?? 'contract',
-        scope: body.scope,
-        ...(body.scope === 'location' && { locationId: body.locationId! }),
-        ...(body.scope === 'evse' && { stationId: body.stationId!, evseId: body.evseId! }),
-        ...(body.scope === 'group' && { groupId: body.groupId! }),
-      });
-      await auditRequest(db, request, deps.clock.now(), {
-        action: 'tariff.assign',
-        subjectType: 'tariff-assignment',
-        subjectId: id,
-        after: { ...body, tariffCode: tariff.code, audience: body.audience ?? 'contract' },
+      // The assignment and its audit entry commit together.
+      const id = await db.transaction().execute(async (trx) => {
+        const { id: assignmentId, replacedTariffIds } = await assignTariffReplacing(trx, {
+          operatorId: principal.operatorId,
+          tariffId: tariff.id,
+          audience: body.audience ?? 'contract',
+          scope: body.scope,
+          ...(body.scope === 'location' && { locationId: body.locationId! }),
+          ...(body.scope === 'evse' && { stationId: body.stationId!, evseId: body.evseId! }),
+          ...(body.scope === 'group' && { groupId: body.groupId! }),
+        });
+        const replaced =
+          replacedTariffIds.length === 0
+            ? []
+            : await trx.selectFrom('tariffs').select('code').where('id', 'in', replacedTariffIds).execute();
+        await auditRequest(trx, request, deps.clock.now(), {
+          action: 'tariff.assign',
+          subjectType: 'tariff-assignment',
+          subjectId: assignmentId,
+          // What was assigned at exactly this scope and audience before (replaced), if anything.
+          before: replaced.length > 0 ? { tariffCodes: replaced.map((r) => r.code) } : null,
+          after: { ...body, tariffCode: tariff.code, audience: body.audience ?? 'contract' },
+        });
+        return assignmentId;
       });
       return { id, tariffCode: tariff.code, scope: body.scope, audience: body.audience ?? 'contract' };
     },
