@@ -18,21 +18,36 @@ const DIST_DIR = join(WEB_DIR, 'dist');
 
 /**
  * The pages' Content Security Policy: scripts, styles and API calls from this origin only; frames only from this
- * origin, which is where the sandbox payment provider serves its hosted card fields. A deployment with Stripe adds
- * https://js.stripe.com to script-src and frame-src.
+ * origin, which is where the SANDBOX payment provider serves its hosted card fields (/sandbox/hosted-fields).
  */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "frame-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "object-src 'none'",
-].join('; ');
+const CONTENT_SECURITY_POLICY = cspWith({});
+
+/**
+ * The pay page's policy when the provider is Stripe: exactly what Stripe.js and its card fields need (Stripe's
+ * documented CSP): the script from js.stripe.com, its field iframes from js.stripe.com and 3-D Secure pages from
+ * hooks.stripe.com, and its calls to api.stripe.com. Every other page keeps the same-origin policy.
+ */
+const STRIPE_PAY_POLICY = cspWith({
+  script: ['https://js.stripe.com'],
+  frame: ['https://js.stripe.com', 'https://hooks.stripe.com'],
+  connect: ['https://api.stripe.com'],
+});
+
+function cspWith(extra: { script?: string[]; frame?: string[]; connect?: string[] }): string {
+  const add = (list: string[] | undefined) => (list?.length ? ` ${list.join(' ')}` : '');
+  return [
+    "default-src 'self'",
+    `script-src 'self'${add(extra.script)}`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src 'self'${add(extra.connect)}`,
+    `frame-src 'self'${add(extra.frame)}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ].join('; ');
+}
 
 type BuildModule = {
   webBundleIsStale(outDir?: string): Promise<boolean>;
@@ -63,17 +78,20 @@ async function ensureBundle(log: FastifyInstance['log']): Promise<string | null>
     : 'the web pages are not built: run `npm run build:web` (needs the development dependencies)';
 }
 
-function sendPage(reply: FastifyReply, file: string) {
+function sendPage(reply: FastifyReply, file: string, policy = CONTENT_SECURITY_POLICY) {
   return reply
     .header('cache-control', 'no-cache')
-    .header('content-security-policy', CONTENT_SECURITY_POLICY)
+    .header('content-security-policy', policy)
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer')
     .type('text/html; charset=utf-8')
     .sendFile(file, DIST_DIR, { cacheControl: false });
 }
 
-export async function registerWebStatic(app: FastifyInstance): Promise<void> {
+export async function registerWebStatic(
+  app: FastifyInstance,
+  options: { paymentProvider?: string | undefined } = {},
+): Promise<void> {
   const missing = await ensureBundle(app.log);
   await app.register(fastifyStatic, {
     root: join(DIST_DIR, 'assets'),
@@ -84,13 +102,16 @@ export async function registerWebStatic(app: FastifyInstance): Promise<void> {
     wildcard: true,
   });
 
-  const page = (file: string) => async (_request: unknown, reply: FastifyReply) => {
+  const page = (file: string, policy?: string) => async (_request: unknown, reply: FastifyReply) => {
     if (missing) return reply.status(503).type('text/plain; charset=utf-8').send(`${missing}\n`);
-    return sendPage(reply, file);
+    return sendPage(reply, file, policy);
   };
   app.get('/', async (_request, reply) => reply.redirect('/app/'));
   app.get('/app', async (_request, reply) => reply.redirect('/app/'));
   app.get('/app/', page('app.html'));
   app.get('/account', page('account.html'));
-  app.get<{ Params: { evse: string } }>('/pay/:evse', page('pay.html'));
+  app.get<{ Params: { evse: string } }>(
+    '/pay/:evse',
+    page('pay.html', options.paymentProvider === 'stripe' ? STRIPE_PAY_POLICY : CONTENT_SECURITY_POLICY),
+  );
 }
