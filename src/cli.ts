@@ -11,6 +11,7 @@ import { runKeysCommand } from './commands/keys-command.ts';
 import { runLoadCommand } from './commands/load-command.ts';
 import { runMetersCommand } from './commands/meters-command.ts';
 import { runMigrateCommand } from './commands/migrate-command.ts';
+import { runPaymentsCommand } from './commands/payments-command.ts';
 import { runReconcileCommand } from './commands/reconcile-command.ts';
 import { runServeCommand } from './commands/serve-command.ts';
 import { runStationsCommand } from './commands/stations-command.ts';
@@ -58,6 +59,8 @@ commands:
                                auth, 3 mutual TLS) and password; remote commands via a running node's API
   certs --out DIR [--host H] [--station ID]
                                a test CA, server and station certificates for security profiles 2 and 3
+  payments outbox [--failed] | payments retry ID | payments dunning [--open]  [--json]
+                               payment worker items pending or given up, retry one, dunning state
   migrate                      apply database migrations
   help                         this text
 
@@ -91,6 +94,8 @@ export async function runCli(argv: string[], io: CommandIo = processIo()): Promi
         return await runMetersCommand(rest, io);
       case 'reconcile':
         return await runReconcileCommand(rest, io);
+      case 'payments':
+        return await runPaymentsCommand(rest, io);
       case 'users':
         return await runUsersCommand(rest, io);
       case 'api-keys':

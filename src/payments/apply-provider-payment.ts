@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, PaymentRow } from '../db/schema.ts';
 import { assert } from '../shared/assert.ts';
+import { resolveDunning } from './flows/dunning-notices.ts';
 import { bookCapture } from './payment-ledger.ts';
 import { PAYMENT_STATUS_RANK, type PaymentStatus, type ProviderPayment } from './provider.ts';
 
@@ -62,6 +63,8 @@ export async function applyProviderPayment(
     const booked = await bookCapture(trx, updated, captured, now);
     assert(booked.ok, `capture of payment ${row.id} could not be booked: ${!booked.ok && booked.message}`);
     if (updated.kind === 'wallet_top_up' && updated.wallet_id) await creditWallet(trx, updated, captured);
+    // The driver paid a failed payment through the dunning pay link: close the dunning and unblock the card.
+    if (updated.kind === 'dunning') await resolveDunning(trx, updated, now);
   }
   // Refunds are booked per refund when Voltbill's own refund request is confirmed (process-outbox-item.ts); a
   // refund Voltbill did not request (made in the provider's dashboard) is recorded for finance to book by hand.

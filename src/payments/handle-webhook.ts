@@ -4,6 +4,7 @@
  */
 
 import { applyProviderPayment } from './apply-provider-payment.ts';
+import { applyDispute } from './flows/apply-dispute.ts';
 import type { PaymentContext } from './payment-context.ts';
 import type { WebhookErrorCode } from './provider.ts';
 
@@ -30,13 +31,17 @@ export async function handleWebhook(
         provider: ctx.provider.name,
         event_id: event.eventId,
         type: event.type,
-        provider_payment_id: event.payment?.providerPaymentId ?? null,
+        provider_payment_id: event.payment?.providerPaymentId ?? event.dispute?.providerPaymentId ?? null,
         received_at: now,
       })
       .onConflict((oc) => oc.columns(['provider', 'event_id']).doNothing())
       .returning('event_id')
       .executeTakeFirst();
     if (!stored) return { ok: true, duplicate: true, applied: false } as const;
+    if (event.dispute) {
+      const outcome = await applyDispute(trx, ctx, event.dispute, now);
+      return { ok: true, duplicate: false, applied: outcome !== 'unchanged' && outcome !== 'unknown-payment' } as const;
+    }
     if (!event.payment) return { ok: true, duplicate: false, applied: false } as const;
     let payment = await trx
       .selectFrom('payments')

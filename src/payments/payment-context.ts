@@ -17,8 +17,13 @@ export type PaymentSettings = {
   readonly blockAfterFailures: number;
   /** How long a worker's claim on an outbox row lasts; a killed worker's row is retried after it. */
   readonly leaseMs: number;
-  /** Holds are captured or released this long before they expire. */
+  /** Holds are captured or released this long before they expire (renewed in place one more lead time earlier). */
   readonly releaseBeforeExpiryMs: number;
+  /** Least prepaid wallet balance (minor units) a session needs to start. */
+  readonly walletMinStartMinor: bigint;
+  /** Fraud limits: accepted session starts per id token, and per saved card, within any hour. */
+  readonly startsPerTokenPerHour: number;
+  readonly startsPerCardPerHour: number;
 };
 
 export const DEFAULT_PAYMENT_SETTINGS: PaymentSettings = {
@@ -29,6 +34,9 @@ export const DEFAULT_PAYMENT_SETTINGS: PaymentSettings = {
   blockAfterFailures: 3,
   leaseMs: 60_000,
   releaseBeforeExpiryMs: 12 * 3600 * 1000,
+  walletMinStartMinor: 500n,
+  startsPerTokenPerHour: 6,
+  startsPerCardPerHour: 10,
 };
 
 export type PaymentContext = {

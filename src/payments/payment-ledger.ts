@@ -83,6 +83,31 @@ export function bookRefund(
   });
 }
 
+/**
+ * Books a lost dispute (keyed by the dispute): the card network took the money back from the provider balance, and
+ * the customer's receivable is reinstated for the credit note (issued in the same transaction) to clear.
+ */
+export function bookDisputeLoss(
+  db: Kysely<Database>,
+  payment: PaymentRow,
+  dispute: { id: string; amountMinor: bigint },
+  at: Date,
+): Promise<LedgerBookingResult> {
+  return post(db, {
+    operatorId: payment.operator_id,
+    currency: payment.currency,
+    idempotencyKey: `dispute:${dispute.id}:lost`,
+    cause: { type: 'refund', id: payment.id },
+    postings: [
+      { account: accounts.customerReceivables(), amountMinor: dispute.amountMinor },
+      { account: accounts.providerClearing(payment.provider), amountMinor: -dispute.amountMinor },
+    ],
+    invoiceId: payment.invoice_id,
+    description: `${payment.provider === 'sandbox' ? 'SANDBOX ' : ''}dispute lost (chargeback)`,
+    at,
+  });
+}
+
 export function bookWalletDebit(
   db: Kysely<Database>,
   input: {

@@ -10,10 +10,14 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { BillingHook } from '../billing/billing-hooks.ts';
 import { type Config, ConfigError } from '../config.ts';
+import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Database } from '../db/schema.ts';
+import { createNotificationWorker, type NotificationWorker } from '../notifications/notification-worker.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { RemoteStart } from './flows/ad-hoc.ts';
+import { createPaymentAuthorizer, type PaymentAuthorizer } from './flows/authorize-payment.ts';
 import { createPaymentBillingHook } from './flows/payment-billing-hook.ts';
+import { type RemoteStop, stopExhaustedWalletSessions } from './flows/wallet-guard.ts';
 import { DEFAULT_PAYMENT_SETTINGS, type PaymentContext } from './payment-context.ts';
 import type { PaymentProvider } from './provider.ts';
 import { createSandboxProvider, type SandboxProvider } from './sandbox/sandbox-provider.ts';
@@ -30,6 +34,14 @@ export type PaymentsRuntime = {
   readonly payLinkSecret: string;
   readonly payLinkTtlS: number;
   remoteStart: RemoteStart | undefined;
+  /** Stops a wallet session whose balance is used up (set by main.ts once the command path exists). */
+  remoteStop: RemoteStop | undefined;
+  /** The payment side of authorization, shared by OCPP 1.6 and 2.0.1 through the session service. */
+  readonly authorizer: PaymentAuthorizer;
+  /** Delivers notifications (operator webhooks, e-mail outbox); undefined without a field cipher. */
+  readonly notifications: NotificationWorker | undefined;
+  /** Where pay links point (set by main.ts once the HTTP server listens). */
+  publicBaseUrl: string;
   /** Points the sandbox's webhooks at our own endpoint once the HTTP server listens. */
   connectWebhooks(httpBaseUrl: string): void;
   close(): Promise<void>;
@@ -44,6 +56,10 @@ export function createPaymentsRuntime(deps: {
   readonly sandboxDir?: string;
   /** Only for tests: a provider built by the test. */
   readonly provider?: PaymentProvider;
+  /** Encrypts webhook secrets and e-mails of the notification outbox; without it no notifications are delivered. */
+  readonly cipher?: FieldCipher;
+  /** Tests: the first retry delay of webhook deliveries. */
+  readonly notifyRetryBaseMs?: number;
 }): PaymentsRuntime {
   const p = deps.config.payments;
   let sandbox: SandboxProvider | undefined;
@@ -88,18 +104,48 @@ export function createPaymentsRuntime(deps: {
       maxAttempts: p.maxAttempts,
       retryBaseMs: p.retryBaseMs,
       blockAfterFailures: p.blockAfterFailures,
+      walletMinStartMinor: p.walletMinStartMinor,
+      startsPerTokenPerHour: p.velocityStartsPerTokenPerHour,
+      startsPerCardPerHour: p.velocityStartsPerCardPerHour,
     },
   };
-  const worker = createPaymentWorker(ctx);
+  const payLinkSecret = p.payLinkSecret ?? randomBytes(32).toString('hex');
+  const worker = createPaymentWorker(ctx, [
+    async () => {
+      if (runtime.remoteStop) await stopExhaustedWalletSessions(ctx, runtime.remoteStop);
+    },
+  ]);
+  const notifications = deps.cipher
+    ? createNotificationWorker({
+        db: deps.db,
+        cipher: deps.cipher,
+        clock: deps.clock,
+        logger: deps.logger.child({ component: 'notifications' }),
+        publicBaseUrl: () => runtime.publicBaseUrl,
+        payLinkSecret,
+        dunningLinkTtlS: p.dunningLinkTtlS,
+        maxAttempts: p.notifyMaxAttempts,
+        timeoutMs: p.notifyTimeoutMs,
+        ...(deps.notifyRetryBaseMs !== undefined && { retryBaseMs: deps.notifyRetryBaseMs }),
+      })
+    : undefined;
   const runtime: PaymentsRuntime = {
     ctx,
     provider,
     sandbox,
     worker,
     billingHook: createPaymentBillingHook(),
-    payLinkSecret: p.payLinkSecret ?? randomBytes(32).toString('hex'),
+    payLinkSecret,
     payLinkTtlS: p.payLinkTtlS,
     remoteStart: undefined,
+    remoteStop: undefined,
+    authorizer: createPaymentAuthorizer({
+      db: deps.db,
+      clock: deps.clock,
+      settings: ctx.settings,
+    }),
+    notifications,
+    publicBaseUrl: deps.config.publicUrl ?? `http://${deps.config.host}:${deps.config.httpPort}`,
     connectWebhooks(httpBaseUrl) {
       sandbox?.setWebhookSink(async (body, headers) => {
         const response = await fetch(`${httpBaseUrl}/api/v1/payments/webhooks/${provider.name}`, {
@@ -113,6 +159,7 @@ export function createPaymentsRuntime(deps: {
     },
     async close() {
       await worker.stop();
+      await notifications?.stop();
       sandbox?.setWebhookSink(undefined);
       sandbox?.close();
     },

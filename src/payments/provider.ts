@@ -108,6 +108,18 @@ export type WebhookEvent = {
   readonly payment?: ProviderPayment;
   /** The idempotency key (Voltbill's own) the payment was created with, when the provider echoes it. */
   readonly voltbillKey?: string;
+  /** A dispute (chargeback) opened or closed about a payment. */
+  readonly dispute?: ProviderDispute;
+};
+
+/** A cardholder's dispute of a captured payment, in Voltbill's terms ('open' until the network decides). */
+export type ProviderDispute = {
+  readonly providerDisputeId: string;
+  readonly providerPaymentId: string;
+  readonly currency: Money['currency'];
+  readonly amountMinor: bigint;
+  readonly reason: string;
+  readonly status: 'open' | 'won' | 'lost';
 };
 
 export type WebhookErrorCode = 'MissingSignature' | 'InvalidSignature' | 'StaleTimestamp' | 'MalformedEvent';

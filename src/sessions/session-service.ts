@@ -14,18 +14,19 @@ import type { BatchWriter } from '../db/batch-writer.ts';
 import type { Database, SessionRow } from '../db/schema.ts';
 import type { PlausibilityConfig } from '../metering/plausibility/plausibility-input.ts';
 import { assessSessionMetering } from '../meters/assess-session-metering.ts';
+import type { PaymentAuthorizer } from '../payments/flows/authorize-payment.ts';
 import type { Clock } from '../shared/clock.ts';
 import { loadEvseContext } from '../stations/station-store.ts';
 import { findTariffInForce } from '../tariff/tariff-store.ts';
+import { ActiveSessionCache } from './active-session-cache.ts';
 import { decideEnd } from './end-transaction.ts';
 import type { Finding } from './finding.ts';
 import type { ChargingStateChanged, MeterSampled, TransactionEnded, TransactionStarted } from './session-event.ts';
 import {
-  findActiveSessionOnEvse,
   findSessionByTransaction,
   insertSamples,
   insertSessionOnce,
-  insertStateChange,
+  recordStateChangeOnEvse,
   type SampleRow,
   toSampleRow,
 } from './session-store.ts';
@@ -60,6 +61,8 @@ export type SessionService = {
   sample(event: MeterSampled): Promise<SampleOutcome>;
   changeState(event: ChargingStateChanged): Promise<void>;
   end(event: TransactionEnded): Promise<EndOutcome>;
+  /** The payment side of authorization (wallet balance, blocked cards, velocity), shared by both OCPP versions. */
+  readonly paymentAuthorizer?: PaymentAuthorizer;
 };
 
 export type SessionServiceDeps = {
@@ -74,6 +77,8 @@ export type SessionServiceDeps = {
   readonly billingHooks?: readonly BillingHook[];
   /** Limits and severities of the plausibility rules; the defaults of plausibility-input.ts when absent. */
   readonly plausibility?: PlausibilityConfig;
+  /** Refuses an Accepted token for payment reasons and records every start decision (src/payments/flows). */
+  readonly paymentAuthorizer?: PaymentAuthorizer;
 };
 
 /** OCPP 1.6 transactionId is a 32-bit signed integer; Voltbill draws it at random from the positive range. */
@@ -82,10 +87,13 @@ export function randomTransactionId(): string {
 }
 
 const MAX_ID_ATTEMPTS = 5;
+/** Active sessions whose id and sample count the meter-value path keeps in memory (about 200 bytes each). */
+const MAX_CACHED_SESSIONS = 100_000;
 
 export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { db, clock, logger } = deps;
   const newTransactionId = deps.newTransactionId ?? randomTransactionId;
+  const activeSessions = new ActiveSessionCache(MAX_CACHED_SESSIONS);
 
   async function start(event: TransactionStarted): Promise<StartOutcome> {
     const where = await loadEvseContext(db, event.stationId, event.evseId);
@@ -101,7 +109,18 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     const elsewhere = token
       ? await isChargingElsewhere(db, where.operatorId, event.idTag, event.stationId, event.evseId)
       : false;
-    const authorization = authorizeIdTag(token, event.startedAt, elsewhere);
+    let authorization = authorizeIdTag(token, event.startedAt, elsewhere);
+    const where0 = { operatorId: where.operatorId, idTag: event.idTag, stationId: event.stationId };
+    const payment =
+      token && authorization.status === 'Accepted' && deps.paymentAuthorizer
+        ? await deps.paymentAuthorizer.decide({
+            ...where0,
+            idTokenId: token.id,
+            evseId: event.evseId,
+            purpose: 'start',
+          })
+        : undefined;
+    if (payment && payment.status !== 'Accepted') authorization = { status: payment.status };
     const tariff = await findTariffInForce(db, {
       operatorId: where.operatorId,
       locationId: where.locationId,
@@ -116,7 +135,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       findings.push({
         code: 'Unauthorized',
         severity: 'info',
-        message: `idTag ${event.idTag} was ${authorization.status} at start; the session is not billed`,
+        message: `idTag ${event.idTag} was ${authorization.status} at start${payment && payment.status !== 'Accepted' ? ` (${payment.reason}: ${payment.detail})` : ''}; the session is not billed`,
       });
     }
     if (!tariff) {
@@ -160,6 +179,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
             duplicate: true,
           };
         }
+        await deps.paymentAuthorizer?.record(
+          { ...where0, idTokenId: token?.id ?? null, evseId: event.evseId, purpose: 'start', sessionId: row.id },
+          payment ?? {
+            status: authorization.status,
+            reason: token ? `IdToken${authorization.status}` : 'UnknownIdTag',
+          },
+        );
         return { ok: true, sessionId: row.id, transactionId: row.transaction_id, authorization, duplicate: false };
       } catch (error) {
         // A clash of random transaction ids on the same station: draw again (bounded).
@@ -170,35 +196,57 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   }
 
   async function sample(event: MeterSampled): Promise<SampleOutcome> {
-    const session = await findSessionByTransaction(db, event.stationId, event.transactionId);
-    if (!session) return { known: false };
-    // Readings after the end change nothing that is billed; the message log keeps them.
-    if (session.status !== 'Active')
-      return { known: true, sessionId: session.id, accepted: 0, ignored: event.samples.length };
-    const room = Math.max(0, deps.maxSamplesPerSession - session.sample_count);
-    const accepted = event.samples.slice(0, room);
+    // The hot path: most MeterValues name an Active session seen before, whose id and count are cached. Near the
+    // sample limit the row is read again, so that the limit is decided on the stored count.
+    let entry = activeSessions.get(event.stationId, event.transactionId);
+    if (!entry || entry.sampleCount + event.samples.length > deps.maxSamplesPerSession) {
+      const session = await findSessionByTransaction(db, event.stationId, event.transactionId);
+      if (!session) return { known: false };
+      // Readings after the end change nothing that is billed; the message log keeps them.
+      if (session.status !== 'Active') {
+        activeSessions.delete(event.stationId, event.transactionId);
+        return { known: true, sessionId: session.id, accepted: 0, ignored: event.samples.length };
+      }
+      entry = { sessionId: session.id, sampleCount: session.sample_count };
+      activeSessions.set(event.stationId, event.transactionId, entry);
+    }
+    const sessionId = entry.sessionId;
+    const room = Math.max(0, deps.maxSamplesPerSession - entry.sampleCount);
+    const accepted = event.samples.length <= room ? event.samples : event.samples.slice(0, room);
     if (accepted.length < event.samples.length) {
       logger.warn(
-        { stationId: event.stationId, sessionId: session.id, limit: deps.maxSamplesPerSession },
+        { stationId: event.stationId, sessionId, limit: deps.maxSamplesPerSession },
         'sample limit of the session reached; further samples are not stored',
       );
     }
-    await Promise.all(accepted.map((s) => deps.sampleWriter.enqueue(toSampleRow(session.id, s))));
+    entry.sampleCount += accepted.length;
+    if (accepted.length === 1) await deps.sampleWriter.enqueue(toSampleRow(sessionId, accepted[0]!));
+    else if (accepted.length > 0)
+      await Promise.all(accepted.map((s) => deps.sampleWriter.enqueue(toSampleRow(sessionId, s))));
     return {
       known: true,
-      sessionId: session.id,
+      sessionId,
       accepted: accepted.length,
       ignored: event.samples.length - accepted.length,
     };
   }
 
   async function changeState(event: ChargingStateChanged): Promise<void> {
-    const session = await findActiveSessionOnEvse(db, event.stationId, event.evseId);
-    if (!session || event.at.getTime() < session.started_at.getTime()) return;
-    await insertStateChange(db, session.id, event.state, event.at);
+    await recordStateChangeOnEvse(db, event.stationId, event.evseId, event.state, event.at);
   }
 
   async function end(event: TransactionEnded): Promise<EndOutcome> {
+    // Forgotten before and after the stop's transaction: a sample racing the stop reads the row again, and the
+    // database refuses samples of a session that is no longer Active anyway (insertSamples).
+    activeSessions.delete(event.stationId, event.transactionId);
+    try {
+      return await endInTransaction(event);
+    } finally {
+      activeSessions.delete(event.stationId, event.transactionId);
+    }
+  }
+
+  async function endInTransaction(event: TransactionEnded): Promise<EndOutcome> {
     return db.transaction().execute(async (trx) => {
       const session = await findSessionByTransaction(trx, event.stationId, event.transactionId, true);
       if (!session) return { known: false } as const;
@@ -273,7 +321,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     });
   }
 
-  return { start, sample, changeState, end };
+  return {
+    start,
+    sample,
+    changeState,
+    end,
+    ...(deps.paymentAuthorizer && { paymentAuthorizer: deps.paymentAuthorizer }),
+  };
 }
 
 function authorizationOf(session: SessionRow): AuthorizationDecision {

@@ -112,7 +112,25 @@ export function createV16Handlers(deps: V16Deps): Record<string, V16Handler> {
       const uid = String(params.idTag);
       const token = operatorId ? await findIdToken(db, operatorId, uid) : undefined;
       const elsewhere = token && operatorId ? await isChargingElsewhere(db, operatorId, uid, '', 0) : false;
-      const decision = authorizeIdTag(token, clock.now(), elsewhere);
+      let decision = authorizeIdTag(token, clock.now(), elsewhere);
+      const payments = sessions.paymentAuthorizer;
+      if (payments && operatorId) {
+        // The payment side (wallet balance, blocked card, velocity) decides the same way as at StartTransaction.
+        const at = {
+          operatorId,
+          idTag: uid,
+          stationId: station.stationId,
+          evseId: null,
+          purpose: 'authorize' as const,
+        };
+        const payment =
+          token && decision.status === 'Accepted' ? await payments.decide({ ...at, idTokenId: token.id }) : undefined;
+        if (payment && payment.status !== 'Accepted') decision = { status: payment.status };
+        await payments.record(
+          { ...at, idTokenId: token?.id ?? null },
+          payment ?? { status: decision.status, reason: token ? `IdToken${decision.status}` : 'UnknownIdTag' },
+        );
+      }
       return { idTagInfo: idTagInfo(decision.status, decision.expiresAt) };
     },
 

@@ -120,10 +120,15 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
     async Authorize(station, params) {
       const token = params.idToken as V201IdToken;
       const now = clock.now();
-      const { decision, record } = await authorizeV201Token(db, await station.operatorId(), token, now, {
-        stationId: station.stationId,
-        evseId: 0,
-      });
+      // The payment side (wallet balance, blocked card, velocity) answers here too, as in 1.6's Authorize.
+      const { decision, record } = await authorizeV201Token(
+        db,
+        await station.operatorId(),
+        token,
+        now,
+        { stationId: station.stationId, evseId: 0 },
+        sessions.paymentAuthorizer,
+      );
       const message =
         decision.status === 'Accepted' ? await tariffTextFor(db, station.stationId, undefined, record, now) : undefined;
       return { idTokenInfo: idTokenInfo(decision, message) };

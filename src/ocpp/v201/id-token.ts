@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import { type AuthorizationDecision, authorizeIdTag } from '../../auth/authorize-id-tag.ts';
 import { findIdToken, type IdTokenRecord, isChargingElsewhere } from '../../auth/id-token-store.ts';
 import type { Database } from '../../db/schema.ts';
+import type { PaymentAuthorizer } from '../../payments/flows/authorize-payment.ts';
 
 export type V201IdToken = { idToken: string; type: string; additionalInfo?: unknown[] };
 
@@ -56,11 +57,30 @@ export async function authorizeV201Token(
   token: V201IdToken,
   at: Date,
   where: { stationId: string; evseId: number },
+  /** The payment side (wallet balance, blocked card, velocity); pass it for Authorize requests, which it records. */
+  payments?: PaymentAuthorizer,
 ): Promise<{ decision: AuthorizationDecision; record: IdTokenRecord | undefined }> {
   const record = operatorId ? await lookUpV201Token(db, operatorId, token) : undefined;
   const elsewhere =
     record && operatorId ? await isChargingElsewhere(db, operatorId, record.uid, where.stationId, where.evseId) : false;
-  return { decision: authorizeIdTag(record, at, elsewhere), record };
+  let decision = authorizeIdTag(record, at, elsewhere);
+  if (payments && operatorId) {
+    const input = {
+      operatorId,
+      idTag: idTagOf(token),
+      stationId: where.stationId,
+      evseId: null,
+      purpose: 'authorize' as const,
+    };
+    const payment =
+      record && decision.status === 'Accepted' ? await payments.decide({ ...input, idTokenId: record.id }) : undefined;
+    if (payment && payment.status !== 'Accepted') decision = { status: payment.status };
+    await payments.record(
+      { ...input, idTokenId: record?.id ?? null },
+      payment ?? { status: decision.status, reason: record ? `IdToken${decision.status}` : 'UnknownIdTag' },
+    );
+  }
+  return { decision, record };
 }
 
 export type IdTokenInfo = {

@@ -6,6 +6,7 @@
  */
 import type { PaymentContext } from '../payment-context.ts';
 import { enqueueOutbox } from '../worker/outbox-store.ts';
+import { renewKey } from '../worker/renew-step.ts';
 import { holdAmountMinor } from './hold-amount.ts';
 
 /** Sessions handled per sweep, so one sweep stays short. */
@@ -108,13 +109,47 @@ export async function linkAdHocSessions(ctx: PaymentContext): Promise<void> {
 }
 
 /**
- * Every hold is captured or released well before it expires (settings.releaseBeforeExpiryMs, 12 h by default):
- * a hold nearing expiry whose session has not settled is released; the session's end then charges the amount
- * anew (the driver's bill is never capped or forgotten). Renewal in place is not implemented (docs/payments.md).
+ * Every hold is captured or released well before it expires (settings.releaseBeforeExpiryMs, 12 h by default).
+ * A saved-card session hold whose session is still running is renewed in place first (worker/renew-step.ts: a new
+ * hold, then the old one voided), one lead time earlier (24 h before expiry by default), so it never reaches the
+ * release horizon. A hold that cannot be renewed (an ad-hoc one-time card, a renewal the card refused) is released
+ * at the horizon; the session's end then charges the amount anew (the driver's bill is never capped or forgotten).
  */
 export async function releaseExpiringHolds(ctx: PaymentContext): Promise<number> {
   const now = ctx.clock.now();
   const horizon = new Date(now.getTime() + ctx.settings.releaseBeforeExpiryMs);
+  const renewHorizon = new Date(now.getTime() + 2 * ctx.settings.releaseBeforeExpiryMs);
+  const renewable = await ctx.db
+    .selectFrom('payments as p')
+    .innerJoin('sessions as s', 's.id', 'p.session_id')
+    .select(['p.id', 'p.provider_payment_id', 'p.authorized_minor'])
+    .where('p.status', '=', 'authorized')
+    .where('p.kind', '=', 'session')
+    .where('p.payment_method_id', 'is not', null)
+    .where('p.provider_payment_id', 'is not', null)
+    .where('p.hold_expires_at', '<=', renewHorizon)
+    .where('p.hold_expires_at', '>', horizon)
+    .where('p.provider', '=', ctx.provider.name)
+    .where('s.status', '=', 'Active')
+    // A hold renewed within the last lead time is not renewed again: with a provider whose holds live shorter than
+    // two lead times, renewing would not gain time, only churn holds; the release sweep takes over instead.
+    .where((eb) =>
+      eb.or([
+        eb('p.renewed_from_provider_payment_id', 'is', null),
+        eb('p.updated_at', '<=', new Date(now.getTime() - ctx.settings.releaseBeforeExpiryMs)),
+      ]),
+    )
+    .limit(SWEEP_LIMIT)
+    .execute();
+  for (const p of renewable) {
+    await enqueueOutbox(ctx.db, {
+      paymentId: p.id,
+      action: 'renew',
+      idempotencyKey: renewKey(p.id, p.provider_payment_id!),
+      amountMinor: p.authorized_minor,
+      notBefore: now,
+    });
+  }
   const expiring = await ctx.db
     .selectFrom('payments')
     .select(['id'])

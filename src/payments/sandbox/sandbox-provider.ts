@@ -88,6 +88,12 @@ export type SandboxProvider = PaymentProvider & {
   setFaults(faults: SandboxFaults): void;
   /** The decrypted card behind a token, for the vault's own tests only. */
   revealCardForTests(token: string): CardData;
+  /**
+   * A cardholder disputes a captured payment (emits `dispute.created`); returns the dispute id. The network's
+   * decision follows with closeDispute (emits `dispute.closed` with status won or lost).
+   */
+  openDispute(providerPaymentId: string, input?: { reason?: string; amountMinor?: bigint }): string;
+  closeDispute(disputeId: string, outcome: 'won' | 'lost'): void;
   close(): void;
 };
 
@@ -121,25 +127,29 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
     };
   }
 
+  const disputes = new Map<string, Record<string, string>>();
+
   function emit(type: string, payment: StoredPayment): void {
+    emitObject(type, {
+      id: payment.id,
+      status: payment.status,
+      currency: payment.currency,
+      authorized_minor: payment.authorizedMinor,
+      captured_minor: payment.capturedMinor,
+      refunded_minor: payment.refundedMinor,
+      hold_expires_at: payment.holdExpiresAt,
+      voltbill_key: payment.voltbillKey,
+    });
+  }
+
+  function emitObject(type: string, object: Record<string, unknown>): void {
     const event = {
       id: newId('evt'),
       object: 'event',
       sandbox: true,
       type,
       created: Math.floor(clock.now().getTime() / 1000),
-      data: {
-        object: {
-          id: payment.id,
-          status: payment.status,
-          currency: payment.currency,
-          authorized_minor: payment.authorizedMinor,
-          captured_minor: payment.capturedMinor,
-          refunded_minor: payment.refundedMinor,
-          hold_expires_at: payment.holdExpiresAt,
-          voltbill_key: payment.voltbillKey,
-        },
-      },
+      data: { object },
     };
     const decision = dice.webhook();
     if (decision === 'drop') return;
@@ -473,6 +483,28 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
       faults = next;
       dice = createFaultDice(next);
     },
+    openDispute(providerPaymentId, input = {}) {
+      const p = findPayment(providerPaymentId);
+      if (!p || BigInt(p.capturedMinor) === 0n) throw new Error(`no captured payment ${providerPaymentId}`);
+      const dispute = {
+        object: 'dispute',
+        id: newId('dp'),
+        payment_id: p.id,
+        currency: p.currency,
+        amount_minor: (input.amountMinor ?? BigInt(p.capturedMinor) - BigInt(p.refundedMinor)).toString(),
+        reason: input.reason ?? 'fraudulent',
+        status: 'open',
+      };
+      disputes.set(dispute.id, dispute);
+      emitObject('dispute.created', { ...dispute });
+      return dispute.id;
+    },
+    closeDispute(disputeId, outcome) {
+      const dispute = disputes.get(disputeId);
+      if (!dispute) throw new Error(`no dispute ${disputeId}`);
+      dispute.status = outcome;
+      emitObject('dispute.closed', { ...dispute });
+    },
     revealCardForTests(token) {
       const method = state.methods[token];
       if (!method) throw new Error(`no card ${token}`);
@@ -514,6 +546,32 @@ export function parseSandboxEvent(rawBody: Buffer): Result<WebhookEvent, Webhook
   const object = event.data?.object;
   if (typeof event.id !== 'string' || typeof event.type !== 'string' || typeof event.created !== 'number' || !object) {
     return malformed('event lacks id, type, created or data.object');
+  }
+  if (object.object === 'dispute') {
+    const disputeCurrency = parseCurrency(String(object.currency));
+    const status = object.status === 'won' || object.status === 'lost' ? object.status : 'open';
+    if (
+      typeof object.id !== 'string' ||
+      typeof object.payment_id !== 'string' ||
+      !disputeCurrency.ok ||
+      typeof object.amount_minor !== 'string' ||
+      !/^\d+$/.test(object.amount_minor)
+    ) {
+      return malformed('dispute lacks id, payment, currency or amount');
+    }
+    return ok({
+      eventId: event.id,
+      type: event.type,
+      createdAt: new Date(event.created * 1000),
+      dispute: {
+        providerDisputeId: object.id,
+        providerPaymentId: object.payment_id,
+        currency: disputeCurrency.value,
+        amountMinor: BigInt(object.amount_minor),
+        reason: String(object.reason ?? 'unknown').slice(0, 100),
+        status,
+      },
+    });
   }
   const currency = parseCurrency(String(object.currency));
   const amounts = [object.authorized_minor, object.captured_minor, object.refunded_minor];

@@ -179,6 +179,41 @@ export function parseStripeEvent(rawBody: Buffer): Result<WebhookEvent, WebhookE
     const key = intent.metadata?.voltbill_key;
     return ok({ ...base, payment: payment.value, ...(key && { voltbillKey: key }) });
   }
+  if (object.object === 'dispute') {
+    // charge.dispute.created / .updated / .closed: data.object is a Dispute (id dp_..., amount in Stripe's units,
+    // lowercase currency, payment_intent, reason, status). Closed statuses: won, lost, warning_closed (an inquiry
+    // that ended without a chargeback: the merchant keeps the money, so it counts as won).
+    const d = object as {
+      id?: unknown;
+      amount?: unknown;
+      currency?: unknown;
+      payment_intent?: unknown;
+      reason?: unknown;
+      status?: unknown;
+    };
+    if (
+      typeof d.id !== 'string' ||
+      typeof d.payment_intent !== 'string' ||
+      typeof d.amount !== 'number' ||
+      typeof d.currency !== 'string'
+    ) {
+      return malformed('dispute lacks id, payment_intent, amount or currency');
+    }
+    const amount = fromStripeAmount(d.amount, d.currency);
+    if (!amount.ok) return malformed('dispute amount is not valid');
+    const status = d.status === 'lost' ? 'lost' : d.status === 'won' || d.status === 'warning_closed' ? 'won' : 'open';
+    return ok({
+      ...base,
+      dispute: {
+        providerDisputeId: d.id,
+        providerPaymentId: d.payment_intent,
+        currency: amount.value.currency,
+        amountMinor: amount.value.minor,
+        reason: typeof d.reason === 'string' ? d.reason.slice(0, 100) : 'unknown',
+        status,
+      },
+    });
+  }
   if (object.object === 'charge') {
     const charge = object as unknown as StripeChargeShape;
     if (!charge.payment_intent) return ok(base);

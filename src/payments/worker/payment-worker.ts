@@ -21,7 +21,14 @@ export type PaymentWorker = {
   stop(): Promise<void>;
 };
 
-export function createPaymentWorker(ctx: PaymentContext): PaymentWorker {
+/**
+ * `sweeps` run at the start of every pass after the hold sweeps (e.g. stopping wallet sessions whose balance is used
+ * up); a failing sweep is logged and does not stop the pass.
+ */
+export function createPaymentWorker(
+  ctx: PaymentContext,
+  sweeps: readonly (() => Promise<unknown>)[] = [],
+): PaymentWorker {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
   let stopped = false;
@@ -30,6 +37,13 @@ export function createPaymentWorker(ctx: PaymentContext): PaymentWorker {
     await placeMissingHolds(ctx);
     await linkAdHocSessions(ctx);
     await releaseExpiringHolds(ctx);
+    for (const sweep of sweeps) {
+      try {
+        await sweep();
+      } catch (error) {
+        ctx.logger.error({ err: error }, 'payment worker sweep failed');
+      }
+    }
     let processed = 0;
     while (processed < ITEMS_PER_PASS && !stopped) {
       const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs);

@@ -10,11 +10,13 @@ import type { Database, PaymentOutboxRow, PaymentRow } from '../../db/schema.ts'
 import type { CurrencyCode, Money } from '../../shared/money.ts';
 import type { Result } from '../../shared/result.ts';
 import { applyProviderPayment, recordDecision } from '../apply-provider-payment.ts';
+import { notifyDunning, notifyTokensBlocked } from '../flows/dunning-notices.ts';
 import type { PaymentContext } from '../payment-context.ts';
 import { bookRefund } from '../payment-ledger.ts';
 import { CARD_FATAL_CODES, type ProviderError, type ProviderPayment, UNKNOWN_OUTCOME_CODES } from '../provider.ts';
 import { retryDelayMs } from './backoff.ts';
 import { enqueueOutbox, finishOutboxItem, retryOutboxItem } from './outbox-store.ts';
+import { renewStep } from './renew-step.ts';
 
 export type StepOutcome = 'done' | 'failed' | 'retry' | 'waiting';
 
@@ -40,6 +42,8 @@ export async function processOutboxItem(ctx: PaymentContext, item: PaymentOutbox
       return voidStep(ctx, item, payment);
     case 'refund':
       return refundStep(ctx, item, payment);
+    case 'renew':
+      return renewStep(ctx, item, payment);
   }
 }
 
@@ -49,7 +53,7 @@ const moneyOf = (payment: PaymentRow, minor: bigint): Money => ({
 });
 
 /** Calls the provider; an unknown outcome is resolved by a status query under the same key. */
-async function callResolved(
+export async function callResolved(
   ctx: PaymentContext,
   call: () => Promise<Result<ProviderPayment, ProviderError>>,
   query: { idempotencyKey: string; providerPaymentId?: string },
@@ -63,7 +67,12 @@ async function callResolved(
   return { kind: 'unknown', error: result.error };
 }
 
-async function retryLater(ctx: PaymentContext, item: PaymentOutboxRow, payment: PaymentRow, error: ProviderError) {
+export async function retryLater(
+  ctx: PaymentContext,
+  item: PaymentOutboxRow,
+  payment: PaymentRow,
+  error: ProviderError,
+) {
   const now = ctx.clock.now();
   if (item.attempts >= ctx.settings.maxAttempts) {
     await ctx.db.transaction().execute(async (trx) => {
@@ -117,11 +126,19 @@ async function giveUp(
         now,
         'payment_method',
       );
+      await notifyTokensBlocked(trx, {
+        operatorId: payment.operator_id,
+        paymentMethodId: method.id,
+        reason: code,
+        now,
+      });
     }
   }
   // What the driver owes (a charge or capture at the end) goes to dunning: notified, with a link to pay.
-  if (item.action === 'charge' || item.action === 'settle') {
-    await trx
+  // A failed dunning payment (the driver's own attempt through the pay link) is told to the driver at once instead.
+  if ((item.action === 'charge' || item.action === 'settle') && payment.kind !== 'dunning') {
+    const owedMinor = (payment.due_minor ?? payment.requested_minor) - payment.captured_minor;
+    const opened = await trx
       .insertInto('payment_dunning')
       .values({
         payment_id: payment.id,
@@ -129,9 +146,13 @@ async function giveUp(
         failure_code: code,
         notified_at: now,
         resolved_at: null,
+        amount_minor: owedMinor,
+        currency: payment.currency,
       })
       .onConflict((oc) => oc.column('payment_id').doNothing())
-      .execute();
+      .returning('payment_id')
+      .executeTakeFirst();
+    if (opened) await notifyDunning(trx, payment, owedMinor, code, now);
     ctx.logger.warn({ paymentId: payment.id, code }, 'payment failed after retries: driver notified with a pay link');
   }
 }

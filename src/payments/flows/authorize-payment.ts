@@ -1,0 +1,223 @@
+/**
+ * The payment side of authorizing an id token, shared by OCPP 1.6 (Authorize, StartTransaction) and 2.0.1
+ * (Authorize, TransactionEvent Started) through the session service: after the token itself is Accepted, it may
+ * still be refused because
+ * - its prepaid wallet holds less than the minimum a session needs (InsufficientWalletBalance);
+ * - its saved card is blocked (a failed authorization or capture: declined, expired, authentication required, or
+ *   dunning after repeated failures) until the driver pays (PaymentMethodBlocked), or is past its expiry date;
+ * - a provider dispute about one of its payments is open (DisputeOpen);
+ * - it, or its card across all the card's tokens, started too many sessions within the last hour (velocity).
+ * Every refusal, and every accepted decision of a token with a payment profile, is recorded in
+ * authorization_decisions; the velocity limits count its accepted starts (so a station's retried StartTransaction,
+ * recorded once, counts once). Accepted starts of plain RFID tokens are recorded by their session only.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { AuthorizationDecisionsTable, Database } from '../../db/schema.ts';
+import type { Clock } from '../../shared/clock.ts';
+
+export type PaymentRefusalReason =
+  | 'InsufficientWalletBalance'
+  | 'WalletMissing'
+  | 'PaymentMethodBlocked'
+  | 'PaymentMethodExpired'
+  | 'DisputeOpen'
+  | 'VelocityLimitToken'
+  | 'VelocityLimitCard';
+
+export type PaymentAuthorization =
+  | {
+      readonly status: 'Accepted';
+      readonly reason: 'Ok';
+      readonly paymentMethodId: string | null;
+      /** Whether the token has a payment profile (its accepted decisions are recorded, for the velocity limits). */
+      readonly profiled?: boolean;
+    }
+  | {
+      readonly status: 'Blocked' | 'Invalid';
+      readonly reason: PaymentRefusalReason;
+      readonly detail: string;
+      readonly paymentMethodId: string | null;
+    };
+
+export type PaymentAuthorizationInput = {
+  readonly operatorId: string;
+  readonly idTokenId: string;
+  readonly idTag: string;
+  readonly stationId: string | null;
+  readonly evseId: number | null;
+  readonly purpose: 'authorize' | 'start';
+};
+
+/** What is recorded: a payment decision, or the token decision that came before it (unknown, blocked, expired). */
+export type RecordedDecision = {
+  readonly status: AuthorizationDecisionsTable['status'];
+  readonly reason: string;
+  readonly detail?: string;
+  readonly paymentMethodId?: string | null;
+  readonly profiled?: boolean;
+};
+
+export type PaymentAuthorizer = {
+  /** Decides (one read); the caller records once it knows the decision is not a repeat. */
+  decide(input: PaymentAuthorizationInput): Promise<PaymentAuthorization>;
+  record(
+    input: Omit<PaymentAuthorizationInput, 'idTokenId'> & { idTokenId: string | null; sessionId?: string | null },
+    decision: RecordedDecision,
+  ): Promise<void>;
+};
+
+export type PaymentAuthorizerSettings = {
+  /** Least wallet balance (minor units) a session needs to start. */
+  readonly walletMinStartMinor: bigint;
+  readonly startsPerTokenPerHour: number;
+  readonly startsPerCardPerHour: number;
+};
+
+const HOUR_MS = 3_600_000;
+
+type DecisionInputs = {
+  method: 'card' | 'wallet' | 'invoice' | null;
+  payment_method_id: string | null;
+  method_status: 'active' | 'blocked' | null;
+  blocked_reason: string | null;
+  exp_month: number | null;
+  exp_year: number | null;
+  wallet_id: string | null;
+  balance_minor: bigint | string | null;
+  open_dispute: string | null;
+  token_starts: string | number | bigint | null;
+  card_starts: string | number | bigint | null;
+};
+
+/**
+ * Whether a decision goes into authorization_decisions: every refusal, and the accepted decisions of tokens with a
+ * payment profile (the velocity limits count those). An accepted start of a plain RFID token is recorded by its
+ * session (authorization_status) and not written twice, which keeps the start of a session one insert lighter.
+ */
+export function shouldRecord(decision: RecordedDecision): boolean {
+  return decision.status !== 'Accepted' || decision.profiled !== false;
+}
+
+export function createPaymentAuthorizer(deps: {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  readonly settings: PaymentAuthorizerSettings;
+}): PaymentAuthorizer {
+  const { db, clock, settings } = deps;
+
+  async function decide(input: PaymentAuthorizationInput): Promise<PaymentAuthorization> {
+    const now = clock.now();
+    const since = new Date(now.getTime() - HOUR_MS);
+    // A start is on the hot path of every session: a token without a payment profile (a plain RFID card, whose
+    // sessions no card or wallet pays, and which has no payments to dispute) costs one primary-key lookup; a
+    // paying token one more round trip for everything else.
+    const profiled = await db
+      .selectFrom('payment_profiles')
+      .select('method')
+      .where('id_token_id', '=', input.idTokenId)
+      .executeTakeFirst();
+    if (!profiled) return { status: 'Accepted', reason: 'Ok', paymentMethodId: null, profiled: false };
+    const result = await sql<DecisionInputs>`
+      select pp.method, pp.payment_method_id, pm.status as method_status, pm.blocked_reason, pm.exp_month,
+        pm.exp_year, pp.wallet_id, w.balance_minor,
+        (select d.provider_dispute_id from payment_disputes d join payments p on p.id = d.payment_id
+          where d.status = 'open'
+            and (p.id_token_id = t.id or (pp.payment_method_id is not null and p.payment_method_id = pp.payment_method_id))
+          limit 1) as open_dispute,
+        (select count(*) from authorization_decisions a
+          where pp.method is not null and a.id_token_id = t.id and a.purpose = 'start' and a.status = 'Accepted'
+            and a.at > ${since}) as token_starts,
+        (select count(*) from authorization_decisions a
+          where pp.method = 'card' and a.payment_method_id = pp.payment_method_id and a.purpose = 'start'
+            and a.status = 'Accepted' and a.at > ${since}) as card_starts
+      from (select cast(${input.idTokenId} as uuid) as id) t
+      left join payment_profiles pp on pp.id_token_id = t.id
+      left join payment_methods pm on pm.id = pp.payment_method_id and pp.method = 'card'
+      left join wallets w on w.id = pp.wallet_id and pp.method = 'wallet'`.execute(db);
+    const row = result.rows[0];
+    const methodId = row?.method === 'card' ? row.payment_method_id : null;
+    const refuse = (
+      status: 'Blocked' | 'Invalid',
+      reason: PaymentRefusalReason,
+      detail: string,
+    ): PaymentAuthorization => ({ status, reason, detail, paymentMethodId: methodId });
+    if (!row) return { status: 'Accepted', reason: 'Ok', paymentMethodId: null, profiled: false };
+
+    if (methodId) {
+      if (row.method_status === 'blocked') {
+        return refuse(
+          'Blocked',
+          'PaymentMethodBlocked',
+          `the saved card is blocked (${row.blocked_reason ?? 'payment failed'}) until the driver pays`,
+        );
+      }
+      // A card is valid through the last day of its expiry month.
+      if (
+        row.exp_year !== null &&
+        row.exp_month !== null &&
+        Date.UTC(row.exp_year, row.exp_month, 1) <= now.getTime()
+      ) {
+        return refuse('Invalid', 'PaymentMethodExpired', `the saved card expired ${row.exp_month}/${row.exp_year}`);
+      }
+    }
+    if (row.open_dispute) return refuse('Blocked', 'DisputeOpen', `dispute ${row.open_dispute} is open`);
+
+    if (row.method === 'wallet') {
+      if (row.balance_minor === null)
+        return refuse('Invalid', 'WalletMissing', 'the token pays by wallet but has none');
+      const balanceMinor = BigInt(row.balance_minor);
+      if (balanceMinor < settings.walletMinStartMinor) {
+        return refuse(
+          'Blocked',
+          'InsufficientWalletBalance',
+          `wallet balance ${balanceMinor} is below the ${settings.walletMinStartMinor} a session needs`,
+        );
+      }
+    }
+    // Velocity limits apply to tokens that pay (card, wallet, invoice profile): where a stolen or cloned card
+    // costs money. Plain RFID tokens without a payment profile are not counted here.
+    const tokenStarts = Number(row.token_starts ?? 0);
+    if (row.method && tokenStarts >= settings.startsPerTokenPerHour) {
+      return refuse(
+        'Blocked',
+        'VelocityLimitToken',
+        `${tokenStarts} starts of this token within the last hour (limit ${settings.startsPerTokenPerHour})`,
+      );
+    }
+    const cardStarts = Number(row.card_starts ?? 0);
+    if (methodId && cardStarts >= settings.startsPerCardPerHour) {
+      return refuse(
+        'Blocked',
+        'VelocityLimitCard',
+        `${cardStarts} starts paid by this card within the last hour (limit ${settings.startsPerCardPerHour})`,
+      );
+    }
+    return { status: 'Accepted', reason: 'Ok', paymentMethodId: methodId, profiled: row.method !== null };
+  }
+
+  async function record(
+    input: Omit<PaymentAuthorizationInput, 'idTokenId'> & { idTokenId: string | null; sessionId?: string | null },
+    decision: RecordedDecision,
+  ): Promise<void> {
+    if (!shouldRecord(decision)) return;
+    await db
+      .insertInto('authorization_decisions')
+      .values({
+        operator_id: input.operatorId,
+        id_token_id: input.idTokenId,
+        id_tag: input.idTag.slice(0, 64),
+        payment_method_id: decision.paymentMethodId ?? null,
+        station_id: input.stationId,
+        evse_id: input.evseId,
+        purpose: input.purpose,
+        status: decision.status,
+        reason: decision.reason.slice(0, 200),
+        detail: decision.detail?.slice(0, 1000) ?? null,
+        session_id: input.sessionId ?? null,
+        at: clock.now(),
+      })
+      .execute();
+  }
+
+  return { decide, record };
+}

@@ -1,0 +1,122 @@
+/**
+ * Renews a hold in place before it expires, so a long session stays covered: a new authorization of the same
+ * amount on the same saved card (its own idempotency key, derived from the payment and the hold it replaces), then
+ * the payment points at the new hold, then the old hold is voided. In that order there is never a moment without
+ * cover: for a short while the driver's card carries two holds, never none. A renewal the card refuses leaves the
+ * old hold in place; the release sweep then releases it 12 hours before it expires and the session's end charges
+ * the amount anew.
+ */
+import type { PaymentOutboxRow, PaymentRow } from '../../db/schema.ts';
+import type { CurrencyCode } from '../../shared/money.ts';
+import { recordDecision } from '../apply-provider-payment.ts';
+import type { PaymentContext } from '../payment-context.ts';
+import { finishOutboxItem } from './outbox-store.ts';
+import { callResolved, retryLater, type StepOutcome } from './process-outbox-item.ts';
+
+export function renewKey(paymentId: string, providerPaymentId: string): string {
+  return `renew:${paymentId}:${providerPaymentId}`;
+}
+
+export async function renewStep(
+  ctx: PaymentContext,
+  item: PaymentOutboxRow,
+  payment: PaymentRow,
+): Promise<StepOutcome> {
+  const now = ctx.clock.now();
+  const oldId = payment.provider_payment_id;
+  // Only a hold still in place is renewed (captured, voided or already renewed: nothing to do).
+  if (
+    payment.status !== 'authorized' ||
+    !oldId ||
+    !payment.payment_method_token ||
+    item.idempotency_key !== renewKey(payment.id, oldId)
+  ) {
+    await finishOutboxItem(ctx.db, item.id, 'done', now, 'nothing to renew');
+    return 'done';
+  }
+  const amount = { minor: payment.authorized_minor, currency: payment.currency as CurrencyCode };
+  const token = payment.payment_method_token;
+  const resolved = await callResolved(
+    ctx,
+    () =>
+      ctx.provider.authorize({
+        idempotencyKey: item.idempotency_key,
+        ...(payment.provider_customer_id && { customerId: payment.provider_customer_id }),
+        paymentMethodToken: token,
+        amount,
+        description: `Voltbill hold renewal ${payment.id}`,
+      }),
+    { idempotencyKey: item.idempotency_key },
+    (p) => p.status === 'authorized',
+  );
+  if (resolved.kind === 'unknown') return retryLater(ctx, item, payment, resolved.error);
+  if (resolved.kind === 'error' || resolved.payment.status !== 'authorized') {
+    const code = resolved.kind === 'error' ? resolved.error.code : `renewal is ${resolved.payment.status}`;
+    await ctx.db.transaction().execute(async (trx) => {
+      await finishOutboxItem(trx, item.id, 'failed', now, code);
+      await recordDecision(trx, payment, 'hold-renewal-failed', code, now);
+    });
+    return 'failed';
+  }
+  const fresh = resolved.payment;
+  if (fresh.currency !== payment.currency || fresh.authorizedMinor !== amount.minor) {
+    await ctx.db.transaction().execute(async (trx) => {
+      await finishOutboxItem(trx, item.id, 'failed', now, 'AmountMismatch');
+      await recordDecision(
+        trx,
+        payment,
+        'hold-renewal-failed',
+        `provider held ${fresh.authorizedMinor} ${fresh.currency}`,
+        now,
+      );
+    });
+    // The new hold is not what we asked for: release it, keep the old one.
+    await ctx.provider.void({
+      idempotencyKey: `release-renewal:${fresh.providerPaymentId}`,
+      providerPaymentId: fresh.providerPaymentId,
+    });
+    return 'failed';
+  }
+  const switched = await ctx.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('payments')
+      .set({
+        provider_payment_id: fresh.providerPaymentId,
+        renewed_from_provider_payment_id: oldId,
+        hold_expires_at: fresh.holdExpiresAt ?? null,
+        updated_at: now,
+      })
+      .where('id', '=', payment.id)
+      .where('provider_payment_id', '=', oldId)
+      .where('status', '=', 'authorized')
+      .returning('id')
+      .executeTakeFirst();
+    await finishOutboxItem(trx, item.id, 'done', now);
+    if (row) {
+      await recordDecision(
+        trx,
+        payment,
+        'hold-renewed',
+        `${oldId} → ${fresh.providerPaymentId}, expires ${fresh.holdExpiresAt?.toISOString()}`,
+        now,
+      );
+    }
+    return row !== undefined;
+  });
+  // Only now, with the new hold in place, the old one is released. A failure here leaves a hold that lapses by
+  // itself at the provider (no money moves); it is recorded for support.
+  const released = await ctx.provider.void({
+    idempotencyKey: `release-renewed:${switched ? oldId : fresh.providerPaymentId}`,
+    providerPaymentId: switched ? oldId : fresh.providerPaymentId,
+  });
+  if (!released.ok) {
+    await recordDecision(
+      ctx.db,
+      payment,
+      'renewed-hold-not-released',
+      `${released.error.code}: ${released.error.message}`,
+      now,
+    );
+  }
+  return 'done';
+}
