@@ -75,6 +75,36 @@ describe.skipIf(skip)('OCPP 1.6J bad input', () => {
     raw.close();
   });
 
+  it('answers values the database cannot hold with PropertyConstraintViolation (not retried), storing nothing', async () => {
+    const raw = await connectRaw(server, 'DEMO-0003');
+    expect(head(await raw.request(boot))).toEqual([3, 'b1', expect.objectContaining({ status: 'Accepted' })]);
+    // 2^53 passes the JSON schema (an integer) but not the int4 column; a NUL character passes JSON but not text.
+    const hugeConnector =
+      '[2,"d1","StartTransaction",{"connectorId":9007199254740992,"idTag":"DEMO0003","meterStart":0,"timestamp":"2026-11-25T10:00:00Z"}]';
+    expect(await raw.request(hugeConnector)).toEqual([
+      4,
+      'd1',
+      'PropertyConstraintViolation',
+      'a number is out of the range Voltbill stores',
+      {},
+    ]);
+    const nul = '[2,"d2","BootNotification",{"chargePointVendor":"T\\u0000X","chargePointModel":"M"}]';
+    expect(head(await raw.request(nul))).toEqual([4, 'd2', 'PropertyConstraintViolation']);
+    const station = await server.database.db
+      .selectFrom('stations')
+      .select('vendor')
+      .where('id', '=', 'DEMO-0003')
+      .executeTakeFirstOrThrow();
+    expect(station.vendor).toBe('T');
+    const sessions = await server.database.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('station_id', '=', 'DEMO-0003')
+      .execute();
+    expect(sessions).toHaveLength(0);
+    raw.close();
+  });
+
   it('disconnects a station after more bad messages in a row than the limit, and keeps serving the others', async () => {
     const raw = await connectRaw(server, 'DEMO-0002');
     for (let i = 0; i < 6; i++) {

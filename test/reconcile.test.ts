@@ -194,6 +194,47 @@ describe.skipIf(skip)('reconciliation', () => {
     expect((await reconcile(world.handle.db, world.clock)).clean).toBe(true);
   });
 
+  it('accepts a partial capture while a payment of the invoice has failed (dunning collects the rest), never more', async () => {
+    const sessionId = await world.charge(5, 5_000, 25);
+    const invoice = await invoiceOf(world, sessionId);
+    // A wallet that ran out: part debited, the payment failed, the rest is an open receivable.
+    await world.handle.db
+      .insertInto('payments')
+      .values({
+        operator_id: world.operatorId,
+        kind: 'wallet_debit',
+        provider: 'wallet',
+        session_id: sessionId,
+        currency: 'EUR',
+        requested_minor: invoice.total_incl_vat_minor,
+        captured_minor: 100n,
+        due_minor: invoice.total_incl_vat_minor,
+        invoice_id: invoice.id,
+        status: 'failed',
+      })
+      .execute();
+    await capture(world, invoice.id, 100n, 'c5');
+    expect((await reconcile(world.handle.db, world.clock)).differences).toEqual([]);
+    // The driver pays the rest through the pay link: exactly the invoice.
+    await capture(world, invoice.id, invoice.total_incl_vat_minor - 100n, 'c5b');
+    expect((await reconcile(world.handle.db, world.clock)).clean).toBe(true);
+    // One cent more than the invoice asks is flagged even with the failed payment.
+    await capture(world, invoice.id, 1n, 'c5c');
+    const report = await reconcile(world.handle.db, world.clock);
+    expect(report.differences).toEqual([
+      {
+        check: 'captures_equal_paid_invoices',
+        operatorId: world.operatorId,
+        subject: `invoice:${invoice.invoice_number}`,
+        message: 'captured amount (net of refunds) differs from the amount the invoice asks for (minor units)',
+        expected: invoice.total_incl_vat_minor.toString(),
+        actual: (invoice.total_incl_vat_minor + 1n).toString(),
+      },
+    ]);
+    await refund(world, invoice.id, 1n, 'r5');
+    expect((await reconcile(world.handle.db, world.clock)).clean).toBe(true);
+  });
+
   it('fails loudly on a corrupted copy: gap, edited invoice, unbalanced ledger, unbooked session', async () => {
     const db = world.handle.db;
     const sessionId = await world.charge(5, 6_000, 40);

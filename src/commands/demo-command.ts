@@ -42,7 +42,9 @@ export async function runDemoCommand(argv: string[], io: CommandIo): Promise<num
       options: {
         json: { type: 'boolean', default: false },
         stations: { type: 'string', default: '10' },
-        sessions: { type: 'string', default: '3' },
+        // 4 per station: the demo's payment flows refuse some starts on purpose (DEMO0007's card fails and is blocked,
+        // DEMO0008's wallet runs out), and the demo still bills more than 30 sessions.
+        sessions: { type: 'string', default: '4' },
         speed: { type: 'string' },
       },
     });

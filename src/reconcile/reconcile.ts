@@ -178,12 +178,15 @@ export async function reconcile(
 
   // 6. Captured payments equal paid invoices: money captured (net of refunds) against an invoice is either
   //    nothing (open) or exactly what the invoice still asks for after credit notes; no capture names no invoice.
+  //    Partly paid is right only while a payment of the invoice has failed (a wallet that ran out, a capture
+  //    declined): the rest is an open receivable that dunning collects; more than the invoice asks is never right.
   for (const r of await rows<{
     operator_id: string;
     invoice_id: string | null;
     invoice_number: string | null;
     due: string | null;
     captured: string;
+    remainder_open: boolean;
   }>(sql`
       with captured as (
         select t.operator_id, t.invoice_id, -sum(p.amount_minor) as captured
@@ -196,7 +199,11 @@ export async function reconcile(
       )
       select c.operator_id, c.invoice_id, v.invoice_number, c.captured::text as captured,
         (v.total_incl_vat_minor + coalesce((select sum(n.total_incl_vat_minor) from invoices n
-                                             where n.credits_invoice_id = v.id), 0))::text as due
+                                             where n.credits_invoice_id = v.id), 0))::text as due,
+        exists (select 1 from payments pm where pm.status = 'failed'
+                  and (pm.invoice_id = c.invoice_id
+                       or pm.session_id in (select s.session_id from invoice_sessions s
+                                             where s.invoice_id = c.invoice_id))) as remainder_open
       from captured c left join invoices v on v.id = c.invoice_id
       where (${from}::timestamptz is null or v.issued_at >= ${from}) and (${to}::timestamptz is null or v.issued_at < ${to})
          or v.id is null`)) {
@@ -212,7 +219,9 @@ export async function reconcile(
       continue;
     }
     const captured = BigInt(r.captured);
-    if (captured === 0n || captured === BigInt(r.due ?? '0')) continue;
+    const due = BigInt(r.due ?? '0');
+    if (captured === 0n || captured === due) continue;
+    if (r.remainder_open && captured > 0n && captured < due) continue;
     add({
       check: 'captures_equal_paid_invoices',
       operatorId: r.operator_id,

@@ -56,6 +56,24 @@ describe('voltbill demo --json', () => {
       expect(inclCents - expected <= 4n && expected - inclCents <= 4n).toBe(true);
     }
   }, 180_000);
+
+  it('bills more than 30 sessions with its defaults, refusing only the starts its payment flows refuse', async () => {
+    const run = await voltbill(['demo', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const output = JSON.parse(run.stdout) as {
+      sessions: { stationId: string; payment?: { method: string } }[];
+      reconciliation: { clean: boolean };
+    };
+    const perStation = new Map<string, number>();
+    for (const s of output.sessions) perStation.set(s.stationId, (perStation.get(s.stationId) ?? 0) + 1);
+    // 10 stations x 4 planned; DEMO0007's failing card is blocked after its first session, DEMO0008's wallet
+    // (EUR 50.00) runs out during its second: those stations bill fewer, every other station bills all 4.
+    expect(output.sessions.length).toBeGreaterThanOrEqual(30);
+    for (const station of ['DEMO-0001', 'DEMO-0002', 'DEMO-0003', 'DEMO-0004', 'DEMO-0005', 'DEMO-0006']) {
+      expect(perStation.get(station)).toBe(4);
+    }
+    expect(output.reconciliation.clean).toBe(true);
+  }, 300_000);
 });
 
 describe('voltbill price', () => {
