@@ -181,6 +181,32 @@ export const CONFIG_VARIABLES = {
     default: '3600',
     doc: 'How often the server runs the reconciliation job (seconds); its last result is on /metrics. 0 = never.',
   },
+  VOLTBILL_NODE_ID: {
+    schema: z
+      .string()
+      .regex(/^[a-z0-9_]{1,40}$/, 'must be 1 to 40 characters of a-z 0-9 _')
+      .optional(),
+    default: undefined,
+    doc: 'Name of this node in a cluster of nodes on one PostgreSQL (station presence, logs). Unset: node_ plus a random suffix per start.',
+  },
+  VOLTBILL_DATABASE_LISTEN_URL: {
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    default: undefined,
+    doc: 'PostgreSQL: a direct connection URL for the cluster listener (LISTEN/NOTIFY), when DATABASE_URL goes through a pooler in transaction mode (pgbouncer), which cannot LISTEN. Unset: DATABASE_URL.',
+  },
+  VOLTBILL_CLUSTER_HEARTBEAT_S: {
+    schema: positiveInt.max(300),
+    default: '5',
+    doc: "PostgreSQL: how often a node renews its liveness and its stations' presence (seconds).",
+  },
+  VOLTBILL_CLUSTER_NODE_TTL_S: {
+    schema: positiveInt.max(3600),
+    default: '20',
+    doc: 'PostgreSQL: a node that has not renewed its liveness for this long (seconds) counts as dead: its stations are offline and its job claims lapse. More than twice the heartbeat.',
+  },
   VOLTBILL_ROUNDING: {
     schema: z.enum(['half-up', 'half-even']),
     default: 'half-up',
@@ -220,6 +246,11 @@ export const CONFIG_VARIABLES = {
     schema: positiveInt.max(1_000_000),
     default: '1200',
     doc: 'Requests per minute one API key or signed-in user may send; more get 429.',
+  },
+  VOLTBILL_RATE_LIMIT_STORE: {
+    schema: z.enum(['auto', 'memory', 'database']),
+    default: 'auto',
+    doc: 'Where rate-limit counters live: `database` (PostgreSQL, one limit shared by all nodes), `memory` (per node), `auto` (database when DATABASE_URL is set).',
   },
   VOLTBILL_PAYMENT_PROVIDER: {
     schema: z.enum(['sandbox', 'stripe']),
@@ -284,6 +315,36 @@ export const CONFIG_VARIABLES = {
     default: '900',
     doc: 'Lifetime (seconds) of an ad-hoc QR token; a screen or app shows a fresh one, so a sticker copy expires.',
   },
+  VOLTBILL_WALLET_MIN_START_MINOR: {
+    schema: positiveInt,
+    default: '500',
+    doc: 'Least prepaid wallet balance (minor units of the wallet currency) a session needs to start; a running wallet session is stopped remotely when its running cost reaches the balance.',
+  },
+  VOLTBILL_VELOCITY_STARTS_PER_TOKEN_PER_HOUR: {
+    schema: positiveInt.max(1000),
+    default: '6',
+    doc: 'Fraud limit: accepted session starts per id token with a payment profile (card, wallet, invoice) within any hour; more are refused (Blocked) and recorded.',
+  },
+  VOLTBILL_VELOCITY_STARTS_PER_CARD_PER_HOUR: {
+    schema: positiveInt.max(1000),
+    default: '10',
+    doc: 'Fraud limit: accepted session starts per saved payment method (all its tokens) within any hour.',
+  },
+  VOLTBILL_DUNNING_LINK_TTL_S: {
+    schema: positiveInt.max(30 * 86_400),
+    default: '604800',
+    doc: 'Lifetime (seconds) of the signed link in a dunning notice with which a driver pays a failed payment.',
+  },
+  VOLTBILL_NOTIFY_MAX_ATTEMPTS: {
+    schema: positiveInt.max(50),
+    default: '8',
+    doc: 'Delivery attempts of one notification to one operator webhook endpoint (exponential backoff) before it is marked failed.',
+  },
+  VOLTBILL_NOTIFY_TIMEOUT_MS: {
+    schema: positiveInt.max(60_000),
+    default: '5000',
+    doc: 'Timeout (milliseconds) of one webhook delivery request to an operator endpoint.',
+  },
 } as const;
 
 type Variables = typeof CONFIG_VARIABLES;
@@ -317,6 +378,11 @@ export type Config = Readonly<{
   ocppTxGapWaitS: number;
   rounding: 'half-up' | 'half-even';
   reconcileIntervalS: number;
+  /** Cluster (PostgreSQL only): this node's name, liveness heartbeat and time to live. */
+  nodeId: string | undefined;
+  databaseListenUrl: string | undefined;
+  clusterHeartbeatS: number;
+  clusterNodeTtlS: number;
   plausibility: Readonly<{
     powerMarginPercent: number;
     maxGapS: number;
@@ -337,6 +403,12 @@ export type Config = Readonly<{
     workerIntervalMs: number;
     payLinkSecret: string | undefined;
     payLinkTtlS: number;
+    walletMinStartMinor: bigint;
+    velocityStartsPerTokenPerHour: number;
+    velocityStartsPerCardPerHour: number;
+    dunningLinkTtlS: number;
+    notifyMaxAttempts: number;
+    notifyTimeoutMs: number;
   }>;
   masterKey: string | undefined;
   masterKeyFile: string;
@@ -345,6 +417,7 @@ export type Config = Readonly<{
   refreshTokenTtlS: number;
   rateLimitPerIp: number;
   rateLimitPerKey: number;
+  rateLimitStore: 'auto' | 'memory' | 'database';
 }>;
 
 export class ConfigError extends Error {
@@ -392,6 +465,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ocppTxGapWaitS: v.VOLTBILL_OCPP_TX_GAP_WAIT_S,
     rounding: v.VOLTBILL_ROUNDING,
     reconcileIntervalS: v.VOLTBILL_RECONCILE_INTERVAL_S,
+    nodeId: v.VOLTBILL_NODE_ID,
+    databaseListenUrl: v.VOLTBILL_DATABASE_LISTEN_URL,
+    clusterHeartbeatS: v.VOLTBILL_CLUSTER_HEARTBEAT_S,
+    clusterNodeTtlS: v.VOLTBILL_CLUSTER_NODE_TTL_S,
     plausibility: Object.freeze({
       powerMarginPercent: v.VOLTBILL_PLAUSIBILITY_POWER_MARGIN_PERCENT,
       maxGapS: v.VOLTBILL_PLAUSIBILITY_MAX_GAP_S,
@@ -415,6 +492,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       workerIntervalMs: v.VOLTBILL_PAYMENT_WORKER_INTERVAL_MS,
       payLinkSecret: v.VOLTBILL_PAY_LINK_SECRET,
       payLinkTtlS: v.VOLTBILL_PAY_LINK_TTL_S,
+      walletMinStartMinor: BigInt(v.VOLTBILL_WALLET_MIN_START_MINOR),
+      velocityStartsPerTokenPerHour: v.VOLTBILL_VELOCITY_STARTS_PER_TOKEN_PER_HOUR,
+      velocityStartsPerCardPerHour: v.VOLTBILL_VELOCITY_STARTS_PER_CARD_PER_HOUR,
+      dunningLinkTtlS: v.VOLTBILL_DUNNING_LINK_TTL_S,
+      notifyMaxAttempts: v.VOLTBILL_NOTIFY_MAX_ATTEMPTS,
+      notifyTimeoutMs: v.VOLTBILL_NOTIFY_TIMEOUT_MS,
     }),
     masterKey: v.VOLTBILL_MASTER_KEY,
     masterKeyFile: path.resolve(cwd, v.VOLTBILL_MASTER_KEY_FILE ?? path.join(v.VOLTBILL_DATA_DIR, 'master-key.json')),
@@ -426,5 +509,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refreshTokenTtlS: v.VOLTBILL_REFRESH_TOKEN_TTL_S,
     rateLimitPerIp: v.VOLTBILL_RATE_LIMIT_PER_IP,
     rateLimitPerKey: v.VOLTBILL_RATE_LIMIT_PER_KEY,
+    rateLimitStore: v.VOLTBILL_RATE_LIMIT_STORE,
   });
 }

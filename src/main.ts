@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './api/build-app.ts';
 import { invoiceBillingHook } from './billing/invoices/invoice-hook.ts';
+import { resolveNodeId } from './cluster/node-id.ts';
+import { type Cluster, startCluster } from './cluster/start-cluster.ts';
 import { type Config, ConfigError } from './config.ts';
 import { createFieldCipher } from './crypto/field-cipher.ts';
 import { loadMasterKeyring } from './crypto/master-keyring.ts';
@@ -15,7 +17,7 @@ import { type DatabaseHandle, openDatabase } from './db/open-database.ts';
 import { ledgerBillingHook } from './ledger/session-posting.ts';
 import { plausibilityConfigFrom } from './metering/plausibility/plausibility-config.ts';
 import { createMetrics } from './metrics.ts';
-import { runCommand } from './ocpp/commands/run-command.ts';
+import { type CommandGateway, runCommand } from './ocpp/commands/run-command.ts';
 import type { Gateway } from './ocpp/gateway.ts';
 import { createMessageLog } from './ocpp/message-log.ts';
 import { startOcpp } from './ocpp/start-ocpp.ts';
@@ -55,6 +57,8 @@ export type RunningServer = {
   readonly seeded: SeedReport | undefined;
   /** Card payments: provider, worker, webhooks (SANDBOX unless Stripe is configured). */
   readonly payments: PaymentsRuntime;
+  /** Multi-node membership on PostgreSQL (src/cluster/); undefined on the embedded database (one node). */
+  readonly cluster: Cluster | undefined;
   close(): Promise<void>;
 };
 
@@ -75,6 +79,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ? target
       : { kind: 'pglite', dataDir: target.dataDir, command: options.command ?? 'serve' },
   );
+  let cluster: Cluster | undefined;
   try {
     const migrations = await migrateToLatest(database.db);
     if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'database migrated');
@@ -97,6 +102,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger,
       ...(target.kind === 'pglite' && target.dataDir !== 'memory' && { sandboxDir: target.dataDir }),
       ...(options.paymentProvider && { provider: options.paymentProvider }),
+      cipher,
     });
     // Invoice first, so that the session's ledger transfer can name its invoice; payments last (they capture it).
     const billingHooks = [invoiceBillingHook, ledgerBillingHook, payments.billingHook];
@@ -110,16 +116,47 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       maxSamplesPerSession: config.maxSamplesPerSession,
       billingHooks,
       plausibility: plausibility.value,
+      paymentAuthorizer: payments.authorizer,
     });
-    const ocpp = await startOcpp({ db: database.db, clock, logger, metrics, messageLog, sessions, config });
+    // On PostgreSQL the node joins the cluster before its gateway accepts stations, so that no presence is missed.
+    if (target.kind === 'postgres') {
+      cluster = await startCluster({
+        db: database.db,
+        url: config.databaseListenUrl ?? target.url,
+        nodeId: resolveNodeId(config.nodeId),
+        heartbeatS: config.clusterHeartbeatS,
+        nodeTtlS: config.clusterNodeTtlS,
+        callTimeoutMs: config.ocppCallTimeoutMs,
+        logger,
+      });
+    }
+    const ocpp = await startOcpp({
+      db: database.db,
+      clock,
+      logger,
+      metrics,
+      messageLog,
+      sessions,
+      config,
+      ...(cluster && { presence: cluster.presence, claimJobRun: cluster.claimJobRun }),
+    });
     const { gateway, port: ocppPort, tlsPort: ocppTlsPort } = ocpp;
+    // Commands reach a station on this node directly, or (cluster) through the node that holds it.
+    const localCommands = { db: database.db, gateway };
+    cluster?.attach({
+      gateway,
+      runLocal: (stationId, command, input) => runCommand(localCommands, stationId, command, input),
+    });
+    const commandGateway: CommandGateway = cluster
+      ? { ...pickCommandGateway(gateway), forward: cluster.forward }
+      : gateway;
     const app = await buildApp({
       db: database.db,
       clock,
       logger,
       metrics,
-      connectedStations: gateway.connectedStations,
-      stationGateway: gateway,
+      connectedStations: cluster ? cluster.connectedStations : gateway.connectedStations,
+      stationGateway: commandGateway,
       billingHooks,
       cipher,
       security: config,
@@ -127,12 +164,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     await app.listen({ port: config.httpPort, host: config.host });
     payments.remoteStart = async ({ stationId, evseId, idTag }) => {
-      const outcome = await runCommand({ db: database.db, gateway }, stationId, 'remote-start', { evseId, idTag });
+      const outcome = await runCommand({ db: database.db, gateway: commandGateway }, stationId, 'remote-start', {
+        evseId,
+        idTag,
+      });
+      return { accepted: outcome.ok && outcome.accepted };
+    };
+    // A wallet session whose running cost reaches the balance is stopped through the same command path.
+    payments.remoteStop = async ({ stationId, transactionId }) => {
+      const outcome = await runCommand({ db: database.db, gateway: commandGateway }, stationId, 'remote-stop', {
+        transactionId,
+      });
       return { accepted: outcome.ok && outcome.accepted };
     };
     const reconcileJob =
       config.reconcileIntervalS > 0
-        ? startReconcileJob({ db: database.db, clock, logger, metrics, intervalMs: config.reconcileIntervalS * 1000 })
+        ? startReconcileJob({
+            db: database.db,
+            clock,
+            logger,
+            metrics,
+            intervalMs: config.reconcileIntervalS * 1000,
+            ...(cluster && { claimRun: cluster.claimJobRun }),
+          })
         : undefined;
     const address = app.server.address();
     const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
@@ -140,7 +194,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     payments.connectWebhooks(`http://${shownHost}:${httpPort}`);
     // Demo payment customers (saved SANDBOX cards, a wallet, an ad-hoc hold) for `demo` and `serve`, never in tests.
     if (seeded && options.command !== 'test') await seedDemoPayments(payments, seeded);
-    if (options.startPaymentWorker !== false) payments.worker.start(config.payments.workerIntervalMs);
+    payments.publicBaseUrl = config.publicUrl ?? `http://${shownHost}:${httpPort}`;
+    if (options.startPaymentWorker !== false) {
+      payments.worker.start(config.payments.workerIntervalMs);
+      payments.notifications?.start(config.payments.workerIntervalMs);
+    }
     let closed = false;
     return {
       database,
@@ -153,11 +211,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       httpUrl: config.publicUrl ?? `http://${shownHost}:${httpPort}`,
       seeded,
       payments,
+      cluster,
       async close() {
         if (closed) return;
         closed = true;
         await payments.close();
         await reconcileJob?.stop();
+        // The node leaves the cluster first (its presence rows go in one statement, other nodes stop sending it
+        // commands), then closes its stations' sockets so that they reconnect to the other nodes.
+        await cluster?.close();
         await ocpp.close();
         await app.close();
         await sampleWriter.flush();
@@ -166,7 +228,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
     };
   } catch (error) {
+    await cluster?.close();
     await database.close();
     throw error;
   }
+}
+
+function pickCommandGateway(gateway: Gateway): CommandGateway {
+  return {
+    call: (stationId, method, params) => gateway.call(stationId, method, params),
+    protocolOf: gateway.protocolOf,
+  };
 }

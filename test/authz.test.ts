@@ -15,7 +15,10 @@ type Json = any;
 const skip = postgresSkipReason();
 
 type Who = 'anon' | 'admin' | 'finance' | 'support' | 'readOnly' | 'adminUser' | 'driver1' | 'driver2' | 'otherAdmin';
-const OPEN_BY_DESIGN = ['/api/v1/payments/webhooks/', '/api/v1/pay/'];
+// Authorized by what the caller holds, not by a principal: a provider's signed webhook, the ad-hoc QR token and
+// the driver's per-payment secret (/pay/), the signed dunning pay link (/pay-invoice/; tested in
+// test/payments-automation.test.ts).
+const OPEN_BY_DESIGN = ['/api/v1/payments/webhooks/', '/api/v1/pay/', '/api/v1/pay-invoice/'];
 const WHO: Who[] = ['anon', 'admin', 'finance', 'support', 'readOnly', 'adminUser', 'driver1', 'driver2', 'otherAdmin'];
 
 describe.skipIf(skip)('authorization matrix', () => {

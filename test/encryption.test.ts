@@ -7,12 +7,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { saveBillingPlan } from '../src/billing/invoices/billing-plan-store.ts';
+import { INVOICE_BUYER_FIELDS, openBuyer } from '../src/billing/invoices/invoice-buyer-cipher.ts';
+import { loadBillingPlan } from '../src/billing/invoices/load-invoice-inputs.ts';
 import { createFieldCipher, DecryptionFailed } from '../src/crypto/field-cipher.ts';
 import { addKeyToFile, loadKeyFile, pruneKeyFile } from '../src/crypto/master-keyring.ts';
 import { masterKeysInUse, rotateKeys } from '../src/crypto/rotate-keys.ts';
 import type { RunningServer } from '../src/main.ts';
 import { postgresSkipReason } from './support/test-database.ts';
-import { startTestServer } from './support/test-server.ts';
+import { connectStation, startTestServer } from './support/test-server.ts';
 
 const skip = postgresSkipReason();
 
@@ -24,6 +27,17 @@ const PII = {
   userName: 'Kunigunde Quarkstrudel',
   userEmail: 'kunigunde.quarkstrudel@example.org',
   fleetEmail: 'rechnungen@quarkstrudel-logistik.example',
+  // Invoice buyers: a per-session driver's billing plan and a monthly fleet plan, printed on issued invoices,
+  // statements and credit notes.
+  buyerName: 'Ottilie Rhabarberkuchen',
+  buyerStreet: 'Rhabarberweg 12',
+  buyerCity: 'Quedlinburg-Nord',
+  buyerPostalCode: '06484-Q',
+  fleetBuyerName: 'Mirabellenhof Spedition Eugenie Pflaumenmus',
+  fleetBuyerStreet: 'Pflaumenmusgasse 3',
+  // A driver's card label (id_tokens.label, sealed since migration 0012) and the anonymous invoice buyer named
+  // after it (`<label> (<uid>)`).
+  tokenLabel: 'Hildegard Stachelbeere',
 };
 
 describe.skipIf(skip)('encryption at rest', () => {
@@ -68,7 +82,108 @@ describe.skipIf(skip)('encryption at rest', () => {
       role: 'admin',
     });
     expect(user.status).toBe(201);
+    await seedInvoices();
   }, 300_000);
+
+  let invoiceId: string;
+  let statementId: string;
+  let creditNoteId: string;
+
+  /** Billing plans with named buyers, then real sessions over OCPP: an invoice, a statement, a credit note. */
+  const seedInvoices = async () => {
+    const db = server.database.db;
+    const cipher = await createFieldCipher(db, () => loadKeyFile(keyFile, new Date()));
+    const tokens = await db.selectFrom('id_tokens').select(['id', 'uid', 'operator_id']).execute();
+    const token = (uid: string) => tokens.find((t) => t.uid === uid)!;
+    await saveBillingPlan(db, cipher, {
+      idTokenId: token('DEMO0001').id,
+      operatorId: token('DEMO0001').operator_id,
+      mode: 'per_session',
+      customerId,
+      buyer: {
+        name: PII.buyerName,
+        street: PII.buyerStreet,
+        city: PII.buyerCity,
+        postalCode: PII.buyerPostalCode,
+        countryCode: 'DE',
+        vatId: null,
+      },
+    });
+    await saveBillingPlan(db, cipher, {
+      idTokenId: token('DEMO0003').id,
+      operatorId: token('DEMO0003').operator_id,
+      mode: 'monthly',
+      customerId: null,
+      buyer: {
+        name: PII.fleetBuyerName,
+        street: PII.fleetBuyerStreet,
+        city: 'Hamburg',
+        postalCode: '20457',
+        countryCode: 'DE',
+        vatId: 'DE987654321',
+      },
+    });
+    const station = await connectStation(server, 'DEMO-0001');
+    await station.call('BootNotification', { chargePointVendor: 'T', chargePointModel: 'M' });
+    let meter = 0;
+    for (const [idTag, start, stop] of [
+      ['DEMO0001', '2026-11-02T10:00:00.000Z', '2026-11-02T11:00:00.000Z'],
+      ['DEMO0003', '2026-10-04T10:00:00.000Z', '2026-10-04T10:20:00.000Z'],
+    ] as const) {
+      const started = await station.call<{ transactionId: number }>('StartTransaction', {
+        connectorId: 1,
+        idTag,
+        meterStart: meter,
+        timestamp: start,
+      });
+      meter += 5_000;
+      await station.call('StopTransaction', {
+        transactionId: started.transactionId,
+        meterStop: meter,
+        timestamp: stop,
+      });
+    }
+    await station.close({ force: true });
+    const invoices = await call('GET', '/api/v1/invoices?kind=invoice');
+    expect(invoices.body.data).toHaveLength(1);
+    invoiceId = invoices.body.data[0].id;
+    const statements = await call('POST', '/api/v1/invoices/statements', { month: '2026-10' });
+    expect(statements.status).toBe(201);
+    statementId = statements.body.data[0].id;
+    const credit = await call('POST', `/api/v1/invoices/${invoiceId}/credit-notes`, { reason: 'wrong tariff' });
+    expect(credit.status).toBe(201);
+    creditNoteId = credit.body.id;
+
+    // A card labelled with its driver's name, without a billing plan: its session's invoice names the buyer by
+    // the card (anonymous B2C buyer `<label> (<uid>)`).
+    const labelToken = await call('POST', '/api/v1/id-tokens', { uid: 'LABEL0001', label: PII.tokenLabel });
+    expect(labelToken.status).toBe(201);
+    expect(labelToken.body.label).toBe(PII.tokenLabel);
+    labelTokenId = labelToken.body.id;
+    const labelled = await connectStation(server, 'DEMO-0002');
+    await labelled.call('BootNotification', { chargePointVendor: 'T', chargePointModel: 'M' });
+    const started = await labelled.call<{ transactionId: number }>('StartTransaction', {
+      connectorId: 1,
+      idTag: 'LABEL0001',
+      meterStart: 0,
+      timestamp: '2026-11-03T10:00:00.000Z',
+    });
+    await labelled.call('StopTransaction', {
+      transactionId: started.transactionId,
+      meterStop: 3_000,
+      timestamp: '2026-11-03T10:30:00.000Z',
+    });
+    await labelled.close({ force: true });
+    const row = await db
+      .selectFrom('invoice_sessions as i')
+      .innerJoin('sessions as s', 's.id', 'i.session_id')
+      .select('i.invoice_id')
+      .where('s.id_tag', '=', 'LABEL0001')
+      .executeTakeFirstOrThrow();
+    labelInvoiceId = row.invoice_id;
+  };
+  let labelTokenId: string;
+  let labelInvoiceId: string;
   afterAll(async () => {
     await server?.close();
     await rm(keyDir, { recursive: true, force: true });
@@ -98,6 +213,9 @@ describe.skipIf(skip)('encryption at rest', () => {
     // Not even a distinctive part of a name.
     expect(dump).not.toContain('zwetschgen');
     expect(dump).not.toContain('quarkstrudel@');
+    expect(dump).not.toContain('rhabarber');
+    expect(dump).not.toContain('pflaumenmus');
+    expect(dump).not.toContain('stachelbeere');
     const keyring = await loadKeyFile(keyFile, new Date());
     expect(dump).not.toContain(keyring.current.key.toString('base64').toLowerCase());
     expect(dump).toContain('vbe1.');
@@ -110,6 +228,119 @@ describe.skipIf(skip)('encryption at rest', () => {
       hasProviderCustomer: true,
     });
     expect(JSON.stringify(customer.body)).not.toContain(PII.providerCustomerId);
+  });
+
+  it('stores invoice buyers sealed in billing plans and issued documents, and opens them for readers', async () => {
+    const db = server.database.db;
+    const plans = await db.selectFrom('invoice_billing_plans').selectAll().execute();
+    expect(plans).toHaveLength(2);
+    for (const plan of plans) {
+      for (const value of [plan.buyer_name, plan.buyer_street, plan.buyer_city, plan.buyer_postal_code]) {
+        expect(value?.startsWith('vbe1.')).toBe(true);
+      }
+      expect(plan.buyer_country_code).toBe('DE');
+    }
+    const stored = await db
+      .selectFrom('invoices')
+      .select(['id', 'document'])
+      .where('id', 'in', [invoiceId, statementId, creditNoteId])
+      .execute();
+    expect(stored).toHaveLength(3);
+    for (const row of stored) {
+      const buyer = (row.document as { buyer: Record<string, string | null> }).buyer;
+      expect(buyer.name?.startsWith('vbe1.')).toBe(true);
+      expect(buyer.street?.startsWith('vbe1.')).toBe(true);
+    }
+    // The API, the UBL and the credit note show the buyer in clear to an authorized caller.
+    const invoice = await call('GET', `/api/v1/invoices/${invoiceId}`);
+    expect(invoice.body.document.buyer).toEqual({
+      name: PII.buyerName,
+      street: PII.buyerStreet,
+      city: PII.buyerCity,
+      postalCode: PII.buyerPostalCode,
+      countryCode: 'DE',
+      vatId: null,
+    });
+    const note = await call('GET', `/api/v1/invoices/${creditNoteId}`);
+    expect(note.body.document.buyer.name).toBe(PII.buyerName);
+    const statement = await call('GET', `/api/v1/invoices/${statementId}`);
+    expect(statement.body.document.buyer).toMatchObject({ name: PII.fleetBuyerName, vatId: 'DE987654321' });
+    const xml = await (
+      await fetch(`${server.httpUrl}/api/v1/invoices/${statementId}.xml`, {
+        headers: { authorization: `Bearer ${adminKey}` },
+      })
+    ).text();
+    expect(xml).toContain(PII.fleetBuyerName);
+    expect(xml).toContain(PII.fleetBuyerStreet);
+    expect(xml).not.toContain('vbe1.');
+    const pdf = await fetch(`${server.httpUrl}/api/v1/invoices/${invoiceId}.pdf`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    expect(pdf.status).toBe(200);
+    // A sealed buyer field moved to another field does not open (the field is bound into the ciphertext).
+    const cipher = await createFieldCipher(db, () => loadKeyFile(keyFile, new Date()));
+    const plan = plans[0]!;
+    await expect(cipher.decrypt(INVOICE_BUYER_FIELDS.city, plan.buyer_name!)).rejects.toBeInstanceOf(DecryptionFailed);
+  });
+
+  it('stores card labels sealed, names the anonymous invoice buyer by them sealed, and opens both for readers', async () => {
+    const db = server.database.db;
+    const token = await db
+      .selectFrom('id_tokens')
+      .select(['label', 'anonymous_buyer_name'])
+      .where('id', '=', labelTokenId)
+      .executeTakeFirstOrThrow();
+    expect(token.label?.startsWith('vbe1.')).toBe(true);
+    expect(token.anonymous_buyer_name?.startsWith('vbe1.')).toBe(true);
+    const stored = await db
+      .selectFrom('invoices')
+      .select('document')
+      .where('id', '=', labelInvoiceId)
+      .executeTakeFirstOrThrow();
+    const buyer = (stored.document as { buyer: { name: string } }).buyer;
+    expect(buyer.name).toBe(token.anonymous_buyer_name);
+    // Readers see them in clear: the token (staff and dashboard) and the invoice (JSON and UBL).
+    expect((await call('GET', `/api/v1/id-tokens/${labelTokenId}`)).body.label).toBe(PII.tokenLabel);
+    const listed = await call('GET', '/api/v1/id-tokens');
+    expect(listed.body.data.find((t: { id: string }) => t.id === labelTokenId).label).toBe(PII.tokenLabel);
+    const invoice = await call('GET', `/api/v1/invoices/${labelInvoiceId}`);
+    expect(invoice.body.document.buyer.name).toBe(`${PII.tokenLabel} (LABEL0001)`);
+    const xml = await (
+      await fetch(`${server.httpUrl}/api/v1/invoices/${labelInvoiceId}.xml`, {
+        headers: { authorization: `Bearer ${adminKey}` },
+      })
+    ).text();
+    expect(xml).toContain(`${PII.tokenLabel} (LABEL0001)`);
+    // A relabel is sealed too; its audit entry says that the label changed, never what it says.
+    const relabelled = await call('PATCH', `/api/v1/id-tokens/${labelTokenId}`, { label: 'Hildegard S. Neu' });
+    expect(relabelled.body.label).toBe('Hildegard S. Neu');
+    const after = await db
+      .selectFrom('id_tokens')
+      .select('label')
+      .where('id', '=', labelTokenId)
+      .executeTakeFirstOrThrow();
+    expect(after.label?.startsWith('vbe1.')).toBe(true);
+    const audit = await db
+      .selectFrom('audit_log')
+      .select(['before', 'after'])
+      .where('subject_id', '=', labelTokenId)
+      .orderBy('seq')
+      .execute();
+    expect(audit.map((a) => (a.after as { hasLabel: boolean }).hasLabel)).toEqual([true, true]);
+    expect((audit[1]!.after as { labelChanged?: boolean }).labelChanged).toBe(true);
+    expect(JSON.stringify(audit).toLowerCase()).not.toContain('hildegard');
+    // A label written in clear before migration 0012 is read as it is.
+    const legacy = await db
+      .insertInto('id_tokens')
+      .values({
+        operator_id: (await db.selectFrom('operators').select('id').executeTakeFirstOrThrow()).id,
+        uid: 'LEGACY0001',
+        status: 'Accepted',
+        label: 'legacy card',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    expect((await call('GET', `/api/v1/id-tokens/${legacy.id}`)).body.label).toBe('legacy card');
   });
 
   it('authenticates ciphertexts: a value moved to another column or altered does not decrypt', async () => {
@@ -132,7 +363,37 @@ describe.skipIf(skip)('encryption at rest', () => {
     const oldKeyring = await loadKeyFile(keyFile, new Date());
     const keyring = await addKeyToFile(keyFile, new Date());
     expect(keyring.current.id).not.toBe(oldKeyring.current.id);
+    // A billing plan written in clear text before migration 0007 (here: by hand) is sealed by the rotation.
+    const legacyToken = await server.database.db
+      .selectFrom('id_tokens')
+      .select(['id', 'operator_id'])
+      .where('uid', '=', 'DEMO0002')
+      .executeTakeFirstOrThrow();
+    await server.database.db
+      .insertInto('invoice_billing_plans')
+      .values({
+        id_token_id: legacyToken.id,
+        operator_id: legacyToken.operator_id,
+        mode: 'per_session',
+        buyer_name: 'Legacy Zwiebelkuchen',
+        buyer_street: 'Zwiebelgasse 9',
+        buyer_city: 'Weimar',
+        buyer_postal_code: null,
+        buyer_country_code: 'DE',
+      })
+      .execute();
+    expect((await loadBillingPlan(server.database.db, legacyToken.id)).buyer?.name).toBe('Legacy Zwiebelkuchen');
     const report = await rotateKeys(server.database.db, keyring, { newDataKey: true, now: new Date() });
+    expect(report.sealedPlaintext).toBe(3);
+    expect((await rawDump()).toLowerCase()).not.toContain('zwiebel');
+    const sealedPlan = await loadBillingPlan(server.database.db, legacyToken.id);
+    const reader = await createFieldCipher(server.database.db, () => loadKeyFile(keyFile, new Date()));
+    expect(await openBuyer(reader, sealedPlan.buyer!)).toMatchObject({
+      name: 'Legacy Zwiebelkuchen',
+      street: 'Zwiebelgasse 9',
+      city: 'Weimar',
+      postalCode: null,
+    });
     expect(report.rewrapped).toBe(2);
     expect(report.alreadyCurrent).toBe(0);
     expect(report.newDataKeyId).not.toBeNull();

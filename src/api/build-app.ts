@@ -12,11 +12,20 @@ import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Database } from '../db/schema.ts';
 import type { Metrics } from '../metrics.ts';
 import type { PaymentsRuntime } from '../payments/payments-runtime.ts';
+import { sandboxHostedFieldsPage } from '../payments/sandbox/hosted-fields-routes.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { ApiPrincipal } from './api-keys.ts';
 import { createAuthenticateHook } from './auth/authenticate-request.ts';
+import { closeRouteSchemas, schemaLessBodyProblem, unknownPropertyProblem } from './auth/closed-body-schemas.ts';
 import { createPrincipalRateLimiter } from './auth/principal-rate-limit.ts';
-import { DEFAULT_SECURITY, registerSecurity, type SecuritySettings } from './auth/register-security.ts';
+import { createDatabaseRateCounter, createMemoryRateCounter } from './auth/rate-counter.ts';
+import { rateLimitStoreOn } from './auth/rate-limit-store.ts';
+import {
+  DEFAULT_SECURITY,
+  registerSecurity,
+  type SecuritySettings,
+  sharesRateLimits,
+} from './auth/register-security.ts';
 import { API_ERRORS, ApiError } from './errors.ts';
 import { registerApiKeyRoutes } from './routes/api-keys.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
@@ -29,6 +38,9 @@ import { registerIdTokenRoutes } from './routes/id-tokens.ts';
 import { registerInvoiceRoutes } from './routes/invoices.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
 import { registerMeterRoutes } from './routes/meters.ts';
+import { payDriverRoutes } from './routes/pay-driver.ts';
+import { payInvoicePageRoutes } from './routes/pay-invoice-page.ts';
+import { paymentAutomationRoutes } from './routes/payment-automation.ts';
 import { paymentRoutes, sandboxHostedFieldsRoutes } from './routes/payments.ts';
 import { registerReviewRoutes } from './routes/review.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
@@ -65,6 +77,9 @@ declare module 'fastify' {
 /** Largest accepted request body: the API takes small JSON documents only. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Routes without a body schema whose handlers check the body themselves (see closed-body-schemas.ts). */
+const HANDLER_VALIDATED_BODIES: ReadonlySet<string> = new Set(['POST /api/v1/stations/:id/commands/:command']);
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is Fastify's logger; the cast only bridges the two packages' type declarations.
@@ -74,14 +89,42 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
     },
+    // Refuse unknown body properties instead of dropping them (Fastify's default removes them silently); every
+    // object body schema is closed by default below, so a misspelt or mass-assigned field is a 400.
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  app.addHook('onRoute', closeRouteSchemas);
+  app.addHook('preValidation', async (request) => {
+    const route = request.routeOptions;
+    const problem = schemaLessBodyProblem(
+      request.method,
+      route.url ?? '',
+      Boolean(route.schema?.body),
+      request.body,
+      HANDLER_VALIDATED_BODIES,
+    );
+    if (problem) throw new ApiError('InvalidRequest', problem.message, problem.path);
   });
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
 
+  // Rate-limit counters: shared by all nodes through PostgreSQL, or in this node's memory (embedded PGlite).
+  const security = deps.security ?? DEFAULT_SECURITY;
+  const rateCounter = sharesRateLimits(security)
+    ? createDatabaseRateCounter(deps.db, {
+        bucketOf: (key) => deps.cipher.blindIndex('rate-limit', key),
+        onPruneError: (error) => deps.logger.warn({ err: error }, 'pruning rate-limit windows failed'),
+      })
+    : createMemoryRateCounter();
+
   // Security headers, CORS allow-list, per-IP rate limit, card-data refusal, OpenAPI at /api/docs.
-  await registerSecurity(app, deps.security ?? DEFAULT_SECURITY);
+  await registerSecurity(
+    app,
+    security,
+    rateCounter.kind === 'database' ? rateLimitStoreOn(rateCounter, () => deps.clock.now()) : undefined,
+  );
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
@@ -97,6 +140,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply
         .status(API_ERRORS[mapped])
         .send({ error: { code: mapped, message: error.message }, requestId: request.id });
+    }
+    const unknown = unknownPropertyProblem(
+      (error as { validation?: unknown }).validation,
+      (error as { validationContext?: unknown }).validationContext,
+    );
+    if (unknown) {
+      return reply.status(API_ERRORS.InvalidRequest).send({
+        error: { code: 'InvalidRequest', message: unknown.message, path: unknown.path },
+        requestId: request.id,
+      });
     }
     if ((error as { validation?: unknown }).validation || (status && status >= 400 && status < 500)) {
       return reply
@@ -138,7 +191,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           db: deps.db,
           clock: deps.clock,
           tokenSigningKey: deps.cipher.tokenSigningKey,
-          limiter: createPrincipalRateLimiter((deps.security ?? DEFAULT_SECURITY).rateLimitPerKey),
+          limiter: createPrincipalRateLimiter(security.rateLimitPerKey, rateCounter),
         }),
       );
       registerAuthRoutes(api, deps);
@@ -164,11 +217,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   if (deps.payments) {
     await app.register(paymentRoutes(deps, deps.payments), { prefix: '/api/v1' });
+    await app.register(paymentAutomationRoutes(deps, deps.payments), { prefix: '/api/v1' });
+    await app.register(payInvoicePageRoutes(deps.payments));
     await app.register(sandboxHostedFieldsRoutes(deps.payments));
+    // The driver's pay-page status and account lists (pay-driver.ts); the sandbox's hosted card fields page.
+    await app.register(payDriverRoutes(deps, deps.payments), { prefix: '/api/v1' });
+    if (deps.payments.sandbox) await app.register(sandboxHostedFieldsPage());
   }
 
   // The operator dashboard and the driver pages (web/dist), on the same origin as the API they call.
-  await registerWebStatic(app);
+  await registerWebStatic(app, { paymentProvider: deps.payments?.provider.name });
 
   return app;
 }

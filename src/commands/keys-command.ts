@@ -8,11 +8,16 @@
  * `voltbill keys status [--json]`: which master keys wrap which data keys.
  */
 import { parseArgs } from 'node:util';
+import type { Kysely } from 'kysely';
 import { withConfiguredDatabase } from '../accounts/open-configured-database.ts';
+import { appendAudit } from '../audit/append-audit.ts';
+import { sealPlaintextTokenLabels } from '../billing/invoices/id-token-label-cipher.ts';
 import type { CommandIo } from '../cli.ts';
 import { loadConfig } from '../config.ts';
+import { createFieldCipher } from '../crypto/field-cipher.ts';
 import { addKeyToFile, loadMasterKeyring, pruneKeyFile } from '../crypto/master-keyring.ts';
-import { masterKeysInUse, rotateKeys } from '../crypto/rotate-keys.ts';
+import { masterKeysInUse, type RotationReport, rotateKeys } from '../crypto/rotate-keys.ts';
+import type { Database } from '../db/schema.ts';
 
 const USAGE = 'usage: voltbill keys rotate [--new-data-key] [--json]\n       voltbill keys status [--json]';
 
@@ -62,7 +67,10 @@ export async function runKeysCommand(
     const keyring = config.masterKey
       ? await loadMasterKeyring(config, now)
       : await addKeyToFile(config.masterKeyFile, now);
-    const report = await rotateKeys(db, keyring, { newDataKey: Boolean(values['new-data-key']), now });
+    const rotated = await rotateKeys(db, keyring, { newDataKey: Boolean(values['new-data-key']), now });
+    // Card labels written in clear before migration 0012 (or by the seed) are personal data too: seal them now.
+    const sealedLabels = await sealPlaintextTokenLabels(db, await createFieldCipher(db, async () => keyring));
+    const report = { ...rotated, sealedLabels };
     let pruned: string[] = [];
     if (keyring.source === 'file' && keyring.file) {
       const inUse = await masterKeysInUse(db);
@@ -70,12 +78,49 @@ export async function runKeysCommand(
       await pruneKeyFile(keyring.file, inUse);
     }
     const result = { currentMasterKey: keyring.current.id, ...report, prunedMasterKeys: pruned };
+    await auditRotation(db, result, now);
     if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     else
       io.stdout(
         `master key now ${keyring.current.id}: ${report.rewrapped} data key(s) re-wrapped, ${report.alreadyCurrent} already current` +
-          `${report.newDataKeyId ? `, new data key ${report.newDataKeyId}` : ''}${pruned.length ? `; removed ${pruned.join(', ')} from the key file` : ''}\n`,
+          `${report.newDataKeyId ? `, new data key ${report.newDataKeyId}` : ''}${pruned.length ? `; removed ${pruned.join(', ')} from the key file` : ''}` +
+          `${sealedLabels ? `; sealed ${sealedLabels} card label(s) written in clear` : ''}\n`,
       );
     return 0;
+  });
+}
+
+/**
+ * Records a rotation in every operator's audit log (the data keys protect all tenants' data alike), with the
+ * counts and key ids, never key material. The rotation itself updates each data key on its own so that running
+ * nodes never wait (rotate-keys.ts), so its record is one transaction appended once the rotation is done; a crash
+ * in between leaves a rotation without a record, which `voltbill keys status` still shows.
+ */
+async function auditRotation(
+  db: Kysely<Database>,
+  result: RotationReport & { sealedLabels: number; currentMasterKey: string; prunedMasterKeys: string[] },
+  at: Date,
+): Promise<void> {
+  const operators = await db.selectFrom('operators').select('id').orderBy('id').execute();
+  await db.transaction().execute(async (trx) => {
+    for (const operator of operators) {
+      await appendAudit(trx, {
+        operatorId: operator.id,
+        actor: 'cli',
+        action: 'keys.rotate',
+        subjectType: 'encryption-keys',
+        subjectId: result.currentMasterKey,
+        after: {
+          currentMasterKey: result.currentMasterKey,
+          rewrapped: result.rewrapped,
+          alreadyCurrent: result.alreadyCurrent,
+          newDataKeyId: result.newDataKeyId,
+          sealedPlaintext: result.sealedPlaintext,
+          sealedLabels: result.sealedLabels,
+          prunedMasterKeys: result.prunedMasterKeys,
+        },
+        at,
+      });
+    }
   });
 }

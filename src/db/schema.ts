@@ -83,6 +83,11 @@ export interface IdTokensTable {
   label: string | null;
   created_at: CreatedAt;
   customer_id: string | null;
+  /**
+   * migrations/0012: `<label> (<uid>)` sealed under the invoice buyer name's context, written with a sealed label,
+   * for invoices issued without a key; null without a label or for labels written before 0012 (clear text).
+   */
+  anonymous_buyer_name: string | null;
 }
 
 export interface TariffsTable {
@@ -209,7 +214,12 @@ export interface ApiKeysTable {
   created_by: string | null;
 }
 
-export interface Database extends PaymentTables {
+export interface Database
+  extends PaymentTables,
+    ClusterTables,
+    PayDriverTables,
+    PaymentAutomationTables,
+    SecurityTables {
   api_keys: ApiKeysTable;
   operators: OperatorsTable;
   locations: LocationsTable;
@@ -574,7 +584,7 @@ export interface PaymentProfilesTable {
 export interface PaymentsTable {
   id: Generated<string>;
   operator_id: string;
-  kind: 'session' | 'adhoc' | 'extra' | 'wallet_top_up' | 'wallet_debit';
+  kind: 'session' | 'adhoc' | 'extra' | 'wallet_top_up' | 'wallet_debit' | 'dunning';
   provider: 'sandbox' | 'stripe' | 'wallet';
   session_id: string | null;
   id_token_id: string | null;
@@ -597,12 +607,16 @@ export interface PaymentsTable {
   evse_id: number | null;
   created_at: CreatedAt;
   updated_at: Generated<Date>;
+  /** migrations/0008: a dunning payment names the failed payment it pays. */
+  settles_payment_id: string | null;
+  /** migrations/0008: the hold a renewal replaced. */
+  renewed_from_provider_payment_id: string | null;
 }
 
 export interface PaymentOutboxTable {
   id: Generated<bigint>;
   payment_id: string;
-  action: 'authorize' | 'settle' | 'void' | 'refund' | 'charge';
+  action: 'authorize' | 'settle' | 'void' | 'refund' | 'charge' | 'renew';
   idempotency_key: string;
   amount_minor: bigint | null;
   refund_id: string | null;
@@ -642,6 +656,9 @@ export interface PaymentDunningTable {
   failure_code: string;
   notified_at: Date;
   resolved_at: Date | null;
+  amount_minor: bigint | null;
+  currency: string | null;
+  paid_by_payment_id: string | null;
 }
 
 export interface PaymentDecisionsTable {
@@ -668,3 +685,141 @@ export interface PaymentTables {
 }
 export type PaymentRow = Selectable<PaymentsTable>;
 export type PaymentOutboxRow = Selectable<PaymentOutboxTable>;
+
+// migrations/0010_cluster.sql: multi-node scale-out (src/cluster/).
+export interface ClusterNodesTable {
+  node_id: string;
+  started_at: Date;
+  heartbeat_at: Date;
+  expires_at: Date;
+}
+export interface StationPresenceTable {
+  station_id: string;
+  node_id: string;
+  protocol: string;
+  connected_at: Date;
+  last_seen_at: Date;
+}
+export interface ClusterJobsTable {
+  name: string;
+  next_run_at: Date;
+  last_node_id: string | null;
+  last_claimed_at: Date | null;
+}
+export interface ClusterMessagesTable {
+  id: Generated<bigint>;
+  body: string;
+  created_at: Generated<Date>;
+}
+export interface ClusterTables {
+  cluster_nodes: ClusterNodesTable;
+  station_presence: StationPresenceTable;
+  cluster_jobs: ClusterJobsTable;
+  cluster_messages: ClusterMessagesTable;
+}
+
+// migrations/0009_pay_driver.sql: the driver's side of an ad-hoc payment (src/api/routes/pay-driver.ts).
+export interface PayDriverLinksTable {
+  payment_id: string;
+  remote_start: 'Accepted' | 'Rejected' | 'Unavailable' | 'NotYet';
+  receipt_email_enc: string | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+export interface PayDriverTables {
+  pay_driver_links: PayDriverLinksTable;
+}
+
+// migrations/0008_payment_automation.sql: authorization decisions, disputes, notifications (src/notifications/).
+export interface AuthorizationDecisionsTable {
+  id: Generated<bigint>;
+  operator_id: string;
+  id_token_id: string | null;
+  id_tag: string;
+  payment_method_id: string | null;
+  station_id: string | null;
+  evse_id: number | null;
+  purpose: 'authorize' | 'start';
+  status: 'Accepted' | 'Blocked' | 'Invalid' | 'Expired' | 'ConcurrentTx';
+  reason: string;
+  detail: string | null;
+  session_id: string | null;
+  at: Date;
+}
+export interface PaymentDisputesTable {
+  id: Generated<string>;
+  operator_id: string;
+  payment_id: string;
+  provider: string;
+  provider_dispute_id: string;
+  currency: string;
+  amount_minor: bigint;
+  reason: string;
+  status: 'open' | 'won' | 'lost';
+  credit_note_id: string | null;
+  opened_at: Date;
+  closed_at: Date | null;
+}
+export interface NotificationEndpointsTable {
+  id: Generated<string>;
+  operator_id: string;
+  url: string;
+  secret_enc: string;
+  event_types: Generated<string[]>;
+  active: Generated<boolean>;
+  created_at: CreatedAt;
+}
+export interface NotificationsTable {
+  id: Generated<string>;
+  operator_id: string;
+  type: string;
+  dedupe_key: string;
+  id_token_id: string | null;
+  payload: unknown;
+  status: Generated<'pending' | 'dispatched'>;
+  created_at: Date;
+  dispatched_at: Date | null;
+}
+export interface NotificationDeliveriesTable {
+  id: Generated<bigint>;
+  notification_id: string;
+  endpoint_id: string;
+  status: Generated<'pending' | 'delivered' | 'failed'>;
+  attempts: Generated<number>;
+  next_attempt_at: Date;
+  locked_until: Date | null;
+  last_error: string | null;
+  response_status: number | null;
+  delivered_at: Date | null;
+}
+export interface EmailOutboxTable {
+  id: Generated<bigint>;
+  operator_id: string;
+  notification_id: string;
+  recipient_enc: string;
+  subject: string;
+  body_enc: string;
+  status: Generated<'pending' | 'sent' | 'failed'>;
+  created_at: Date;
+  sent_at: Date | null;
+}
+export interface PaymentAutomationTables {
+  authorization_decisions: AuthorizationDecisionsTable;
+  payment_disputes: PaymentDisputesTable;
+  notification_endpoints: NotificationEndpointsTable;
+  notifications: NotificationsTable;
+  notification_deliveries: NotificationDeliveriesTable;
+  email_outbox: EmailOutboxTable;
+}
+
+/** Migration 0007: request counters shared by all nodes for the API's rate limits. */
+export interface RateLimitWindowsTable {
+  /** HMAC-SHA256 (hex) of the rate-limit key: the client address or the credential, never in clear. */
+  bucket: string;
+  window_start: Date;
+  hits: number;
+}
+
+export interface SecurityTables {
+  rate_limit_windows: RateLimitWindowsTable;
+}

@@ -2,10 +2,21 @@
  * Station management for operators (`voltbill stations ...` and the stations API): registering a station with its
  * security profile and password, listing, showing and removing it. A password is stored only as its scrypt hash;
  * a generated one is returned once, to be configured on the station, and cannot be read back.
+ *
+ * Each change takes either the Kysely instance (it opens its own transaction) or the caller's Transaction, so
+ * that the API can write the change and its audit entry atomically.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, StationRow } from '../db/schema.ts';
 import { generatePassword, hashPassword, passwordProblem } from './security/password-hash.ts';
+
+/**
+ * Runs `work` in the caller's transaction when given one (so that the API can append the audit entry in the same
+ * transaction as the change), else in a new one.
+ */
+function inTransaction<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+}
 
 export type StationRegistryError =
   | { readonly code: 'InvalidStationId'; readonly message: string }
@@ -70,8 +81,12 @@ export async function addStation(db: Kysely<Database>, input: NewStation): Promi
     .select(['country_code', 'party_id'])
     .where('id', '=', input.operatorId)
     .executeTakeFirstOrThrow();
+  // Checked first, so that a caller's transaction is not aborted by the unique violation in the common case; the
+  // catch below still covers two registrations racing for the same id.
+  const existing = await db.selectFrom('stations').select('id').where('id', '=', input.id).executeTakeFirst();
+  if (existing) return fail('StationExists', `station ${input.id} exists`);
   try {
-    await db.transaction().execute(async (trx) => {
+    await inTransaction(db, async (trx) => {
       await trx
         .insertInto('stations')
         .values({
@@ -188,7 +203,7 @@ export async function showStation(db: Kysely<Database>, stationId: string): Prom
  * it): set it to Rejected instead, which refuses everything but BootNotification.
  */
 export async function removeStation(db: Kysely<Database>, stationId: string): Promise<Result<{ id: string }>> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const row = await trx
       .selectFrom('stations')
       .select('id')

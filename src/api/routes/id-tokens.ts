@@ -4,6 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import { openTokenLabel, sealTokenLabel } from '../../billing/invoices/id-token-label-cipher.ts';
+import type { FieldCipher } from '../../crypto/field-cipher.ts';
 import type { IdTokenStatus } from '../../db/schema.ts';
 import { auditRequest } from '../auth/audit-context.ts';
 import type { AppDeps } from '../build-app.ts';
@@ -43,7 +45,14 @@ type TokenRow = {
   created_at: Date;
 };
 
-const tokenJson = (r: TokenRow) => ({
+/** A token as the API shows it: the label opened (a label written before migration 0012 is clear text). */
+const tokenJson = async (cipher: FieldCipher, r: TokenRow) => ({
+  ...tokenAuditJson(r),
+  label: await openTokenLabel(cipher, r.label),
+});
+
+/** A token as its audit entry records it: whether it has a label, never the label (it can be a driver's name). */
+const tokenAuditJson = (r: TokenRow) => ({
   id: r.id,
   uid: r.uid,
   type: r.type,
@@ -51,7 +60,7 @@ const tokenJson = (r: TokenRow) => ({
   customerId: r.customer_id,
   groupId: r.group_id,
   contractId: r.contract_id,
-  label: r.label,
+  hasLabel: r.label !== null,
   expiresAt: r.expires_at?.toISOString() ?? null,
   createdAt: r.created_at.toISOString(),
 });
@@ -73,7 +82,7 @@ const changeProperties = {
 } as const;
 
 export function registerIdTokenRoutes(api: FastifyInstance, deps: AppDeps): void {
-  const { db } = deps;
+  const { db, cipher } = deps;
 
   const checkCustomer = async (operatorId: string, customerId: string | null | undefined) => {
     if (!customerId) return;
@@ -110,7 +119,7 @@ export function registerIdTokenRoutes(api: FastifyInstance, deps: AppDeps): void
       const customerId = own ?? request.query.customerId;
       if (customerId) query = query.where('customer_id', '=', customerId);
       const rows = await query.orderBy('created_at').orderBy('id').limit(request.query.limit).execute();
-      return { data: rows.map(tokenJson) };
+      return { data: await Promise.all(rows.map((row) => tokenJson(cipher, row))) };
     },
   );
 
@@ -132,7 +141,7 @@ export function registerIdTokenRoutes(api: FastifyInstance, deps: AppDeps): void
       if (own) query = query.where('customer_id', '=', own);
       const row = await query.executeTakeFirst();
       if (!row) throw new ApiError('NotFound', `no id token ${request.params.id}`);
-      return tokenJson(row);
+      return tokenJson(cipher, row);
     },
   );
 
@@ -178,7 +187,7 @@ export function registerIdTokenRoutes(api: FastifyInstance, deps: AppDeps): void
             customer_id: body.customerId ?? null,
             group_id: body.groupId ?? null,
             contract_id: body.contractId ?? null,
-            label: body.label ?? null,
+            ...sealTokenLabel(cipher, body.uid, body.label ?? null),
             expires_at: body.expiresAt ? new Date(body.expiresAt) : null,
             created_at: now,
           })
@@ -188,11 +197,11 @@ export function registerIdTokenRoutes(api: FastifyInstance, deps: AppDeps): void
           action: 'id-token.create',
           subjectType: 'id-token',
           subjectId: created.id,
-          after: tokenJson(created),
+          after: tokenAuditJson(created),
         });
         return created;
       });
-      return reply.status(201).send(tokenJson(row));
+      return reply.status(201).send(await tokenJson(cipher, row));
     },
   );
 
@@ -212,7 +221,7 @@ export function registerIdTokenRoutes(api: FastifyInstance, deps: AppDeps): void
       const body = request.body;
       await checkCustomer(principal.operatorId, body.customerId);
       const now = deps.clock.now();
-      return db.transaction().execute(async (trx) => {
+      const updated = await db.transaction().execute(async (trx) => {
         const before = await trx
           .selectFrom('id_tokens')
           .selectAll()
@@ -227,7 +236,7 @@ export function registerIdTokenRoutes(api: FastifyInstance, deps: AppDeps): void
             ...(body.status !== undefined && { status: body.status }),
             ...(body.customerId !== undefined && { customer_id: body.customerId }),
             ...(body.groupId !== undefined && { group_id: body.groupId }),
-            ...(body.label !== undefined && { label: body.label }),
+            ...(body.label !== undefined && sealTokenLabel(cipher, before.uid, body.label)),
             ...(body.expiresAt !== undefined && { expires_at: body.expiresAt ? new Date(body.expiresAt) : null }),
           })
           .where('id', '=', id)
@@ -237,11 +246,13 @@ export function registerIdTokenRoutes(api: FastifyInstance, deps: AppDeps): void
           action: 'id-token.update',
           subjectType: 'id-token',
           subjectId: id,
-          before: tokenJson(before),
-          after: tokenJson(after),
+          before: tokenAuditJson(before),
+          // A relabel shows as labelChanged (the label itself stays out of the log).
+          after: { ...tokenAuditJson(after), ...(body.label !== undefined && { labelChanged: true }) },
         });
-        return tokenJson(after);
+        return after;
       });
+      return tokenJson(cipher, updated);
     },
   );
 }

@@ -15,20 +15,23 @@ import { saveCardForToken } from '../../payments/flows/save-card.ts';
 import { createWalletForToken, requestTopUp } from '../../payments/flows/wallets.ts';
 import { handleWebhook } from '../../payments/handle-webhook.ts';
 import type { PaymentsRuntime } from '../../payments/payments-runtime.ts';
+import { HOSTED_FIELDS_PATH } from '../../payments/sandbox/hosted-fields-page.ts';
 import { type CurrencyCode, formatMoney, parseCurrency, parseMoney } from '../../shared/money.ts';
+import { auditRequest } from '../auth/audit-context.ts';
 import { createAuthenticateHook } from '../auth/authenticate-request.ts';
 import { createPrincipalRateLimiter } from '../auth/principal-rate-limit.ts';
 import { DEFAULT_SECURITY } from '../auth/register-security.ts';
 import type { AppDeps } from '../build-app.ts';
 import { ApiError } from '../errors.ts';
 import { requireRole } from '../require-role.ts';
+import { recordDriverLink } from './pay-driver.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function paymentRoutes(deps: AppDeps, payments: PaymentsRuntime): FastifyPluginAsync {
   return async (app) => {
     await app.register(webhookRoutes(payments));
-    await app.register(adHocRoutes(payments));
+    await app.register(adHocRoutes(deps, payments));
     await app.register(async (api) => {
       api.addHook(
         'preParsing',
@@ -113,7 +116,7 @@ function webhookRoutes(payments: PaymentsRuntime): FastifyPluginAsync {
   };
 }
 
-function adHocRoutes(payments: PaymentsRuntime): FastifyPluginAsync {
+function adHocRoutes(deps: AppDeps, payments: PaymentsRuntime): FastifyPluginAsync {
   return async (app) => {
     const claimsOf = (token: string) => {
       const verified = verifyQrToken(
@@ -139,9 +142,13 @@ function adHocRoutes(payments: PaymentsRuntime): FastifyPluginAsync {
         tariff: q.tariff,
         provider: payments.provider.name,
         sandbox: q.sandbox,
+        // Where the pay page embeds the card fields: the sandbox's own page; Stripe's fields come from js.stripe.com.
+        hostedFieldsUrl: payments.sandbox ? HOSTED_FIELDS_PATH : null,
+        // Shown before the card: a charger that is offline cannot start, so the driver should not pay for it.
+        stationOnline: deps.connectedStations().includes(q.stationId),
       };
     });
-    app.post<{ Params: { evseToken: string }; Body: { paymentMethodRef: string } }>(
+    app.post<{ Params: { evseToken: string }; Body: { paymentMethodRef: string; receiptEmail?: string } }>(
       '/pay/:evseToken/sessions',
       {
         schema: {
@@ -149,14 +156,22 @@ function adHocRoutes(payments: PaymentsRuntime): FastifyPluginAsync {
             type: 'object',
             required: ['paymentMethodRef'],
             additionalProperties: false,
-            properties: { paymentMethodRef: { type: 'string', minLength: 1, maxLength: 255 } },
+            properties: {
+              paymentMethodRef: { type: 'string', minLength: 1, maxLength: 255 },
+              receiptEmail: { type: 'string', maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' },
+            },
           },
         },
       },
       async (request, reply) => {
+        const claims = claimsOf(request.params.evseToken);
+        // No hold for a charger that cannot start: the driver's card is not touched while it is offline.
+        if (!deps.connectedStations().includes(claims.stationId)) {
+          throw new ApiError('StationNotConnected', 'the charger is offline right now; no money was reserved');
+        }
         const started = await startAdHoc(
           { ...payments.ctx, ...(payments.remoteStart && { remoteStart: payments.remoteStart }) },
-          claimsOf(request.params.evseToken),
+          claims,
           request.body.paymentMethodRef,
         );
         if (!started.ok) {
@@ -169,7 +184,15 @@ function adHocRoutes(payments: PaymentsRuntime): FastifyPluginAsync {
           throw new ApiError(code, started.error.message);
         }
         const s = started.value;
+        // The driver secret opens GET /pay/sessions/:paymentId (live status and receipt) for this payment only.
+        const link = await recordDriverLink(deps, {
+          paymentId: s.paymentId,
+          remoteStart: s.remoteStart,
+          receiptEmail: request.body.receiptEmail,
+          now: payments.ctx.clock.now(),
+        });
         return reply.status(s.status === 'authorized' ? 201 : 202).send({
+          ...link,
           paymentId: s.paymentId,
           idTag: s.idTag,
           status: s.status,
@@ -240,15 +263,43 @@ function registerStaffRoutes(api: FastifyInstance, deps: AppDeps, payments: Paym
         throw new ApiError('InvalidRequest', `amount has more decimals than ${payment.currency} allows`, '$.amount');
       }
       const key = request.headers['idempotency-key'];
-      const result = await requestRefund(db, {
-        operatorId: principal.operatorId,
-        paymentId: payment.id,
-        amountMinor: amount?.minor,
-        reason: request.body.reason,
-        requestedBy: `${principal.kind ?? 'key'}:${principal.keyId ?? principal.userId ?? 'unknown'}`,
-        requestKey: typeof key === 'string' && /^[\x21-\x7e]{1,100}$/.test(key) ? key : request.id,
-        withCreditNote: request.body.creditNote ?? false,
-        now: deps.clock.now(),
+      const now = deps.clock.now();
+      // The refund row, its outbox item and its audit entry commit together; a replay (same Idempotency-Key)
+      // changes nothing and is not audited again.
+      const result = await db.transaction().execute(async (trx) => {
+        const recorded = await requestRefund(trx, {
+          operatorId: principal.operatorId,
+          paymentId: payment.id,
+          amountMinor: amount?.minor,
+          reason: request.body.reason,
+          requestedBy: `${principal.kind ?? 'key'}:${principal.keyId ?? principal.userId ?? 'unknown'}`,
+          requestKey: typeof key === 'string' && /^[\x21-\x7e]{1,100}$/.test(key) ? key : request.id,
+          withCreditNote: request.body.creditNote ?? false,
+          now,
+        });
+        if (recorded.ok && !recorded.value.duplicate) {
+          // Read under requestRefund's row lock, so that "before" is the payment this refund was checked against.
+          const locked = await trx
+            .selectFrom('payments')
+            .select(['captured_minor', 'refunded_minor'])
+            .where('id', '=', payment.id)
+            .executeTakeFirstOrThrow();
+          await auditRequest(trx, request, now, {
+            action: 'payment.refund',
+            subjectType: 'payment',
+            subjectId: payment.id,
+            before: { capturedMinor: locked.captured_minor, refundedMinor: locked.refunded_minor },
+            after: {
+              refundId: recorded.value.refundId,
+              amountMinor: recorded.value.amountMinor,
+              currency: payment.currency,
+              reason: request.body.reason,
+              creditNote: request.body.creditNote ?? false,
+              status: 'pending',
+            },
+          });
+        }
+        return recorded;
       });
       if (!result.ok) throw new ApiError(result.error.code, result.error.message);
       void payments.worker.runOnce().catch(() => undefined);

@@ -20,7 +20,11 @@ export const invoiceBillingHook: BillingHook = async (trx, { session, outcome, n
   const [loaded] = await loadSessionsToInvoice(trx, [session.id]);
   if (!loaded) return;
   const token = session.id_token_id
-    ? await trx.selectFrom('id_tokens').select(['label']).where('id', '=', session.id_token_id).executeTakeFirst()
+    ? await trx
+        .selectFrom('id_tokens')
+        .select(['label', 'anonymous_buyer_name'])
+        .where('id', '=', session.id_token_id)
+        .executeTakeFirst()
     : undefined;
   const operator = await trx
     .selectFrom('operators')
@@ -32,7 +36,14 @@ export const invoiceBillingHook: BillingHook = async (trx, { session, outcome, n
     kind: 'invoice',
     sessions: [loaded],
     buyer:
-      plan.buyer ?? anonymousBuyer(session.id_tag, token?.label ?? null, loaded.countryAlpha3, operator.country_code),
+      plan.buyer ??
+      anonymousBuyer(
+        session.id_tag,
+        token?.label ?? null,
+        loaded.countryAlpha3,
+        operator.country_code,
+        token?.anonymous_buyer_name ?? null,
+      ),
     idTokenId: session.id_token_id,
     idTag: session.id_tag,
     customerId: plan.customerId,

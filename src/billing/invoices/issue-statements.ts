@@ -3,7 +3,7 @@
  * the month's billed sessions not yet on any invoice (a session's month is its end in the station's time zone).
  * Each statement is issued in its own transaction; running the same month again issues only what is missing.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { DateTime } from 'luxon';
 import type { Database } from '../../db/schema.ts';
 import { type IssuedInvoice, issueInvoice } from './issue-invoice.ts';
@@ -12,14 +12,23 @@ import { anonymousBuyer, loadSessionsToInvoice } from './load-invoice-inputs.ts'
 /** `month` is 'YYYY-MM'. Returns the statements issued now. */
 export async function issueMonthlyStatements(
   db: Kysely<Database>,
-  request: { operatorId: string; month: string; now: Date },
+  request: {
+    operatorId: string;
+    month: string;
+    now: Date;
+    /**
+     * Records the issued statement (the audit entry) in the statement's own transaction, so that a statement is
+     * never issued without its record, nor recorded without being issued.
+     */
+    audit?: (trx: Transaction<Database>, statement: IssuedInvoice) => Promise<void>;
+  },
 ): Promise<IssuedInvoice[]> {
   const [year, month] = request.month.split('-').map(Number) as [number, number];
   const plans = await db
     .selectFrom('invoice_billing_plans as p')
     .innerJoin('id_tokens as t', 't.id', 'p.id_token_id')
     .select(['p.id_token_id', 'p.customer_id', 'p.buyer_name', 'p.buyer_vat_id', 'p.buyer_street', 'p.buyer_city'])
-    .select(['p.buyer_postal_code', 'p.buyer_country_code', 't.uid', 't.label'])
+    .select(['p.buyer_postal_code', 'p.buyer_country_code', 't.uid', 't.label', 't.anonymous_buyer_name'])
     .where('p.operator_id', '=', request.operatorId)
     .where('p.mode', '=', 'monthly')
     .execute();
@@ -63,7 +72,13 @@ export async function issueMonthlyStatements(
               countryCode: plan.buyer_country_code,
               vatId: plan.buyer_vat_id,
             }
-          : anonymousBuyer(plan.uid, plan.label, sessions[0]!.countryAlpha3, operator.country_code);
+          : anonymousBuyer(
+              plan.uid,
+              plan.label,
+              sessions[0]!.countryAlpha3,
+              operator.country_code,
+              plan.anonymous_buyer_name,
+            );
       const result = await issueInvoice(trx, {
         operatorId: request.operatorId,
         kind: 'statement',
@@ -76,6 +91,7 @@ export async function issueMonthlyStatements(
         now: request.now,
       });
       // The sessions were booked when they ended; their transfers keep their cause, the statement links them here.
+      if (request.audit) await request.audit(trx, result);
       return result;
     });
     if (statement) issued.push(statement);

@@ -6,6 +6,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { SessionToInvoice, StoredInvoiceLine } from './build-invoice-document.ts';
 import { alpha2FromAlpha3 } from './country-codes.ts';
+import { isSealed } from './invoice-buyer-cipher.ts';
 import type { InvoiceParty, InvoiceSeller } from './invoice-document.ts';
 
 export type LoadedSession = SessionToInvoice & {
@@ -164,15 +165,26 @@ export async function loadBillingPlan(db: Kysely<Database>, idTokenId: string | 
 /**
  * A driver without a known name or address (ad-hoc, card-on-file): named by the card, located in the country of
  * supply. EN 16931 requires a buyer name and country; the invoice is then a simplified (B2C) invoice.
+ *
+ * The card's label can be a name, so it is stored sealed (migration 0012) together with `sealedName`, the sealed
+ * `<label> (<uid>)` that is copied into the document as it is (issuing holds no key). A label in clear text
+ * (written before 0012) still names the buyer in clear, as before; a sealed label without a sealed name never
+ * puts a ciphertext into the name.
  */
 export function anonymousBuyer(
   idTag: string,
   label: string | null,
   countryAlpha3: string,
   fallbackCountry: string,
+  sealedName: string | null = null,
 ): InvoiceParty {
+  const name = isSealed(sealedName)
+    ? sealedName
+    : label && !isSealed(label)
+      ? `${label} (${idTag})`
+      : `Card holder ${idTag}`;
   return {
-    name: label ? `${label} (${idTag})` : `Card holder ${idTag}`,
+    name,
     street: null,
     city: null,
     postalCode: null,

@@ -3,7 +3,7 @@
  * and an outbox item keyed by the refund, then carried out by the worker. The ledger books it when the provider
  * confirms (apply-provider-payment.ts).
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import { enqueueOutbox } from '../worker/outbox-store.ts';
@@ -26,7 +26,10 @@ export async function requestRefund(
     now: Date;
   },
 ): Promise<Result<{ refundId: string; amountMinor: bigint; duplicate: boolean }, RefundError>> {
-  return db.transaction().execute(async (trx) => {
+  // In the caller's transaction when given one, so that the API records the refund and its audit entry together.
+  const inTransaction = <T>(work: (trx: Transaction<Database>) => Promise<T>) =>
+    db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+  return inTransaction(async (trx) => {
     const payment = await trx
       .selectFrom('payments')
       .selectAll()
