@@ -14,6 +14,7 @@ import { createFieldCipher, DecryptionFailed } from '../src/crypto/field-cipher.
 import { addKeyToFile, loadKeyFile, pruneKeyFile } from '../src/crypto/master-keyring.ts';
 import { masterKeysInUse, rotateKeys } from '../src/crypto/rotate-keys.ts';
 import type { RunningServer } from '../src/main.ts';
+import { openProviderCustomerId, sealPlaintextProviderCustomerIds } from '../src/payments/provider-customer-id.ts';
 import { postgresSkipReason } from './support/test-database.ts';
 import { connectStation, startTestServer } from './support/test-server.ts';
 
@@ -181,7 +182,51 @@ describe.skipIf(skip)('encryption at rest', () => {
       .where('s.id_tag', '=', 'LABEL0001')
       .executeTakeFirstOrThrow();
     labelInvoiceId = row.invoice_id;
+    await seedCardPayment();
   };
+
+  /**
+   * A card saved through the API with the SANDBOX provider (which creates a provider customer) and a session paid
+   * by it: the customer id is stored sealed in payment_methods, copied sealed into the session's payment at the
+   * end of the session, and opened only for the provider call (the worker captures the payment).
+   */
+  const seedCardPayment = async () => {
+    const db = server.database.db;
+    const sandbox = server.payments.sandbox!;
+    const ref = sandbox.tokenizeCard({ number: '4242424242424242', expMonth: 12, expYear: 2034, cvc: '123' });
+    if (!ref.ok) throw new Error(ref.error.message);
+    const saved = await call('POST', '/api/v1/payments/methods', {
+      idTag: 'DEMO0002',
+      paymentMethodRef: ref.value.paymentMethodRef,
+    });
+    expect(saved.status).toBe(201);
+    cardMethodId = saved.body.paymentMethodId;
+    const station = await connectStation(server, 'DEMO-0001');
+    await station.call('BootNotification', { chargePointVendor: 'T', chargePointModel: 'M' });
+    const started = await station.call<{ transactionId: number }>('StartTransaction', {
+      connectorId: 1,
+      idTag: 'DEMO0002',
+      meterStart: 0,
+      timestamp: '2026-11-05T10:00:00.000Z',
+    });
+    await station.call('StopTransaction', {
+      transactionId: started.transactionId,
+      meterStop: 4_000,
+      timestamp: '2026-11-05T10:40:00.000Z',
+    });
+    await station.close({ force: true });
+    await server.payments.worker.runUntilIdle();
+    await sandbox.flushWebhooks();
+    const payment = await db
+      .selectFrom('payments')
+      .select(['id', 'status', 'provider_customer_id'])
+      .where('payment_method_id', '=', cardMethodId)
+      .where('kind', '=', 'session')
+      .executeTakeFirstOrThrow();
+    cardPaymentId = payment.id;
+  };
+  let cardMethodId: string;
+  let cardPaymentId: string;
   let labelTokenId: string;
   let labelInvoiceId: string;
   afterAll(async () => {
@@ -341,6 +386,53 @@ describe.skipIf(skip)('encryption at rest', () => {
       .returning('id')
       .executeTakeFirstOrThrow();
     expect((await call('GET', `/api/v1/id-tokens/${legacy.id}`)).body.label).toBe('legacy card');
+  });
+
+  it('stores the provider customer id sealed in saved cards and payments, and opens it only for provider calls', async () => {
+    const db = server.database.db;
+    const method = await db
+      .selectFrom('payment_methods')
+      .select('provider_customer_id')
+      .where('id', '=', cardMethodId)
+      .executeTakeFirstOrThrow();
+    const payment = await db
+      .selectFrom('payments')
+      .select(['status', 'provider_customer_id', 'captured_minor'])
+      .where('id', '=', cardPaymentId)
+      .executeTakeFirstOrThrow();
+    expect(method.provider_customer_id.startsWith('vbe1.')).toBe(true);
+    // Copied sealed, as it is, from the saved card into the payment (one context for both columns).
+    expect(payment.provider_customer_id).toBe(method.provider_customer_id);
+    // The worker opened it for the provider: the SANDBOX knows the customer and captured the session's amount.
+    expect(payment.status).toBe('captured');
+    expect(BigInt(payment.captured_minor)).toBeGreaterThan(0n);
+    const cipher = await createFieldCipher(db, () => loadKeyFile(keyFile, new Date()));
+    const customerId = await openProviderCustomerId(cipher, method.provider_customer_id);
+    expect(customerId).toMatch(/^cus_/);
+    const dump = await rawDump();
+    expect(dump).not.toContain(customerId);
+    // Bound to its context: it does not open as another column's value.
+    await expect(cipher.decrypt('customers.provider_customer_id', method.provider_customer_id)).rejects.toBeInstanceOf(
+      DecryptionFailed,
+    );
+    // Legacy clear-text values (written before sealing) are read as they are.
+    expect(await openProviderCustomerId(cipher, 'cus_legacy_clear')).toBe('cus_legacy_clear');
+    expect(await openProviderCustomerId(cipher, null)).toBe(null);
+    // A legacy clear-text value is sealed by sealPlaintextProviderCustomerIds; sealed ones are left as they are.
+    await db
+      .updateTable('payments')
+      .set({ provider_customer_id: 'cus_legacy_clear' })
+      .where('id', '=', cardPaymentId)
+      .execute();
+    expect(await sealPlaintextProviderCustomerIds(db, cipher)).toBe(1);
+    const resealed = await db
+      .selectFrom('payments')
+      .select('provider_customer_id')
+      .where('id', '=', cardPaymentId)
+      .executeTakeFirstOrThrow();
+    expect(resealed.provider_customer_id?.startsWith('vbe1.')).toBe(true);
+    expect(await openProviderCustomerId(cipher, resealed.provider_customer_id)).toBe('cus_legacy_clear');
+    expect(await sealPlaintextProviderCustomerIds(db, cipher)).toBe(0);
   });
 
   it('authenticates ciphertexts: a value moved to another column or altered does not decrypt', async () => {

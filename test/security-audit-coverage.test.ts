@@ -479,6 +479,7 @@ describe.skipIf(skip)('audit coverage of `voltbill keys rotate` (CLI)', () => {
               newDataKeyId: null,
               sealedPlaintext: report.sealedPlaintext,
               sealedLabels: report.sealedLabels,
+              sealedProviderIds: report.sealedProviderIds,
               prunedMasterKeys: report.prunedMasterKeys,
             },
           },
@@ -495,6 +496,7 @@ describe.skipIf(skip)('audit coverage of `voltbill keys rotate` (CLI)', () => {
               newDataKeyId: second.newDataKeyId,
               sealedPlaintext: second.sealedPlaintext,
               sealedLabels: second.sealedLabels,
+              sealedProviderIds: second.sealedProviderIds,
               prunedMasterKeys: second.prunedMasterKeys,
             },
           },
@@ -502,6 +504,7 @@ describe.skipIf(skip)('audit coverage of `voltbill keys rotate` (CLI)', () => {
       }
       expect(report.rewrapped).toBe(2);
       expect([report.sealedLabels, second.sealedLabels]).toEqual([1, 0]);
+      expect([report.sealedProviderIds, second.sealedProviderIds]).toEqual([0, 0]);
       const token = await handle.db
         .selectFrom('id_tokens')
         .select(['label', 'anonymous_buyer_name'])

@@ -18,6 +18,7 @@ import { createFieldCipher } from '../crypto/field-cipher.ts';
 import { addKeyToFile, loadMasterKeyring, pruneKeyFile } from '../crypto/master-keyring.ts';
 import { masterKeysInUse, type RotationReport, rotateKeys } from '../crypto/rotate-keys.ts';
 import type { Database } from '../db/schema.ts';
+import { sealPlaintextProviderCustomerIds } from '../payments/provider-customer-id.ts';
 
 const USAGE = 'usage: voltbill keys rotate [--new-data-key] [--json]\n       voltbill keys status [--json]';
 
@@ -69,8 +70,11 @@ export async function runKeysCommand(
       : await addKeyToFile(config.masterKeyFile, now);
     const rotated = await rotateKeys(db, keyring, { newDataKey: Boolean(values['new-data-key']), now });
     // Card labels written in clear before migration 0012 (or by the seed) are personal data too: seal them now.
-    const sealedLabels = await sealPlaintextTokenLabels(db, await createFieldCipher(db, async () => keyring));
-    const report = { ...rotated, sealedLabels };
+    const rotationCipher = await createFieldCipher(db, async () => keyring);
+    const sealedLabels = await sealPlaintextTokenLabels(db, rotationCipher);
+    // So are provider customer ids that saved cards and payments held in clear before they were sealed.
+    const sealedProviderIds = await sealPlaintextProviderCustomerIds(db, rotationCipher);
+    const report = { ...rotated, sealedLabels, sealedProviderIds };
     let pruned: string[] = [];
     if (keyring.source === 'file' && keyring.file) {
       const inUse = await masterKeysInUse(db);
@@ -84,7 +88,8 @@ export async function runKeysCommand(
       io.stdout(
         `master key now ${keyring.current.id}: ${report.rewrapped} data key(s) re-wrapped, ${report.alreadyCurrent} already current` +
           `${report.newDataKeyId ? `, new data key ${report.newDataKeyId}` : ''}${pruned.length ? `; removed ${pruned.join(', ')} from the key file` : ''}` +
-          `${sealedLabels ? `; sealed ${sealedLabels} card label(s) written in clear` : ''}\n`,
+          `${sealedLabels ? `; sealed ${sealedLabels} card label(s) written in clear` : ''}` +
+          `${sealedProviderIds ? `; sealed ${sealedProviderIds} provider customer id(s) written in clear` : ''}\n`,
       );
     return 0;
   });
@@ -98,7 +103,12 @@ export async function runKeysCommand(
  */
 async function auditRotation(
   db: Kysely<Database>,
-  result: RotationReport & { sealedLabels: number; currentMasterKey: string; prunedMasterKeys: string[] },
+  result: RotationReport & {
+    sealedLabels: number;
+    sealedProviderIds: number;
+    currentMasterKey: string;
+    prunedMasterKeys: string[];
+  },
   at: Date,
 ): Promise<void> {
   const operators = await db.selectFrom('operators').select('id').orderBy('id').execute();
@@ -117,6 +127,7 @@ async function auditRotation(
           newDataKeyId: result.newDataKeyId,
           sealedPlaintext: result.sealedPlaintext,
           sealedLabels: result.sealedLabels,
+          sealedProviderIds: result.sealedProviderIds,
           prunedMasterKeys: result.prunedMasterKeys,
         },
         at,

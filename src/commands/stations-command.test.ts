@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditChain } from '../audit/verify-audit-chain.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { type DatabaseHandle, openDatabase } from '../db/open-database.ts';
 import { verifyPassword } from '../ocpp/security/password-hash.ts';
@@ -95,6 +96,48 @@ describe('voltbill stations', () => {
       [],
     );
     expect(await runStationsCommand(['remove', 'CLI-3'], capture().io, deps())).toBe(1);
+  });
+
+  it('audits add, set-password and remove with actor cli in the same transaction, never the password', async () => {
+    const password = 'Cli-Audit-Password-0042';
+    const newPassword = 'Cli-Audit-Password-0043';
+    expect(await runStationsCommand(['add', '--id', 'CLI-AUD', '--password', password], capture().io, deps())).toBe(0);
+    expect(await runStationsCommand(['set-password', 'CLI-AUD', '--password', newPassword], capture().io, deps())).toBe(
+      0,
+    );
+    const generated = capture();
+    expect(await runStationsCommand(['set-password', 'CLI-AUD', '--security-profile', '2'], generated.io, deps())).toBe(
+      0,
+    );
+    const shownOnce = generated.out().split('\n')[1]?.trim() as string;
+    expect(await runStationsCommand(['remove', 'CLI-AUD'], capture().io, deps())).toBe(0);
+    // A refused change writes neither the station nor an entry.
+    expect(await runStationsCommand(['add', '--id', 'CLI-AUD2', '--password', 'short'], capture().io, deps())).toBe(2);
+    expect(await runStationsCommand(['remove', 'CLI-NONE'], capture().io, deps())).toBe(1);
+
+    const entries = await database.db
+      .selectFrom('audit_log')
+      .select(['actor', 'action', 'subject_type', 'subject_id', 'before', 'after'])
+      .where('subject_id', 'in', ['CLI-AUD', 'CLI-AUD2', 'CLI-NONE'])
+      .orderBy('seq')
+      .execute();
+    const station = { id: 'CLI-AUD', registrationStatus: 'Accepted', hasPassword: true };
+    expect(entries.map((e) => [e.actor, e.action, e.subject_type, e.subject_id])).toEqual([
+      ['cli', 'station.create', 'station', 'CLI-AUD'],
+      ['cli', 'station.set-password', 'station', 'CLI-AUD'],
+      ['cli', 'station.set-password', 'station', 'CLI-AUD'],
+      ['cli', 'station.delete', 'station', 'CLI-AUD'],
+    ]);
+    expect(entries[0]?.after).toMatchObject({ ...station, securityProfile: 1, evseCount: 1, passwordGenerated: false });
+    expect(entries[1]?.after).toMatchObject({ ...station, securityProfile: 1, passwordGenerated: false });
+    expect(entries[2]?.before).toMatchObject({ ...station, securityProfile: 1 });
+    expect(entries[2]?.after).toMatchObject({ ...station, securityProfile: 2, passwordGenerated: true });
+    expect(entries[3]?.before).toMatchObject({ ...station, securityProfile: 2 });
+    expect(entries[3]?.after).toBe(null);
+    const text = JSON.stringify(entries);
+    expect(shownOnce).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    for (const secret of [password, newPassword, shownOnce, 'scrypt$']) expect(text).not.toContain(secret);
+    expect((await verifyAuditChain(database.db)).ok).toBe(true);
   });
 
   it('sends a remote command through the API of a running node', async () => {

@@ -5,10 +5,13 @@
  * which needs the node that holds the station's socket.
  */
 import { parseArgs } from 'node:util';
+import type { Transaction } from 'kysely';
+import { appendAudit } from '../audit/append-audit.ts';
 import type { CommandIo } from '../cli.ts';
 import { loadConfig } from '../config.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { type DatabaseHandle, openDatabase } from '../db/open-database.ts';
+import type { Database, StationRow } from '../db/schema.ts';
 import {
   addStation,
   listStations,
@@ -36,6 +39,8 @@ export type StationsCommandDeps = {
   /** Opens the database; default: the configured one (migrated). */
   readonly open?: () => Promise<DatabaseHandle>;
   readonly fetch?: typeof fetch;
+  /** Time of audit entries; default: now. */
+  readonly now?: () => Date;
 };
 
 export async function runStationsCommand(
@@ -65,6 +70,7 @@ export async function runStationsCommand(
   const stationId = sub === 'add' ? values.id : positionals[0];
   if (sub !== 'list' && !stationId) return usage(sub === 'add' ? '--id is required' : 'name the station id');
 
+  const now = deps.now ?? (() => new Date());
   const database = await (deps.open ?? openConfigured)();
   try {
     const db = database.db;
@@ -74,14 +80,30 @@ export async function runStationsCommand(
         if (!operatorId) return usage('there is not exactly one operator: pass --operator');
         const evses = values.evses === undefined ? 1 : Number(values.evses);
         if (!Number.isInteger(evses) || evses < 1 || evses > 100) return usage('--evses is 1 to 100');
-        const added = await addStation(db, {
-          id: stationId as string,
-          operatorId,
-          securityProfile: profile ?? 1,
-          evseCount: evses,
-          ...(values.password !== undefined && { password: values.password }),
-          ...(values.location !== undefined && { locationId: values.location }),
-        });
+        // The station and its audit entry (actor 'cli', never the password) commit together.
+        const added = await db
+          .transaction()
+          .execute(async (trx) => {
+            const result = await addStation(trx, {
+              id: stationId as string,
+              operatorId,
+              securityProfile: profile ?? 1,
+              evseCount: evses,
+              ...(values.password !== undefined && { password: values.password }),
+              ...(values.location !== undefined && { locationId: values.location }),
+            });
+            if (!result.ok) throw new RegistryRefusal(result);
+            const row = await stationRow(trx, stationId as string);
+            await auditStation(trx, now(), row, 'station.create', {
+              after: {
+                ...stationAuditJson(row),
+                evseCount: evses,
+                passwordGenerated: result.value.password !== undefined,
+              },
+            });
+            return result;
+          })
+          .catch(refusalResult);
         if (!added.ok) {
           io.stderr(`voltbill stations add: ${added.error.message}\n`);
           return added.error.code === 'StationExists' ? 1 : 2;
@@ -120,10 +142,33 @@ export async function runStationsCommand(
         return 0;
       }
       case 'set-password': {
-        const changed = await setStationCredentials(db, stationId as string, {
-          ...(values.password !== undefined && { password: values.password }),
-          ...(profile !== undefined && { securityProfile: profile }),
-        });
+        const changed = await db
+          .transaction()
+          .execute(async (trx) => {
+            const before = await trx
+              .selectFrom('stations')
+              .selectAll()
+              .where('id', '=', stationId as string)
+              .forUpdate()
+              .executeTakeFirst();
+            const result = await setStationCredentials(trx, stationId as string, {
+              ...(values.password !== undefined && { password: values.password }),
+              ...(profile !== undefined && { securityProfile: profile }),
+            });
+            if (!result.ok) throw new RegistryRefusal(result);
+            if (before) {
+              // Whether the password was chosen or generated, never the password or its hash.
+              await auditStation(trx, now(), before, 'station.set-password', {
+                before: stationAuditJson(before),
+                after: {
+                  ...stationAuditJson(await stationRow(trx, stationId as string)),
+                  passwordGenerated: result.value.password !== undefined,
+                },
+              });
+            }
+            return result;
+          })
+          .catch(refusalResult);
         if (!changed.ok) {
           io.stderr(`voltbill stations set-password: ${changed.error.message}\n`);
           return changed.error.code === 'StationNotFound' ? 1 : 2;
@@ -136,7 +181,25 @@ export async function runStationsCommand(
         return 0;
       }
       default: {
-        const removed = await removeStation(db, stationId as string);
+        const removed = await db.transaction().execute(async (trx) => {
+          const before = await trx
+            .selectFrom('stations')
+            .selectAll()
+            .where('id', '=', stationId as string)
+            .forUpdate()
+            .executeTakeFirst();
+          const result = await removeStation(trx, stationId as string);
+          if (before && result.ok) {
+            await auditStation(trx, now(), before, 'station.delete', { before: stationAuditJson(before) });
+          } else if (before && !result.ok && result.error.code === 'StationHasSessions') {
+            // The station stays (its sessions refer to it) but now refuses everything: kept and audited.
+            await auditStation(trx, now(), before, 'station.reject', {
+              before: stationAuditJson(before),
+              after: stationAuditJson({ ...before, registration_status: 'Rejected' }),
+            });
+          }
+          return result;
+        });
         if (!removed.ok) {
           io.stderr(`voltbill stations remove: ${removed.error.message}\n`);
           return 1;
@@ -148,6 +211,58 @@ export async function runStationsCommand(
   } finally {
     await database.close();
   }
+}
+
+type RegistryFailure = Extract<Awaited<ReturnType<typeof addStation>>, { ok: false }>;
+
+/** A refused change, thrown to roll its transaction back, then returned as the registry's result. */
+class RegistryRefusal extends Error {
+  constructor(readonly result: RegistryFailure) {
+    super(result.error.message);
+  }
+}
+
+function refusalResult(error: unknown): RegistryFailure {
+  if (error instanceof RegistryRefusal) return error.result;
+  throw error;
+}
+
+async function stationRow(trx: Transaction<Database>, stationId: string): Promise<StationRow> {
+  return trx.selectFrom('stations').selectAll().where('id', '=', stationId).executeTakeFirstOrThrow();
+}
+
+/**
+ * Appends a CLI station change to its operator's audit chain in the change's transaction. A station outside any
+ * operator (possible only for rows written before tenancy) has no chain to record in.
+ */
+async function auditStation(
+  trx: Transaction<Database>,
+  at: Date,
+  station: StationRow,
+  action: string,
+  change: { before?: unknown; after?: unknown },
+): Promise<void> {
+  if (!station.operator_id) return;
+  await appendAudit(trx, {
+    operatorId: station.operator_id,
+    actor: 'cli',
+    action,
+    subjectType: 'station',
+    subjectId: station.id,
+    ...change,
+    at,
+  });
+}
+
+/** What an audit entry records of a station (as the API does): its settings, whether it has a password, no hash. */
+function stationAuditJson(row: StationRow) {
+  return {
+    id: row.id,
+    locationId: row.location_id,
+    registrationStatus: row.registration_status,
+    securityProfile: row.security_profile,
+    hasPassword: row.password_hash !== null,
+  };
 }
 
 function parse(args: string[]) {

@@ -1,6 +1,7 @@
 /** What every payment flow and the worker need, passed in (main.ts builds it; tests build it with real parts). */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { PaymentProvider } from './provider.ts';
@@ -45,4 +46,6 @@ export type PaymentContext = {
   readonly logger: Logger;
   readonly provider: PaymentProvider;
   readonly settings: PaymentSettings;
+  /** Seals and opens provider customer ids (provider-customer-id.ts); main.ts always passes it. */
+  readonly cipher?: FieldCipher;
 };

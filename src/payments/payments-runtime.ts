@@ -56,7 +56,10 @@ export function createPaymentsRuntime(deps: {
   readonly sandboxDir?: string;
   /** Only for tests: a provider built by the test. */
   readonly provider?: PaymentProvider;
-  /** Encrypts webhook secrets and e-mails of the notification outbox; without it no notifications are delivered. */
+  /**
+   * Encrypts webhook secrets and e-mails of the notification outbox (without it no notifications are delivered) and
+   * provider customer ids (without it they are stored in clear; main.ts always passes it).
+   */
   readonly cipher?: FieldCipher;
   /** Tests: the first retry delay of webhook deliveries. */
   readonly notifyRetryBaseMs?: number;
@@ -108,6 +111,7 @@ export function createPaymentsRuntime(deps: {
       startsPerTokenPerHour: p.velocityStartsPerTokenPerHour,
       startsPerCardPerHour: p.velocityStartsPerCardPerHour,
     },
+    ...(deps.cipher && { cipher: deps.cipher }),
   };
   const payLinkSecret = p.payLinkSecret ?? randomBytes(32).toString('hex');
   const worker = createPaymentWorker(ctx, [

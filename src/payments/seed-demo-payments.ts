@@ -29,7 +29,7 @@ export async function seedDemoPayments(runtime: PaymentsRuntime, seeded: SeedRep
     const id = tokenId(uid);
     if (!id) return undefined;
     const saved = await saveCardForToken(
-      { db, provider: sandbox },
+      { db, provider: sandbox, cipher: runtime.ctx.cipher },
       { operatorId: seeded.operatorId, idTokenId: id, paymentMethodRef: card(number) },
     );
     return saved.ok ? saved.value.paymentMethodId : undefined;

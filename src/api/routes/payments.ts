@@ -332,7 +332,7 @@ function registerStaffRoutes(api: FastifyInstance, deps: AppDeps, payments: Paym
       const token = await findIdToken(db, principal.operatorId, request.body.idTag);
       if (!token) throw new ApiError('NotFound', `no id token ${request.body.idTag}`);
       const saved = await saveCardForToken(
-        { db, provider: payments.provider },
+        { db, provider: payments.provider, cipher: payments.ctx.cipher },
         { operatorId: principal.operatorId, idTokenId: token.id, paymentMethodRef: request.body.paymentMethodRef },
       );
       if (!saved.ok) {

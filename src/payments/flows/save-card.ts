@@ -5,9 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { FieldCipher } from '../../crypto/field-cipher.ts';
 import type { Database } from '../../db/schema.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import type { PaymentProvider, ProviderError } from '../provider.ts';
+import { openProviderCustomerId, sealProviderCustomerId } from '../provider-customer-id.ts';
 
 export type SavedCard = {
   readonly paymentMethodId: string;
@@ -18,17 +20,18 @@ export type SavedCard = {
 };
 
 export async function saveCardForToken(
-  deps: { db: Kysely<Database>; provider: PaymentProvider },
+  deps: { db: Kysely<Database>; provider: PaymentProvider; cipher?: FieldCipher | undefined },
   input: { operatorId: string; idTokenId: string; paymentMethodRef: string; holdMinor?: bigint | null },
 ): Promise<Result<SavedCard, ProviderError>> {
-  const { db, provider } = deps;
+  const { db, provider, cipher } = deps;
   const existing = await db
     .selectFrom('payment_methods')
     .select('provider_customer_id')
     .where('id_token_id', '=', input.idTokenId)
     .where('provider', '=', provider.name)
     .executeTakeFirst();
-  let customerId = existing?.provider_customer_id;
+  // Stored sealed (provider-customer-id.ts): opened here, right before the provider calls that need it.
+  let customerId = await openProviderCustomerId(cipher, existing?.provider_customer_id);
   if (!customerId) {
     const customer = await provider.createCustomer({ idempotencyKey: `customer:${input.idTokenId}` });
     if (!customer.ok) return customer;
@@ -50,7 +53,7 @@ export async function saveCardForToken(
         id_token_id: input.idTokenId,
         customer_id: null,
         provider: provider.name,
-        provider_customer_id: customerId,
+        provider_customer_id: sealProviderCustomerId(cipher, customerId),
         token: card.token,
         brand: card.brand,
         last4: card.last4,

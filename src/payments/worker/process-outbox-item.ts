@@ -14,6 +14,7 @@ import { notifyDunning, notifyTokensBlocked } from '../flows/dunning-notices.ts'
 import type { PaymentContext } from '../payment-context.ts';
 import { bookRefund } from '../payment-ledger.ts';
 import { CARD_FATAL_CODES, type ProviderError, type ProviderPayment, UNKNOWN_OUTCOME_CODES } from '../provider.ts';
+import { openProviderCustomerId } from '../provider-customer-id.ts';
 import { retryDelayMs } from './backoff.ts';
 import { enqueueOutbox, finishOutboxItem, retryOutboxItem } from './outbox-store.ts';
 import { renewStep } from './renew-step.ts';
@@ -172,12 +173,14 @@ async function authorizeStep(
     }
     const amount = moneyOf(current, current.requested_minor);
     const token = current.payment_method_token;
+    // Stored sealed; opened only for the call (the payment row keeps the sealed text).
+    const customerId = await openProviderCustomerId(ctx.cipher, current.provider_customer_id);
     const resolved = await callResolved(
       ctx,
       () =>
         provider.authorize({
           idempotencyKey: item.idempotency_key,
-          ...(current.provider_customer_id && { customerId: current.provider_customer_id }),
+          ...(customerId && { customerId }),
           paymentMethodToken: token,
           amount,
           description: `Voltbill ${current.kind} ${current.id}`,

@@ -10,6 +10,7 @@ import type { PaymentOutboxRow, PaymentRow } from '../../db/schema.ts';
 import type { CurrencyCode } from '../../shared/money.ts';
 import { recordDecision } from '../apply-provider-payment.ts';
 import type { PaymentContext } from '../payment-context.ts';
+import { openProviderCustomerId } from '../provider-customer-id.ts';
 import { finishOutboxItem } from './outbox-store.ts';
 import { callResolved, retryLater, type StepOutcome } from './process-outbox-item.ts';
 
@@ -36,12 +37,13 @@ export async function renewStep(
   }
   const amount = { minor: payment.authorized_minor, currency: payment.currency as CurrencyCode };
   const token = payment.payment_method_token;
+  const customerId = await openProviderCustomerId(ctx.cipher, payment.provider_customer_id);
   const resolved = await callResolved(
     ctx,
     () =>
       ctx.provider.authorize({
         idempotencyKey: item.idempotency_key,
-        ...(payment.provider_customer_id && { customerId: payment.provider_customer_id }),
+        ...(customerId && { customerId }),
         paymentMethodToken: token,
         amount,
         description: `Voltbill hold renewal ${payment.id}`,
