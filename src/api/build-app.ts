@@ -3,8 +3,9 @@
  * port 0). /health, /metrics and /api/docs are open; everything under /api/v1 needs an API key or an access token
  * (except sign-in and refresh) and sees one operator only; drivers see only routes opened to them, and only their data.
  */
+
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { BillingHook } from '../billing/billing-hooks.ts';
@@ -26,6 +27,7 @@ import {
   type SecuritySettings,
   sharesRateLimits,
 } from './auth/register-security.ts';
+import { sealIp } from './auth/sealed-ip.ts';
 import { API_ERRORS, ApiError } from './errors.ts';
 import { registerApiKeyRoutes } from './routes/api-keys.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
@@ -71,6 +73,8 @@ export type AppDeps = {
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: ApiPrincipal;
+    /** The caller's address sealed for the audit log and sign-in records (sealed-ip.ts); sealed on each read. */
+    readonly sealedIp: string | null;
   }
 }
 
@@ -94,6 +98,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.addHook('onRoute', closeRouteSchemas);
+  // Sealed only when read (an audited change or a sign-in), not for every request.
+  app.decorateRequest('sealedIp', {
+    getter(this: FastifyRequest) {
+      return sealIp(deps.cipher, this.ip);
+    },
+  });
   app.addHook('preValidation', async (request) => {
     const route = request.routeOptions;
     const problem = schemaLessBodyProblem(

@@ -10,7 +10,7 @@ export type AuditContext = { actor: string; at: Date; ip: string | null; request
 export function auditContext(request: FastifyRequest, at: Date): AuditContext {
   const principal = request.principal;
   if (!principal) throw new ApiError('Unauthenticated', 'no caller');
-  return { actor: principal.actor, at, ip: request.ip ?? null, requestId: request.id };
+  return { actor: principal.actor, at, ip: request.sealedIp, requestId: request.id };
 }
 
 /**

@@ -1,6 +1,8 @@
 /** The operator's audit log for admins: newest first with keyset pagination, and a verification of its chain. */
+
 import type { FastifyInstance } from 'fastify';
 import { verifyAuditChain } from '../../audit/verify-audit-chain.ts';
+import { openIp } from '../auth/sealed-ip.ts';
 import type { AppDeps } from '../build-app.ts';
 import { ApiError } from '../errors.ts';
 import { requireRole } from '../require-role.ts';
@@ -79,20 +81,22 @@ export function registerAuditRoutes(api: FastifyInstance, deps: AppDeps): void {
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
       return {
-        data: page.map((r) => ({
-          seq: r.seq.toString(),
-          at: new Date(r.at).toISOString(),
-          actor: r.actor,
-          action: r.action,
-          subjectType: r.subject_type,
-          subjectId: r.subject_id,
-          before: r.before ?? null,
-          after: r.after ?? null,
-          ip: r.ip,
-          requestId: r.request_id,
-          hash: r.hash,
-          prevHash: r.prev_hash,
-        })),
+        data: await Promise.all(
+          page.map(async (r) => ({
+            seq: r.seq.toString(),
+            at: new Date(r.at).toISOString(),
+            actor: r.actor,
+            action: r.action,
+            subjectType: r.subject_type,
+            subjectId: r.subject_id,
+            before: r.before ?? null,
+            after: r.after ?? null,
+            ip: await openIp(deps.cipher, r.ip),
+            requestId: r.request_id,
+            hash: r.hash,
+            prevHash: r.prev_hash,
+          })),
+        ),
         nextCursor: rows.length > q.limit && last ? last.seq.toString() : null,
       };
     },

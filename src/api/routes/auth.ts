@@ -47,7 +47,7 @@ export function registerAuthRoutes(api: FastifyInstance, deps: AppDeps): void {
     },
     async (request) => {
       const result = await signIn(authDeps, request.body, {
-        ip: request.ip ?? null,
+        ip: request.sealedIp,
         requestId: request.id,
         now: deps.clock.now(),
       });
@@ -78,7 +78,7 @@ export function registerAuthRoutes(api: FastifyInstance, deps: AppDeps): void {
     },
     async (request) => {
       const result = await refresh(authDeps, request.body.refreshToken, {
-        ip: request.ip ?? null,
+        ip: request.sealedIp,
         requestId: request.id,
         now: deps.clock.now(),
       });
@@ -101,7 +101,7 @@ export function registerAuthRoutes(api: FastifyInstance, deps: AppDeps): void {
       await signOut(
         deps.db,
         { operatorId: principal.operatorId, userId: principal.userId, sessionId: principal.sessionId },
-        { ip: request.ip ?? null, requestId: request.id, now: deps.clock.now() },
+        { ip: request.sealedIp, requestId: request.id, now: deps.clock.now() },
       );
       return reply.status(204).send();
     },

@@ -84,7 +84,7 @@ export function registerReviewRoutes(api: FastifyInstance, deps: AppDeps): void 
           decision,
           reason: request.body.reason.trim(),
           actor: principal.actor,
-          ip: request.ip,
+          ip: request.sealedIp,
           requestId: request.id,
           now: deps.clock.now(),
         },
