@@ -134,6 +134,19 @@ describe.skipIf(skip)('OCPP security profiles', () => {
       .executeTakeFirstOrThrow();
     return Number(row.n);
   };
+  /**
+   * The frames logged once the log's group commit has caught up: an inbound frame is durable before its reply,
+   * but the reply's own (outbound) frame is queued for the next batch, so it can land just after the client saw it.
+   */
+  const settledLoggedFrames = async (stationId: string, expected: number) => {
+    const deadline = Date.now() + 5_000;
+    let n = await loggedFrames(stationId);
+    while (n < expected && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      n = await loggedFrames(stationId);
+    }
+    return n;
+  };
   const refusedCount = async (reason: string) => {
     const metrics = await server.app.inject({ method: 'GET', url: '/metrics' });
     const line = metrics.body
@@ -201,7 +214,7 @@ describe.skipIf(skip)('OCPP security profiles', () => {
     open.push(station);
     await boot(station);
     await station.close({ force: true });
-    expect(await loggedFrames('SEC-P2')).toBe(2);
+    expect(await settledLoggedFrames('SEC-P2', 2)).toBe(2);
   });
 
   it('profile 3: only a valid client certificate of the station itself, issued by the operator CA, connects', async () => {
@@ -213,7 +226,7 @@ describe.skipIf(skip)('OCPP security profiles', () => {
     open.push(station);
     await boot(station);
     await station.close({ force: true });
-    const framesBefore = await loggedFrames('SEC-P3');
+    const framesBefore = await settledLoggedFrames('SEC-P3', 2);
     expect(await handshakeStatus(wssUrl('SEC-P3'), withCert(pki.expired3))).toBe(401);
     expect(await handshakeStatus(wssUrl('SEC-P3'), withCert(pki.foreign3))).toBe(401);
     expect(await handshakeStatus(wssUrl('SEC-P3'), withCert(pki.otherStation))).toBe(401);
