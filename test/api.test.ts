@@ -92,6 +92,21 @@ describe.skipIf(skip)('HTTP API', () => {
     expect(one.ocpi.currency).toBe('EUR');
   });
 
+  it('pages CDRs, invoices and ledger transfers one by one through their cursors, each row once, in order', async () => {
+    for (const list of ['/api/v1/cdrs', '/api/v1/invoices', '/api/v1/ledger/transfers']) {
+      const all = (await json(await get(`${list}?limit=500`, key))).data.map((row: { id: string }) => row.id);
+      expect(all.length).toBeGreaterThanOrEqual(3);
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await json(await get(`${list}?limit=1${cursor ? `&cursor=${cursor}` : ''}`, key));
+        paged.push(...page.data.map((row: { id: string }) => row.id));
+        cursor = page.nextCursor;
+      } while (cursor !== null && paged.length <= all.length);
+      expect(paged).toEqual(all);
+    }
+  });
+
   it('filters by station and time range and validates the query', async () => {
     const ranged = await json(await get('/api/v1/sessions?from=2026-11-22T00:00:00Z&to=2026-11-23T00:00:00Z', key));
     expect(ranged.data).toHaveLength(1);

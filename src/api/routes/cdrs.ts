@@ -3,7 +3,7 @@ import type { AppDeps } from '../build-app.ts';
 import { ApiError } from '../errors.ts';
 import { driverCustomerId } from '../require-role.ts';
 import { cdrJson } from '../serialize.ts';
-import { decodeCursor, encodeCursor, pageQuerySchema } from './pagination.ts';
+import { pageOf, pageQuerySchema, withinPage } from './pagination.ts';
 
 type ListQuery = { limit: number; cursor?: string; from?: string; to?: string; stationId?: string };
 
@@ -39,28 +39,9 @@ export function registerCdrRoutes(api: FastifyInstance, deps: AppDeps): void {
         );
       }
       if (q.stationId) query = query.where('sessions.station_id', '=', q.stationId);
-      if (q.from) query = query.where('cdrs.created_at', '>=', new Date(q.from));
-      if (q.to) query = query.where('cdrs.created_at', '<', new Date(q.to));
-      if (q.cursor) {
-        const cursor = decodeCursor(q.cursor);
-        query = query.where((eb) =>
-          eb.or([
-            eb('cdrs.created_at', '<', cursor.at),
-            eb.and([eb('cdrs.created_at', '=', cursor.at), eb('cdrs.id', '<', cursor.id)]),
-          ]),
-        );
-      }
-      const rows = await query
-        .orderBy('cdrs.created_at', 'desc')
-        .orderBy('cdrs.id', 'desc')
-        .limit(q.limit + 1)
-        .execute();
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map(cdrJson),
-        nextCursor: rows.length > q.limit && last ? encodeCursor({ at: last.created_at, id: last.id }) : null,
-      };
+      const rows = await withinPage(query, { time: 'cdrs.created_at', id: 'cdrs.id' }, q).execute();
+      const { page, nextCursor } = pageOf(rows, q.limit, (row) => ({ at: row.created_at, id: row.id }));
+      return { data: page.map(cdrJson), nextCursor };
     },
   );
 

@@ -16,7 +16,7 @@ import { auditRequest } from '../auth/audit-context.ts';
 import type { AppDeps } from '../build-app.ts';
 import { ApiError } from '../errors.ts';
 import { requireRole } from '../require-role.ts';
-import { decodeCursor, encodeCursor, pageQuerySchema } from './pagination.ts';
+import { pageOf, pageQuerySchema, withinPage } from './pagination.ts';
 
 type ListQuery = {
   limit: number;
@@ -96,25 +96,9 @@ export function registerInvoiceRoutes(api: FastifyInstance, deps: AppDeps): void
           ),
         );
       }
-      if (q.from) query = query.where('issued_at', '>=', new Date(q.from));
-      if (q.to) query = query.where('issued_at', '<', new Date(q.to));
-      if (q.cursor) {
-        const cursor = decodeCursor(q.cursor);
-        query = query.where((eb) =>
-          eb.or([eb('issued_at', '<', cursor.at), eb.and([eb('issued_at', '=', cursor.at), eb('id', '<', cursor.id)])]),
-        );
-      }
-      const rows = await query
-        .orderBy('issued_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(q.limit + 1)
-        .execute();
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map(summaryJson),
-        nextCursor: rows.length > q.limit && last ? encodeCursor({ at: last.issued_at, id: last.id }) : null,
-      };
+      const rows = await withinPage(query, { time: 'issued_at', id: 'id' }, q).execute();
+      const { page, nextCursor } = pageOf(rows, q.limit, (row) => ({ at: row.issued_at, id: row.id }));
+      return { data: page.map(summaryJson), nextCursor };
     },
   );
 

@@ -7,7 +7,7 @@ import { accountBalances, trialBalance } from '../../ledger/balances.ts';
 import { reconcile } from '../../reconcile/reconcile.ts';
 import type { AppDeps } from '../build-app.ts';
 import { requireRole } from '../require-role.ts';
-import { decodeCursor, encodeCursor, pageQuerySchema } from './pagination.ts';
+import { pageOf, pageQuerySchema, withinPage } from './pagination.ts';
 
 type TransferQuery = {
   limit: number;
@@ -82,23 +82,8 @@ export function registerLedgerRoutes(api: FastifyInstance, deps: AppDeps): void 
         .where('operator_id', '=', request.principal!.operatorId);
       if (q.causeType) query = query.where('cause_type', '=', q.causeType);
       if (q.causeId) query = query.where('cause_id', '=', q.causeId);
-      if (q.from) query = query.where('created_at', '>=', new Date(q.from));
-      if (q.to) query = query.where('created_at', '<', new Date(q.to));
-      if (q.cursor) {
-        const cursor = decodeCursor(q.cursor);
-        query = query.where((eb) =>
-          eb.or([
-            eb('created_at', '<', cursor.at),
-            eb.and([eb('created_at', '=', cursor.at), eb('id', '<', cursor.id)]),
-          ]),
-        );
-      }
-      const rows = await query
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(q.limit + 1)
-        .execute();
-      const page = rows.slice(0, q.limit);
+      const rows = await withinPage(query, { time: 'created_at', id: 'id' }, q).execute();
+      const { page, nextCursor } = pageOf(rows, q.limit, (row) => ({ at: row.created_at, id: row.id }));
       const postings =
         page.length === 0
           ? []
@@ -113,7 +98,6 @@ export function registerLedgerRoutes(api: FastifyInstance, deps: AppDeps): void 
               )
               .orderBy('p.id')
               .execute();
-      const last = page[page.length - 1];
       return {
         data: page.map((t) => ({
           id: t.id,
@@ -130,7 +114,7 @@ export function registerLedgerRoutes(api: FastifyInstance, deps: AppDeps): void 
             .filter((p) => p.transfer_id === t.id)
             .map((p) => ({ account: p.code, amountMinor: p.amount_minor.toString(), pending: p.pending })),
         })),
-        nextCursor: rows.length > q.limit && last ? encodeCursor({ at: last.created_at, id: last.id }) : null,
+        nextCursor,
       };
     },
   );

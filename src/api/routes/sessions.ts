@@ -3,7 +3,7 @@ import type { AppDeps } from '../build-app.ts';
 import { ApiError } from '../errors.ts';
 import { driverCustomerId } from '../require-role.ts';
 import { sessionJson } from '../serialize.ts';
-import { decodeCursor, encodeCursor, pageQuerySchema } from './pagination.ts';
+import { pageOf, pageQuerySchema, withinPage } from './pagination.ts';
 
 type ListQuery = {
   limit: number;
@@ -47,28 +47,9 @@ export function registerSessionRoutes(api: FastifyInstance, deps: AppDeps): void
       }
       if (q.stationId) query = query.where('station_id', '=', q.stationId);
       if (q.status) query = query.where('status', '=', q.status);
-      if (q.from) query = query.where('started_at', '>=', new Date(q.from));
-      if (q.to) query = query.where('started_at', '<', new Date(q.to));
-      if (q.cursor) {
-        const cursor = decodeCursor(q.cursor);
-        query = query.where((eb) =>
-          eb.or([
-            eb('started_at', '<', cursor.at),
-            eb.and([eb('started_at', '=', cursor.at), eb('id', '<', cursor.id)]),
-          ]),
-        );
-      }
-      const rows = await query
-        .orderBy('started_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(q.limit + 1)
-        .execute();
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map(sessionJson),
-        nextCursor: rows.length > q.limit && last ? encodeCursor({ at: last.started_at, id: last.id }) : null,
-      };
+      const rows = await withinPage(query, { time: 'started_at', id: 'id' }, q).execute();
+      const { page, nextCursor } = pageOf(rows, q.limit, (row) => ({ at: row.started_at, id: row.id }));
+      return { data: page.map(sessionJson), nextCursor };
     },
   );
 
