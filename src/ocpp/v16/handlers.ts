@@ -1,20 +1,10 @@
-/**
- * OCPP 1.6J adapter: turns each station request into a domain call (stations, auth, sessions) and the outcome into
- * the protocol's reply. Requests arrive already validated against the official 1.6 JSON schemas (strict mode).
- */
-import type { Kysely } from 'kysely';
 import { createRPCError } from 'ocpp-rpc';
-import type { Logger } from 'pino';
 import { authorizeIdTag } from '../../auth/authorize-id-tag.ts';
 import { findIdToken, isChargingElsewhere } from '../../auth/id-token-store.ts';
-import type { Database } from '../../db/schema.ts';
 import { normalizeV16MeterValues, type V16MeterValue } from '../../metering/normalize-v16.ts';
 import { extractV16SignedValues } from '../../meters/extract-signed-values.ts';
 import { storeSignedValues } from '../../meters/signed-values-store.ts';
-import type { Metrics } from '../../metrics.ts';
 import type { ChargingState } from '../../sessions/session-event.ts';
-import type { SessionService } from '../../sessions/session-service.ts';
-import type { Clock } from '../../shared/clock.ts';
 import {
   type BootInfo,
   findStation,
@@ -23,20 +13,11 @@ import {
   touchStation,
   updateEvseStatus,
 } from '../../stations/station-store.ts';
-import type { StationConnection } from '../station-connection.ts';
+import type { OcppHandler, OcppHandlerDeps } from '../handler-deps.ts';
 
-export type V16Deps = {
-  readonly db: Kysely<Database>;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  readonly sessions: SessionService;
-  readonly heartbeatIntervalS: number;
-  readonly autoRegisterStations: boolean;
-};
+export type V16Deps = OcppHandlerDeps;
 
-type Params = Record<string, unknown>;
-export type V16Handler = (station: StationConnection, params: Params) => Promise<Params>;
+export type V16Handler = OcppHandler;
 
 /** Requests a station may send before an operator accepted it (OCPP 1.6 §4.2: only BootNotification). */
 export const V16_ALLOWED_BEFORE_ACCEPTED = new Set(['BootNotification']);

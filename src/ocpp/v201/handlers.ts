@@ -1,15 +1,4 @@
-/**
- * OCPP 2.0.1 adapter: turns each station request into the same domain calls (stations, auth, SessionEvents) as
- * the 1.6 adapter, so that everything downstream is version-blind. Requests arrive already validated against the
- * official 2.0.1 JSON schemas (strict mode).
- */
-import type { Kysely } from 'kysely';
-import type { Logger } from 'pino';
-import type { Database } from '../../db/schema.ts';
 import { normalizeV201SampledValues, type V201MeterValue } from '../../metering/normalize-v201.ts';
-import type { Metrics } from '../../metrics.ts';
-import type { SessionService } from '../../sessions/session-service.ts';
-import type { Clock } from '../../shared/clock.ts';
 import {
   type BootInfo,
   findStation,
@@ -18,6 +7,7 @@ import {
   touchStation,
   updateEvseStatus,
 } from '../../stations/station-store.ts';
+import type { OcppHandler, OcppHandlerDeps, OcppParams } from '../handler-deps.ts';
 import type { StationConnection } from '../station-connection.ts';
 import { applyTransactionEvents } from './apply-transaction-events.ts';
 import { authorizeV201Token, idTokenInfo, type V201IdToken } from './id-token.ts';
@@ -25,20 +15,13 @@ import { finalSessionCost, priceRunningSession, totalCostNumber } from './sessio
 import { tariffTextFor } from './tariff-text.ts';
 import { storeTransactionEvent, type TransactionEventRequest } from './transaction-event-store.ts';
 
-export type V201Deps = {
-  readonly db: Kysely<Database>;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  readonly sessions: SessionService;
-  readonly heartbeatIntervalS: number;
-  readonly autoRegisterStations: boolean;
+export type V201Deps = OcppHandlerDeps & {
   /** Least charging time (by the station's readings) between two CostUpdated of one transaction; 0 = never. */
   readonly costUpdateIntervalS: number;
 };
 
-type Params = Record<string, unknown>;
-export type V201Handler = (station: StationConnection, params: Params) => Promise<Params>;
+type Params = OcppParams;
+export type V201Handler = OcppHandler;
 
 /** Requests a station may send before an operator accepted it. */
 export const V201_ALLOWED_BEFORE_ACCEPTED = new Set(['BootNotification', 'SecurityEventNotification']);
