@@ -5,6 +5,10 @@
  * before any handler sees it, and it is not logged.
  */
 const DIGIT_RUN = /(?<![0-9])[2-6](?:[ -]?[0-9]){12,18}(?![0-9])/g;
+// Our own ids are UUIDs (8-4-4-4-12 hex). About one in 900 random UUIDs holds a dash-grouped, Luhn-valid run of
+// 13+ digits (e.g. `…b-4904-4802-9315-7…`), which would refuse a perfectly good request naming it. No card is
+// printed or typed in that grouping, so UUID-shaped tokens are blanked before the digit scan.
+const UUID = /(?<![0-9a-f-])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f-])/gi;
 const TRACK_1 = /%?B[0-9]{13,19}\^[^^]{2,26}\^[0-9]{4}/;
 const TRACK_2 = /;?[0-9]{13,19}=[0-9]{4}[0-9]*\??/;
 const CARD_FIELD =
@@ -31,7 +35,7 @@ export function luhnValid(digits: string): boolean {
 export function findCardData(text: string): CardDataFinding | undefined {
   if (TRACK_1.test(text) || TRACK_2.test(text)) return 'track-data';
   if (CARD_FIELD.test(text)) return 'card-field';
-  for (const match of text.matchAll(DIGIT_RUN)) {
+  for (const match of text.replace(UUID, ' ').matchAll(DIGIT_RUN)) {
     const digits = match[0].replace(/[ -]/g, '');
     if (digits.length >= 13 && digits.length <= 19 && luhnValid(digits)) return 'card-number';
   }
