@@ -22,12 +22,20 @@ export type ClusterMessage =
   | { readonly t: 'ack'; readonly id: string }
   /** The outcome of command `id`, as the station's node got it. */
   | { readonly t: 'res'; readonly id: string; readonly outcome: CommandOutcome }
-  /** Broadcast: `station` connected to `node` at the database time `at` (ISO), or disconnected from it. */
-  | { readonly t: 'up'; readonly station: string; readonly node: string; readonly at: string }
-  | { readonly t: 'down'; readonly station: string; readonly node: string };
+  /**
+   * Broadcast: `stations` connected to `node` at the database time `at` (ISO), or disconnected from it. Presence is
+   * written in batches (presence-writer.ts), so one message names up to MAX_PRESENCE_STATIONS_PER_MESSAGE stations.
+   */
+  | { readonly t: 'up'; readonly stations: readonly string[]; readonly node: string; readonly at: string }
+  | { readonly t: 'down'; readonly stations: readonly string[]; readonly node: string };
 
 /** Largest payload sent inline, in bytes (NOTIFY allows 8000 minus the channel name). */
 export const MAX_INLINE_PAYLOAD_BYTES = 7000;
+/**
+ * Station ids per presence broadcast: ids have at most 48 characters (STATION_ID_PATTERN), so 100 of them stay
+ * inline (about 5,100 bytes at most) and a storm's presence costs one NOTIFY per 100 stations, no table row.
+ */
+export const MAX_PRESENCE_STATIONS_PER_MESSAGE = 100;
 
 /** Sends a message on a channel; a large one goes through cluster_messages. */
 export async function publish(db: Kysely<Database>, channel: string, message: ClusterMessage): Promise<void> {
@@ -74,6 +82,15 @@ function isClusterMessage(value: unknown): value is ClusterMessage {
   const m = value as { t?: unknown; id?: unknown; station?: unknown; node?: unknown };
   if (typeof m !== 'object' || m === null) return false;
   if (m.t === 'cmd' || m.t === 'res' || m.t === 'ack') return typeof m.id === 'string';
-  if (m.t === 'up' || m.t === 'down') return typeof m.station === 'string' && typeof m.node === 'string';
+  if (m.t === 'up' || m.t === 'down') {
+    const { stations } = value as { stations?: unknown };
+    return (
+      typeof m.node === 'string' &&
+      Array.isArray(stations) &&
+      stations.length <= MAX_PRESENCE_STATIONS_PER_MESSAGE &&
+      stations.every((s) => typeof s === 'string') &&
+      (m.t === 'down' || typeof (value as { at?: unknown }).at === 'string')
+    );
+  }
   return false;
 }

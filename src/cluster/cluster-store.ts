@@ -19,27 +19,6 @@ export async function removeNode(db: Kysely<Database>, nodeId: string): Promise<
   await db.deleteFrom('cluster_nodes').where('node_id', '=', nodeId).execute();
 }
 
-/** Records that `stationId` is now connected here; returns the database time of the connection. */
-export async function claimStation(
-  db: Kysely<Database>,
-  nodeId: string,
-  stationId: string,
-  protocol: string,
-): Promise<Date> {
-  const result = await sql<{ connected_at: Date }>`
-    insert into station_presence (station_id, node_id, protocol, connected_at, last_seen_at)
-    values (${stationId}, ${nodeId}, ${protocol}, now(), now())
-    on conflict (station_id) do update
-      set node_id = excluded.node_id, protocol = excluded.protocol, connected_at = now(), last_seen_at = now()
-    returning connected_at`.execute(db);
-  return new Date(result.rows[0]?.connected_at ?? Date.now());
-}
-
-/** Removes the station's presence only while this node owns it (it may have moved to another node meanwhile). */
-export async function releaseStation(db: Kysely<Database>, nodeId: string, stationId: string): Promise<void> {
-  await db.deleteFrom('station_presence').where('station_id', '=', stationId).where('node_id', '=', nodeId).execute();
-}
-
 /**
  * The heartbeat's repair of this node's presence rows: refreshes last_seen_at of the stations still here, adds rows
  * that are missing (a write lost to a database outage), and removes rows of stations no longer here. Rows of a

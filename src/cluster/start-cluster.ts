@@ -10,11 +10,9 @@ import { ConfigError } from '../config.ts';
 import type { Database } from '../db/schema.ts';
 import type { CommandOutcome } from '../ocpp/commands/run-command.ts';
 import type { Gateway, StationPresenceHooks } from '../ocpp/gateway.ts';
-import { publish, receive } from './cluster-messages.ts';
+import { receive } from './cluster-messages.ts';
 import {
   claimJobRun,
-  claimStation,
-  releaseStation,
   remoteStations,
   removeNode,
   removeStaleClusterRows,
@@ -23,6 +21,7 @@ import {
 } from './cluster-store.ts';
 import { BROADCAST_CHANNEL, nodeChannel } from './node-id.ts';
 import { startPgListener } from './pg-listener.ts';
+import { createPresenceWriter } from './presence-writer.ts';
 import { createRemoteCommands, type RemoteCommands, type RunLocalCommand } from './remote-commands.ts';
 
 /** How long a node start waits for its listener's first connection. */
@@ -76,18 +75,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const here = new Map<string, { protocol: string; connectedAt?: Date }>();
   /** Stations on other live nodes, from the last heartbeat plus the broadcasts since. */
   let elsewhere = new Map<string, string>();
-  /** Presence writes per station, in order (a quick reconnect must not be overtaken by its own disconnect). */
-  const writes = new Map<string, Promise<void>>();
-
-  const inOrder = (stationId: string, write: () => Promise<void>) => {
-    const next = (writes.get(stationId) ?? Promise.resolve())
-      .then(write)
-      .catch((error) => log.error({ err: error, stationId }, 'could not record station presence'))
-      .finally(() => {
-        if (writes.get(stationId) === next) writes.delete(stationId);
-      });
-    writes.set(stationId, next);
-  };
+  /** Presence rows and broadcasts, written in batches and in order per station. */
+  const presenceWriter = createPresenceWriter(db, nodeId, log);
 
   const remote = createRemoteCommands({
     db,
@@ -117,16 +106,21 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         .then((message) => {
           if (!message) return;
           if (message.t === 'up' && message.node !== nodeId) {
-            elsewhere.set(message.station, message.node);
-            // The station authenticated on another node after connecting here: this socket is most likely
-            // half-dead (the station cannot hold two), so it is closed, as the gateway does within one node.
-            const mine = here.get(message.station);
-            if (mine?.connectedAt && mine.connectedAt < new Date(message.at)) {
-              log.warn({ stationId: message.station, node: message.node }, 'station moved to another node');
-              void local?.gateway.disconnect(message.station, `connected to node ${message.node}`);
+            const at = new Date(message.at);
+            for (const station of message.stations) {
+              elsewhere.set(station, message.node);
+              // The station authenticated on another node after connecting here: this socket is most likely
+              // half-dead (the station cannot hold two), so it is closed, as the gateway does within one node.
+              const mine = here.get(station);
+              if (mine?.connectedAt && mine.connectedAt < at) {
+                log.warn({ stationId: station, node: message.node }, 'station moved to another node');
+                void local?.gateway.disconnect(station, `connected to node ${message.node}`);
+              }
             }
           } else if (message.t === 'down' && message.node !== nodeId) {
-            if (elsewhere.get(message.station) === message.node) elsewhere.delete(message.station);
+            for (const station of message.stations) {
+              if (elsewhere.get(station) === message.node) elsewhere.delete(station);
+            }
           } else if (message.t === 'cmd' || message.t === 'ack' || message.t === 'res') {
             remote.handle(message);
           }
@@ -181,19 +175,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         const entry: { protocol: string; connectedAt?: Date } = { protocol };
         here.set(stationId, entry);
         elsewhere.delete(stationId);
-        inOrder(stationId, async () => {
-          const at = await claimStation(db, nodeId, stationId, protocol);
+        presenceWriter.connected(stationId, protocol, (at) => {
           entry.connectedAt = at;
-          await publish(db, BROADCAST_CHANNEL, { t: 'up', station: stationId, node: nodeId, at: at.toISOString() });
         });
       },
       disconnected(stationId) {
         here.delete(stationId);
         if (closed) return; // close() removes every row of this node at once
-        inOrder(stationId, async () => {
-          await releaseStation(db, nodeId, stationId);
-          await publish(db, BROADCAST_CHANNEL, { t: 'down', station: stationId, node: nodeId });
-        });
+        presenceWriter.disconnected(stationId);
       },
     },
     attach(node) {
@@ -220,7 +209,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       closed = true;
       clearInterval(heartbeat);
       remote.close();
-      await Promise.all(writes.values());
+      await presenceWriter.flush();
       await removeNode(db, nodeId).catch((error) => log.error({ err: error }, 'could not leave the cluster'));
       await listener.close();
     },
