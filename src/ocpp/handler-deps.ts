@@ -8,6 +8,7 @@ import type { Database } from '../db/schema.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { LastSeenWriter } from '../stations/last-seen-writer.ts';
 import type { StationConnection } from './station-connection.ts';
 
 export type OcppHandlerDeps = {
@@ -18,6 +19,8 @@ export type OcppHandlerDeps = {
   readonly sessions: SessionService;
   readonly heartbeatIntervalS: number;
   readonly autoRegisterStations: boolean;
+  /** Heartbeats record the station's last-seen time here, written in batches (not one UPDATE per heartbeat). */
+  readonly lastSeen: LastSeenWriter;
 };
 
 export type OcppParams = Record<string, unknown>;

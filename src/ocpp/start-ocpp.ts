@@ -11,6 +11,7 @@ import type { Database } from '../db/schema.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import type { Clock } from '../shared/clock.ts';
+import { createLastSeenWriter } from '../stations/last-seen-writer.ts';
 import { createGateway, type Gateway, type StationPresenceHooks } from './gateway.ts';
 import type { MessageLog } from './message-log.ts';
 import { createV16Handlers } from './v16/handlers.ts';
@@ -40,7 +41,9 @@ export type RunningOcpp = {
 
 export async function startOcpp(deps: OcppDeps): Promise<RunningOcpp> {
   const { db, clock, logger, metrics, sessions, config } = deps;
+  const lastSeen = createLastSeenWriter(db, logger);
   const common = {
+    lastSeen,
     db,
     clock,
     logger,
@@ -106,6 +109,7 @@ export async function startOcpp(deps: OcppDeps): Promise<RunningOcpp> {
     async close() {
       clearInterval(sweep);
       await gateway.close();
+      await lastSeen.close();
     },
   };
 }

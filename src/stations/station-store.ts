@@ -59,10 +59,6 @@ export async function registerPendingStation(
   return row?.registration_status ?? 'Pending';
 }
 
-export async function touchStation(db: Kysely<Database>, stationId: string, at: Date): Promise<void> {
-  await db.updateTable('stations').set({ last_seen_at: at }).where('id', '=', stationId).execute();
-}
-
 export async function updateEvseStatus(
   db: Kysely<Database>,
   stationId: string,

@@ -10,7 +10,6 @@ import {
   findStation,
   recordBoot,
   registerPendingStation,
-  touchStation,
   updateEvseStatus,
 } from '../../stations/station-store.ts';
 import type { OcppHandler, OcppHandlerDeps } from '../handler-deps.ts';
@@ -65,7 +64,7 @@ export function createV16Handlers(deps: V16Deps): Record<string, V16Handler> {
 
     async Heartbeat(station) {
       const now = clock.now();
-      await touchStation(db, station.stationId, now);
+      deps.lastSeen.touch(station.stationId, now);
       return { currentTime: now.toISOString() };
     },
 

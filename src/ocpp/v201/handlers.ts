@@ -4,7 +4,6 @@ import {
   findStation,
   recordBoot,
   registerPendingStation,
-  touchStation,
   updateEvseStatus,
 } from '../../stations/station-store.ts';
 import type { OcppHandler, OcppHandlerDeps, OcppParams } from '../handler-deps.ts';
@@ -90,7 +89,7 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
 
     async Heartbeat(station) {
       const now = clock.now();
-      await touchStation(db, station.stationId, now);
+      deps.lastSeen.touch(station.stationId, now);
       return { currentTime: now.toISOString() };
     },
 
