@@ -26,7 +26,7 @@ import { authenticateStation, transportOf } from './security/authenticate-statio
 import { FailureLimiter } from './security/failure-limiter.ts';
 import { PendingConnections } from './security/pending-connections.ts';
 import { createSecurityMetrics } from './security/security-metrics.ts';
-import { StationConnection } from './station-connection.ts';
+import { type KnownStation, StationConnection } from './station-connection.ts';
 import { StationQueue, StationQueueFull } from './station-queue.ts';
 import { notAcceptedError, V16_ALLOWED_BEFORE_ACCEPTED, type V16Handler } from './v16/handlers.ts';
 import { V201_ALLOWED_BEFORE_ACCEPTED } from './v201/handlers.ts';
@@ -99,7 +99,7 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 type RpcClient = {
   identity: string;
   protocol: string;
-  session: { stationId: string; profile: number };
+  session: { stationId: string; profile: number; known?: KnownStation };
   handshake: { remoteAddress?: string };
   handle(
     method: string,
@@ -171,7 +171,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     stationFailures.clear(stationId);
     pending.authenticated(request.socket as Socket);
     security.authenticated.inc({ profile: String(decision.profile), protocol });
-    accept({ stationId, profile: decision.profile }, protocol);
+    // The row just read goes along, so that the BootNotification that follows does not read it again.
+    const known: KnownStation = { row, readAtMs: Date.now() };
+    accept({ stationId, profile: decision.profile, known }, protocol);
   });
 
   server.on('client', (client: RpcClient) => {
@@ -190,9 +192,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
     connections.set(stationId, client);
     metrics.connectedStations.set(connections.size);
     deps.presence?.connected(stationId, client.protocol);
-    const station = new StationConnection(stationId, client.protocol, deps.db, (method, params) =>
-      client.call(method, params),
+    const station = new StationConnection(
+      stationId,
+      client.protocol,
+      deps.db,
+      (method, params) => client.call(method, params),
+      client.session.known,
     );
+    // Not kept for the connection's lifetime (a row per socket of a 10,000-station fleet).
+    delete client.session.known;
     const queue = new StationQueue(MAX_QUEUED_REQUESTS_PER_STATION);
     const inboundLogged = new Map<string, Promise<void>>();
     const isV201 = client.protocol === 'ocpp2.0.1';

@@ -5,13 +5,7 @@ import { normalizeV16MeterValues, type V16MeterValue } from '../../metering/norm
 import { extractV16SignedValues } from '../../meters/extract-signed-values.ts';
 import { storeSignedValues } from '../../meters/signed-values-store.ts';
 import type { ChargingState } from '../../sessions/session-event.ts';
-import {
-  type BootInfo,
-  findStation,
-  recordBoot,
-  registerPendingStation,
-  updateEvseStatus,
-} from '../../stations/station-store.ts';
+import { type BootInfo, recordBoot, registerPendingStation, updateEvseStatus } from '../../stations/station-store.ts';
 import type { OcppHandler, OcppHandlerDeps } from '../handler-deps.ts';
 
 export type V16Deps = OcppHandlerDeps;
@@ -46,7 +40,7 @@ export function createV16Handlers(deps: V16Deps): Record<string, V16Handler> {
         ...(typeof params.firmwareVersion === 'string' && { firmwareVersion: params.firmwareVersion }),
         ocppVersion: 'ocpp1.6',
       };
-      const known = await findStation(db, station.stationId);
+      const known = await station.rowForBoot();
       let status: string;
       if (known) {
         status = known.registration_status;

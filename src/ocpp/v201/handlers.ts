@@ -1,11 +1,5 @@
 import { normalizeV201SampledValues, type V201MeterValue } from '../../metering/normalize-v201.ts';
-import {
-  type BootInfo,
-  findStation,
-  recordBoot,
-  registerPendingStation,
-  updateEvseStatus,
-} from '../../stations/station-store.ts';
+import { type BootInfo, recordBoot, registerPendingStation, updateEvseStatus } from '../../stations/station-store.ts';
 import type { OcppHandler, OcppHandlerDeps, OcppParams } from '../handler-deps.ts';
 import type { StationConnection } from '../station-connection.ts';
 import { applyTransactionEvents } from './apply-transaction-events.ts';
@@ -71,7 +65,7 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
         ...(cs.firmwareVersion !== undefined && { firmwareVersion: cs.firmwareVersion }),
         ocppVersion: 'ocpp2.0.1',
       };
-      const known = await findStation(db, station.stationId);
+      const known = await station.rowForBoot();
       let status: string;
       if (known) {
         status = known.registration_status;
