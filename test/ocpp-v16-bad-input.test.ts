@@ -88,6 +88,17 @@ describe.skipIf(skip)('OCPP 1.6J bad input', () => {
       'a number is out of the range Voltbill stores',
       {},
     ]);
+    // A negative meter register passes the schema (an integer) but no meter counts backwards from zero: refused
+    // before anything is stored (it used to fail on the table's check constraint and be answered InternalError).
+    const negativeStart =
+      '[2,"d0","StartTransaction",{"connectorId":1,"idTag":"DEMO0003","meterStart":-1,"timestamp":"2026-11-25T10:00:00Z"}]';
+    expect(await raw.request(negativeStart)).toEqual([
+      4,
+      'd0',
+      'PropertyConstraintViolation',
+      'meterStart must not be negative (got -1)',
+      {},
+    ]);
     const nul = '[2,"d2","BootNotification",{"chargePointVendor":"T\\u0000X","chargePointModel":"M"}]';
     expect(head(await raw.request(nul))).toEqual([4, 'd2', 'PropertyConstraintViolation']);
     const station = await server.database.db

@@ -368,4 +368,29 @@ describe.skipIf(skip)('OCPP 2.0.1 sessions', () => {
     expect(free).toEqual({ totalCost: 0 });
     expect(await sessionOf('DEMO-0005', 'TX-NOBODY')).toMatchObject({ billing_status: 'NotBillable', id_tag: '' });
   });
+
+  it('refuses a negative seqNo with PropertyConstraintViolation and stores nothing (found by the fuzzer)', async () => {
+    const station = await bootedV201('DEMO-0006');
+    const negative = transactionEvent({
+      transactionId: 'TX-NEG',
+      eventType: 'Started',
+      seqNo: -1,
+      timestamp: T0,
+      idToken: { idToken: 'DEMO0006', type: 'ISO14443' },
+      evseId: 1,
+      meterValue: [meterValue(T0, 1000, undefined, 'Transaction.Begin')],
+    });
+    await expect(station.call('TransactionEvent', negative)).rejects.toMatchObject({
+      rpcErrorCode: 'PropertyConstraintViolation',
+      message: 'seqNo must not be negative (got -1)',
+    });
+    const stored = await db()
+      .selectFrom('ocpp_transaction_events')
+      .select('seq_no')
+      .where('station_id', '=', 'DEMO-0006')
+      .execute();
+    expect(stored).toEqual([]);
+    const sessions = await db().selectFrom('sessions').select('id').where('station_id', '=', 'DEMO-0006').execute();
+    expect(sessions).toEqual([]);
+  });
 });

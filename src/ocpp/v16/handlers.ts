@@ -7,6 +7,7 @@ import { storeSignedValues } from '../../meters/signed-values-store.ts';
 import type { ChargingState } from '../../sessions/session-event.ts';
 import { type BootInfo, recordBoot, registerPendingStation, updateEvseStatus } from '../../stations/station-store.ts';
 import type { OcppHandler, OcppHandlerDeps } from '../handler-deps.ts';
+import { requireNonNegative } from '../value-rules.ts';
 
 export type V16Deps = OcppHandlerDeps;
 
@@ -109,6 +110,7 @@ export function createV16Handlers(deps: V16Deps): Record<string, V16Handler> {
     },
 
     async StartTransaction(station, params) {
+      requireNonNegative('meterStart', params.meterStart);
       const outcome = await sessions.start({
         kind: 'TransactionStarted',
         stationId: station.stationId,
