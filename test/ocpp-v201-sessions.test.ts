@@ -369,7 +369,7 @@ describe.skipIf(skip)('OCPP 2.0.1 sessions', () => {
     expect(await sessionOf('DEMO-0005', 'TX-NOBODY')).toMatchObject({ billing_status: 'NotBillable', id_tag: '' });
   });
 
-  it('refuses a negative seqNo with PropertyConstraintViolation and stores nothing (found by the fuzzer)', async () => {
+  it('refuses a negative seqNo and an empty transaction id with PropertyConstraintViolation, storing nothing (found by the fuzzer)', async () => {
     const station = await bootedV201('DEMO-0006');
     const negative = transactionEvent({
       transactionId: 'TX-NEG',
@@ -383,6 +383,12 @@ describe.skipIf(skip)('OCPP 2.0.1 sessions', () => {
     await expect(station.call('TransactionEvent', negative)).rejects.toMatchObject({
       rpcErrorCode: 'PropertyConstraintViolation',
       message: 'seqNo must not be negative (got -1)',
+    });
+    await expect(
+      station.call('TransactionEvent', { ...negative, seqNo: 0, transactionInfo: { transactionId: '' } }),
+    ).rejects.toMatchObject({
+      rpcErrorCode: 'PropertyConstraintViolation',
+      message: 'transactionInfo.transactionId must not be empty',
     });
     const stored = await db()
       .selectFrom('ocpp_transaction_events')

@@ -2,7 +2,7 @@ import { normalizeV201SampledValues, type V201MeterValue } from '../../metering/
 import { type BootInfo, recordBoot, registerPendingStation, updateEvseStatus } from '../../stations/station-store.ts';
 import type { OcppHandler, OcppHandlerDeps, OcppParams } from '../handler-deps.ts';
 import type { StationConnection } from '../station-connection.ts';
-import { requireNonNegative } from '../value-rules.ts';
+import { requireNonEmpty, requireNonNegative } from '../value-rules.ts';
 import { applyTransactionEvents } from './apply-transaction-events.ts';
 import { authorizeV201Token, idTokenInfo, type V201IdToken } from './id-token.ts';
 import { finalSessionCost, priceRunningSession, totalCostNumber } from './session-cost.ts';
@@ -115,6 +115,7 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
       const event = params as unknown as TransactionEventRequest;
       requireNonNegative('seqNo', event.seqNo);
       const transactionId = event.transactionInfo.transactionId;
+      requireNonEmpty('transactionInfo.transactionId', transactionId);
       const { created, stored } = await storeTransactionEvent(db, station.stationId, event, clock.now());
       if (!created) {
         metrics.errors.inc({ code: 'DuplicateTransactionEvent' });
