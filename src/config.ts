@@ -265,6 +265,19 @@ export const CONFIG_VARIABLES = {
     default: undefined,
     doc: 'Stripe secret key (sk_live_... or sk_test_...), used when VOLTBILL_PAYMENT_PROVIDER=stripe.',
   },
+  STRIPE_API_URL: {
+    schema: z
+      .string()
+      .refine(isApiBaseUrl, 'must be http(s)://host[:port] with no path, query or credentials')
+      .optional(),
+    default: undefined,
+    doc: "Base URL of the Stripe API (http(s)://host[:port]). Unset: https://api.stripe.com. For stripe-mock, an egress proxy, or the crash test's fault-injecting Stripe-shaped server.",
+  },
+  STRIPE_TIMEOUT_MS: {
+    schema: positiveInt.max(120_000),
+    default: '20000',
+    doc: 'How long one Stripe API call may take before Voltbill gives up on it and resolves the outcome by asking Stripe under the same idempotency key.',
+  },
   STRIPE_WEBHOOK_SECRET: {
     schema: z.string().min(1).optional(),
     default: undefined,
@@ -393,6 +406,9 @@ export type Config = Readonly<{
   payments: Readonly<{
     provider: 'sandbox' | 'stripe';
     stripeSecretKey: string | undefined;
+    /** STRIPE_API_URL split the way the Stripe SDK takes it; undefined = Stripe's own API. */
+    stripeApi: Readonly<{ host: string; port: number; protocol: 'http' | 'https' }> | undefined;
+    stripeTimeoutMs: number;
     stripeWebhookSecrets: readonly string[];
     sandboxWebhookSecret: string | undefined;
     holdMinor: bigint;
@@ -419,6 +435,35 @@ export type Config = Readonly<{
   rateLimitPerKey: number;
   rateLimitStore: 'auto' | 'memory' | 'database';
 }>;
+
+/** An API base URL: http(s), a host, an optional port, nothing else (the SDK takes host, port and protocol only). */
+function isApiBaseUrl(raw: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return false;
+  }
+  return (
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.hostname !== '' &&
+    url.username === '' &&
+    url.password === '' &&
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === ''
+  );
+}
+
+function apiBaseOf(raw: string): { host: string; port: number; protocol: 'http' | 'https' } {
+  const url = new URL(raw);
+  const protocol = url.protocol === 'https:' ? 'https' : 'http';
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port === '' ? (protocol === 'https' ? 443 : 80) : Number(url.port),
+    protocol,
+  };
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -479,6 +524,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     payments: Object.freeze({
       provider: v.VOLTBILL_PAYMENT_PROVIDER,
       stripeSecretKey: v.STRIPE_SECRET_KEY,
+      stripeApi: v.STRIPE_API_URL === undefined ? undefined : apiBaseOf(v.STRIPE_API_URL),
+      stripeTimeoutMs: v.STRIPE_TIMEOUT_MS,
       stripeWebhookSecrets: (v.STRIPE_WEBHOOK_SECRET ?? '')
         .split(',')
         .map((secret) => secret.trim())

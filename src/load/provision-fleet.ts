@@ -2,9 +2,14 @@
  * Registers a load run's stations in Voltbill's database before the run: station n (Accepted, one AC EVSE) and
  * its own RFID card, under the first operator and location (the demo seed's). A card per station, because one card
  * charging at two stations at once is refused (ConcurrentTx). Idempotent: rows that exist are left as they are.
+ * With `card`, each card is also linked to a provider customer with a saved card (the real save-card flow against
+ * the given provider), so its sessions pay by card: a hold at the start, a capture at the end.
  */
 import type { Kysely } from 'kysely';
+import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Database } from '../db/schema.ts';
+import { saveCardForToken } from '../payments/flows/save-card.ts';
+import type { PaymentProvider } from '../payments/provider.ts';
 import { loadIdTag, loadStationId } from './load-options.ts';
 
 export interface FleetSpec {
@@ -12,6 +17,13 @@ export interface FleetSpec {
   readonly firstStation: number;
   readonly stationPrefix: string;
   readonly idTagPrefix: string;
+  /** Save this payment method (e.g. Stripe's test card `pm_card_visa`) for every card that has no payment profile. */
+  readonly card?: {
+    readonly provider: PaymentProvider;
+    readonly paymentMethodRef: string;
+    /** Seals the provider customer ids as a running server does; without it they are stored in clear (read as is). */
+    readonly cipher?: FieldCipher;
+  };
 }
 
 /** Rows per INSERT: keeps each statement well below PostgreSQL's 65,535 bind parameters. */
@@ -68,5 +80,34 @@ export async function provisionFleet(db: Kysely<Database>, spec: FleetSpec): Pro
         .execute();
     });
   }
+  if (spec.card) await saveCards(db, spec, spec.card, location.operator_id, numbers);
   return { operatorId: location.operator_id };
+}
+
+async function saveCards(
+  db: Kysely<Database>,
+  spec: FleetSpec,
+  card: NonNullable<FleetSpec['card']>,
+  operatorId: string,
+  numbers: readonly number[],
+): Promise<void> {
+  for (let offset = 0; offset < numbers.length; offset += ROWS_PER_INSERT) {
+    const uids = numbers.slice(offset, offset + ROWS_PER_INSERT).map((n) => loadIdTag(spec.idTagPrefix, n));
+    const tokens = await db
+      .selectFrom('id_tokens as t')
+      .leftJoin('payment_profiles as pp', 'pp.id_token_id', 't.id')
+      .select(['t.id', 't.uid'])
+      .where('t.operator_id', '=', operatorId)
+      .where('t.uid', 'in', uids)
+      .where('pp.id_token_id', 'is', null)
+      .execute();
+    for (const token of tokens) {
+      const saved = await saveCardForToken(
+        { db, provider: card.provider, cipher: card.cipher },
+        { operatorId, idTokenId: token.id, paymentMethodRef: card.paymentMethodRef },
+      );
+      if (!saved.ok)
+        throw new Error(`saving a card for ${token.uid} failed: ${saved.error.code} ${saved.error.message}`);
+    }
+  }
 }

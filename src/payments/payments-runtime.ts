@@ -79,6 +79,8 @@ export function createPaymentsRuntime(deps: {
       secretKey: p.stripeSecretKey,
       webhookSecrets: p.stripeWebhookSecrets,
       clock: deps.clock,
+      timeoutMs: p.stripeTimeoutMs,
+      ...(p.stripeApi && { api: p.stripeApi }),
     });
   } else {
     sandbox = createSandboxProvider({

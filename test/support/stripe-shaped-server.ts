@@ -8,6 +8,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createPrng, type Prng } from '../../src/sim/prng.ts';
 
 type Json = Record<string, unknown>;
 type Card = { brand: string; last4: string; exp_month: number; exp_year: number };
@@ -28,6 +29,27 @@ function card(last4: string): Card {
   return { brand: 'visa', last4, exp_month: 12, exp_year: 2034 };
 }
 
+/**
+ * Share of API requests (0..1 each, drawn independently per request with a seeded PRNG) that meet each fault:
+ * - timeout: the request is read and then held unanswered until the client gives up; half of them (drawn) are
+ *   processed first, as when the provider is slow rather than unreachable;
+ * - serverError: answered 500 api_error without doing anything (Stripe's "retry with the same key");
+ * - lostResponse: processed (state changed, idempotency key saved), then the connection is destroyed unanswered.
+ */
+export type ProviderFaultRates = {
+  readonly timeout: number;
+  readonly serverError: number;
+  readonly lostResponse: number;
+};
+export type ProviderFaultCounts = {
+  timeout: number;
+  /** Of `timeout`: those processed before being held. */
+  timeoutAfterProcessing: number;
+  serverError: number;
+  lostResponse: number;
+  requests: number;
+};
+
 export type StripeShapedServer = {
   readonly port: number;
   readonly requests: { method: string; path: string; idempotencyKey: string | undefined; body: Json }[];
@@ -36,6 +58,14 @@ export type StripeShapedServer = {
   /** The next `count` requests are processed but their connection is destroyed before the answer. */
   loseResponseOfNext(count: number): void;
   intent(id: string): Json | undefined;
+  /** Every PaymentIntent the server holds (the provider's truth for the crash test's checks). */
+  allIntents(): Json[];
+  /** How many times each PaymentIntent's capture changed its state (at most 1 unless something is badly wrong). */
+  captureCount(id: string): number;
+  /** From now on, faults at these rates (seeded: the same seed draws the same fault for the n-th request); undefined = none. */
+  injectFaults(options: { rates: ProviderFaultRates; seed: number } | undefined): void;
+  /** Faults injected so far and the API requests they were drawn over. */
+  readonly faultCounts: ProviderFaultCounts;
   close(): Promise<void>;
 };
 
@@ -48,6 +78,36 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
   const requests: StripeShapedServer['requests'] = [];
   let failures = 0;
   let losses = 0;
+  let faults: { rates: ProviderFaultRates; prng: Prng } | undefined;
+  const faultCounts: ProviderFaultCounts = {
+    timeout: 0,
+    timeoutAfterProcessing: 0,
+    serverError: 0,
+    lostResponse: 0,
+    requests: 0,
+  };
+  const captures = new Map<string, number>();
+  /** One uniform draw per request decides its fault (none, or exactly one kind). */
+  const drawFault = (): 'timeout' | 'slowTimeout' | 'serverError' | 'lostResponse' | undefined => {
+    if (!faults) return undefined;
+    faultCounts.requests++;
+    const { timeout, serverError, lostResponse } = faults.rates;
+    const u = faults.prng.nextUint32() / 2 ** 32;
+    const kind =
+      u < timeout
+        ? 'timeout'
+        : u < timeout + serverError
+          ? 'serverError'
+          : u < timeout + serverError + lostResponse
+            ? 'lostResponse'
+            : undefined;
+    if (kind) faultCounts[kind]++;
+    if (kind === 'timeout' && faults.prng.nextUint32() % 2 === 0) {
+      faultCounts.timeoutAfterProcessing++;
+      return 'slowTimeout';
+    }
+    return kind;
+  };
   const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
   const now = () => Math.floor(Date.now() / 1000);
 
@@ -204,6 +264,7 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
           });
         }
         Object.assign(intent, { status: 'succeeded', amount_received: amount, amount_capturable: 0 });
+        captures.set(intent.id as string, (captures.get(intent.id as string) ?? 0) + 1);
         Object.assign(charge!, { captured: true, amount_captured: amount });
         return { status: 200, body: intentView(intent, expand) };
       }
@@ -268,8 +329,11 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     if (!/^Bearer sk_test_/.test(request.headers.authorization ?? '')) {
       return send(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
     }
-    if (failures > 0) {
-      failures--;
+    const fault = drawFault();
+    // Held: nothing is processed or answered; the client's own timeout ends it (its socket close is all we see).
+    if (fault === 'timeout') return;
+    if (failures > 0 || fault === 'serverError') {
+      if (failures > 0) failures--;
       return send(500, { error: { type: 'api_error', message: 'An unknown error occurred' } });
     }
     let result: { status: number; body: Json };
@@ -288,8 +352,10 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
       // Stripe saves the first result of a key, success or error (but not 500s, which never ran).
       if (key && request.method === 'POST') idempotency.set(key, { fingerprint, ...result });
     }
-    if (losses > 0) {
-      losses--;
+    // Processed, then held like the unprocessed timeouts above: the client cannot tell the two apart.
+    if (fault === 'slowTimeout') return;
+    if (losses > 0 || fault === 'lostResponse') {
+      if (losses > 0) losses--;
       response.socket?.destroy();
       return;
     }
@@ -331,6 +397,12 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
       losses = count;
     },
     intent: (intentId) => intents.get(intentId),
+    allIntents: () => [...intents.values()],
+    captureCount: (intentId) => captures.get(intentId) ?? 0,
+    injectFaults: (options) => {
+      faults = options && { rates: options.rates, prng: createPrng(options.seed) };
+    },
+    faultCounts,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
