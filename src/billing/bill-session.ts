@@ -4,8 +4,8 @@
  * no tariff or a pricing error is Held for review instead: nothing is billed on a guess.
  */
 import type { Transaction } from 'kysely';
-import { findIdTokenById } from '../auth/id-token-store.ts';
 import type { Database, SessionRow } from '../db/schema.ts';
+import type { LoadedMetering } from '../meters/assess-session-metering.ts';
 import { loadCdrMetering } from '../meters/load-cdr-signed-data.ts';
 import { buildTimeline } from '../sessions/build-timeline.ts';
 import { type Finding, hasHold } from '../sessions/finding.ts';
@@ -15,7 +15,9 @@ import { loadEvseContext } from '../stations/station-store.ts';
 import { parseTariff } from '../tariff/parse-tariff.ts';
 import { priceSession } from '../tariff/price-session.ts';
 import { loadTariffVersion } from '../tariff/tariff-store.ts';
+import { type BillingShared, sharedIdToken } from './billing-shared.ts';
 import { buildCdr } from './build-cdr.ts';
+import type { TariffVersionCache } from './tariff-version-cache.ts';
 
 export type BillingOutcome =
   | {
@@ -28,12 +30,23 @@ export type BillingOutcome =
   | { readonly status: 'Held'; readonly findings: Finding[] }
   | { readonly status: 'NotBillable'; readonly findings: Finding[] };
 
+export type BillOptions = {
+  /** Read by the stop already in this transaction (assess-session-metering.ts): not read again. */
+  readonly metering?: LoadedMetering;
+  /** Parsed tariff versions kept across stops (versions never change); without it the version is read. */
+  readonly tariffs?: TariffVersionCache;
+  /** Filled with what is read here (EVSE context, id token) for the billing hooks; may hold some already. */
+  readonly shared?: BillingShared;
+};
+
 export async function billSession(
   trx: Transaction<Database>,
   session: SessionRow,
   findings: readonly Finding[],
   now: Date,
+  options: BillOptions = {},
 ): Promise<BillingOutcome> {
+  const shared = options.shared ?? {};
   const all = [...findings];
   if (session.authorization_status !== 'Accepted') return { status: 'NotBillable', findings: all };
   if (session.energy_wh === null || session.ended_at === null || hasHold(all)) return { status: 'Held', findings: all };
@@ -42,16 +55,26 @@ export async function billSession(
     findings: [...all, { code, severity: 'hold', message }],
   });
   if (session.tariff_version_id === null) return held('TariffNotFound', 'no tariff applied at the session start');
-  const [version, where] = await Promise.all([
-    loadTariffVersion(trx, session.tariff_version_id),
-    loadEvseContext(trx, session.station_id, session.evse_id, { acceptedOnly: false }),
+  const [parsed, where] = await Promise.all([
+    options.tariffs
+      ? options.tariffs.get(trx, session.tariff_version_id)
+      : loadTariffVersion(trx, session.tariff_version_id).then(
+          (record) => record && { record, tariff: parseTariff(record.body) },
+        ),
+    shared.evse !== undefined
+      ? shared.evse
+      : loadEvseContext(trx, session.station_id, session.evse_id, { acceptedOnly: false }),
   ]);
-  if (!version) return held('TariffNotFound', `tariff version ${session.tariff_version_id} not found`);
+  shared.evse = where ?? null;
+  if (!parsed) return held('TariffNotFound', `tariff version ${session.tariff_version_id} not found`);
+  const { record: version, tariff } = parsed;
   if (!where) return held('PricingFailed', 'the station, its location or its EVSE no longer exists');
-  const tariff = parseTariff(version.body);
   if (!tariff.ok) return held('PricingFailed', `stored tariff is invalid: ${tariff.error.message}`);
 
-  const [samples, states] = await Promise.all([loadSamples(trx, session.id), loadStateChanges(trx, session.id)]);
+  const [samples, states] = await Promise.all([
+    options.metering?.samples ?? loadSamples(trx, session.id),
+    loadStateChanges(trx, session.id),
+  ]);
   const timeline = buildTimeline(
     {
       startedAt: session.started_at,
@@ -73,8 +96,8 @@ export async function billSession(
   );
   if (!priced.ok) return held('PricingFailed', `${priced.error.code}: ${priced.error.message}`);
 
-  const token = session.id_token_id ? await findIdTokenById(trx, session.id_token_id) : undefined;
-  const metering = await loadCdrMetering(trx, session);
+  const token = session.id_token_id ? await sharedIdToken(trx, shared, session.id_token_id) : null;
+  const metering = await loadCdrMetering(trx, session, options.metering ?? {});
   const cdrId = session.id;
   const cdr = buildCdr(
     {

@@ -7,11 +7,14 @@
 import type { Transaction } from 'kysely';
 import type { Database, SessionRow } from '../db/schema.ts';
 import type { BillingOutcome } from './bill-session.ts';
+import type { BillingShared } from './billing-shared.ts';
 
 export type BillingContext = {
   readonly session: SessionRow;
   readonly outcome: BillingOutcome;
   readonly now: Date;
+  /** Rows read already in this transaction (by billSession or an earlier hook): read them from here, not again. */
+  readonly shared: BillingShared;
 };
 
 export type BillingHook = (trx: Transaction<Database>, context: BillingContext) => Promise<void>;
@@ -20,7 +23,8 @@ export type BillingHook = (trx: Transaction<Database>, context: BillingContext) 
 export async function runBillingHooks(
   hooks: readonly BillingHook[],
   trx: Transaction<Database>,
-  context: BillingContext,
+  context: Omit<BillingContext, 'shared'> & { readonly shared?: BillingShared },
 ): Promise<void> {
-  for (const hook of hooks) await hook(trx, context);
+  const withShared: BillingContext = { ...context, shared: context.shared ?? {} };
+  for (const hook of hooks) await hook(trx, withShared);
 }

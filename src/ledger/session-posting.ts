@@ -5,8 +5,9 @@
  */
 import type { Kysely } from 'kysely';
 import type { BillingHook } from '../billing/billing-hooks.ts';
+import { type BillingShared, sharedInvoiceId, sharedLoadedSession } from '../billing/billing-shared.ts';
 import { sessionLines } from '../billing/invoices/build-invoice-document.ts';
-import { type LoadedSession, loadSessionsToInvoice } from '../billing/invoices/load-invoice-inputs.ts';
+import type { LoadedSession } from '../billing/invoices/load-invoice-inputs.ts';
 import type { Database } from '../db/schema.ts';
 import { assert } from '../shared/assert.ts';
 import { accounts } from './accounts.ts';
@@ -52,23 +53,27 @@ export function sessionTransfer(session: LoadedSession, invoiceId: string | null
   };
 }
 
-/** Posts the session's transfer (no-op when already posted). */
-export async function postSessionTransfer(db: Kysely<Database>, sessionId: string, at: Date): Promise<void> {
-  const [session] = await loadSessionsToInvoice(db, [sessionId]);
+/**
+ * Posts the session's transfer (no-op when already posted). `shared` carries what the stop and the invoice hook
+ * read already (the session as invoiced, its invoice), so that they are not read again.
+ */
+export async function postSessionTransfer(
+  db: Kysely<Database>,
+  sessionId: string,
+  at: Date,
+  shared: BillingShared = {},
+): Promise<void> {
+  const session = await sharedLoadedSession(db, shared, sessionId);
   if (!session) return;
-  const invoice = await db
-    .selectFrom('invoice_sessions')
-    .select('invoice_id')
-    .where('session_id', '=', sessionId)
-    .executeTakeFirst();
-  const transfer = sessionTransfer(session, invoice?.invoice_id ?? null, at);
+  const invoiceId = await sharedInvoiceId(db, shared, sessionId);
+  const transfer = sessionTransfer(session, invoiceId, at);
   if (!transfer) return;
   const result = await postTransfer(db, transfer);
   assert(result.ok, `session transfer refused: ${!result.ok && result.error.message}`);
 }
 
 /** The ledger's billing hook: books every Billed session. */
-export const ledgerBillingHook: BillingHook = async (trx, { session, outcome, now }) => {
+export const ledgerBillingHook: BillingHook = async (trx, { session, outcome, now, shared }) => {
   if (outcome.status !== 'Billed') return;
-  await postSessionTransfer(trx, session.id, now);
+  await postSessionTransfer(trx, session.id, now, shared);
 };

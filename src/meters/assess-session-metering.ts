@@ -4,7 +4,7 @@
  * data verified against the registry (pinning a first-seen key). The findings join the session's; a `hold` among
  * them keeps the session from being billed automatically.
  */
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Database, SessionRow } from '../db/schema.ts';
 import { checkPlausibility } from '../metering/plausibility/check-plausibility.ts';
 import { resolveMeterStop } from '../metering/plausibility/missing-meter-stop.ts';
@@ -13,12 +13,13 @@ import {
   type PlausibilityConfig,
   type PlausibilitySample,
 } from '../metering/plausibility/plausibility-input.ts';
+import type { StoredSample } from '../sessions/build-timeline.ts';
 import type { Finding } from '../sessions/finding.ts';
+import { type LoadedSampleRow, loadSampleRows, toStoredSample } from '../sessions/session-store.ts';
 import { parseScaled } from '../shared/decimal.ts';
 import { assessSignedValues } from './assess-signed-values.ts';
 import { checkCalibration } from './calibration-status.ts';
-import { findMeterOfEvse, pinMeterKey } from './meter-store.ts';
-import { loadSignedValues } from './signed-values-store.ts';
+import { type MeterRow, pinMeterKey } from './meter-store.ts';
 
 export type MeteringAssessmentInput = {
   readonly session: SessionRow;
@@ -28,12 +29,25 @@ export type MeteringAssessmentInput = {
   /** When the end reached Voltbill. */
   readonly receivedAt: Date;
   readonly config?: PlausibilityConfig;
+  /** The EVSE's context read by the stop already (its rated power); absent or null: the EVSE row is read. */
+  readonly evse?: { readonly maxPowerW: number } | null;
 };
 
 export type MeteringAssessment = {
   /** The meterStop to bill to, in Wh; null when there is nothing to bill from (a hold finding says why). */
   readonly meterStopWh: bigint | null;
   readonly findings: Finding[];
+  /** What was read here, for pricing and the CDR in the same transaction (so that nothing is read twice). */
+  readonly loaded: LoadedMetering;
+};
+
+export type LoadedMetering = {
+  /** The session's samples in time order, as pricing reads them. */
+  readonly samples: readonly StoredSample[];
+  /** The raw signed values, in the order they arrived. */
+  readonly signedValues: readonly string[];
+  /** The EVSE's meter (null: none); undefined when a key was pinned here, so the row changed: read it again. */
+  readonly meter: MeterRow | null | undefined;
 };
 
 export async function assessSessionMetering(
@@ -42,28 +56,20 @@ export async function assessSessionMetering(
 ): Promise<MeteringAssessment> {
   const { session } = input;
   const config = input.config ?? DEFAULT_PLAUSIBILITY_CONFIG;
-  const [samples, evse, previous, meter, signedValues] = await Promise.all([
-    loadRegisterSamples(trx, session.id),
-    trx
-      .selectFrom('evses')
-      .select('max_power_w')
-      .where('station_id', '=', session.station_id)
-      .where('evse_id', '=', session.evse_id)
-      .executeTakeFirst(),
-    trx
-      .selectFrom('sessions')
-      .select('meter_stop_wh')
-      .where('station_id', '=', session.station_id)
-      .where('evse_id', '=', session.evse_id)
-      .where('status', '=', 'Completed')
-      .where('id', '!=', session.id)
-      .where('started_at', '<', session.started_at)
-      .orderBy('started_at', 'desc')
-      .limit(1)
-      .executeTakeFirst(),
-    findMeterOfEvse(trx, session.station_id, session.evse_id),
-    loadSignedValues(trx, session.id),
+  const [sampleRows, ratedPowerW, { previousMeterStopWh, signedValues, meter }] = await Promise.all([
+    loadSampleRows(trx, session.id),
+    input.evse
+      ? (input.evse.maxPowerW ?? null)
+      : trx
+          .selectFrom('evses')
+          .select('max_power_w')
+          .where('station_id', '=', session.station_id)
+          .where('evse_id', '=', session.evse_id)
+          .executeTakeFirst()
+          .then((evse) => evse?.max_power_w ?? null),
+    loadMeteringContext(trx, session),
   ]);
+  const samples = sampleRows.map(toRegisterSample);
   const stop = resolveMeterStop(input.meterStopWh, samples, input.endedAt, config);
   const findings: Finding[] = [...stop.findings];
   if (stop.meterStopWh !== null) {
@@ -75,8 +81,8 @@ export async function assessSessionMetering(
           meterStartWh: session.meter_start_wh,
           meterStopWh: stop.meterStopWh,
           samples,
-          ratedPowerW: evse?.max_power_w ?? null,
-          previousMeterStopWh: previous?.meter_stop_wh ?? null,
+          ratedPowerW,
+          previousMeterStopWh,
           receivedAt: input.receivedAt,
         },
         config,
@@ -109,23 +115,82 @@ export async function assessSessionMetering(
       input.receivedAt,
     );
   }
-  return { meterStopWh: stop.meterStopWh, findings };
+  return {
+    meterStopWh: stop.meterStopWh,
+    findings,
+    loaded: {
+      samples: sampleRows.map(toStoredSample),
+      signedValues,
+      meter: signed.pin !== null ? undefined : (meter ?? null),
+    },
+  };
 }
 
-/** The session's readings with their context (Transaction.Begin/End matter to the rules). */
-async function loadRegisterSamples(trx: Transaction<Database>, sessionId: string): Promise<PlausibilitySample[]> {
-  const rows = await trx
-    .selectFrom('meter_samples')
-    .select(['sampled_at', 'register_wh', 'context'])
-    .where('session_id', '=', sessionId)
-    .orderBy('sampled_at')
-    .execute();
-  return rows.map((row) => {
-    const registerMilliWh = row.register_wh === null ? undefined : parseScaled(row.register_wh, 3);
-    return {
-      at: row.sampled_at,
-      context: row.context,
-      ...(registerMilliWh !== undefined && { registerMilliWh }),
-    };
-  });
+/**
+ * In one statement: the EVSE's meter (meter-store.ts findMeterOfEvse), the meterStop of the EVSE's previous
+ * completed session (continuity of the register) and the session's raw signed values in the order they arrived
+ * (signed-values-store.ts loadSignedValues).
+ */
+async function loadMeteringContext(
+  trx: Transaction<Database>,
+  session: SessionRow,
+): Promise<{ previousMeterStopWh: bigint | null; signedValues: string[]; meter: MeterRow | undefined }> {
+  const row = await trx
+    .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('one'))
+    .leftJoin('meters as m', (join) =>
+      join.on('m.station_id', '=', session.station_id).on('m.evse_id', '=', session.evse_id),
+    )
+    .selectAll('m')
+    .select((eb) => [
+      eb
+        .selectFrom('sessions')
+        .select('meter_stop_wh')
+        .where('station_id', '=', session.station_id)
+        .where('evse_id', '=', session.evse_id)
+        .where('status', '=', 'Completed')
+        .where('id', '!=', session.id)
+        .where('started_at', '<', session.started_at)
+        .orderBy('started_at', 'desc')
+        .limit(1)
+        .as('previous_meter_stop_wh'),
+      eb
+        .selectFrom('session_signed_values')
+        // JSON text of each raw value: a lossless round trip for any text, on PostgreSQL and PGlite alike.
+        .select(sql<string[]>`coalesce(json_agg(raw order by id), '[]'::json)`.as('raws'))
+        .where('session_id', '=', session.id)
+        .as('signed_values'),
+    ])
+    .executeTakeFirstOrThrow();
+  const { previous_meter_stop_wh, signed_values, ...m } = row;
+  const meter: MeterRow | undefined =
+    m.id === null
+      ? undefined
+      : {
+          id: m.id,
+          operator_id: m.operator_id as string,
+          station_id: m.station_id as string,
+          evse_id: m.evse_id as number,
+          serial: m.serial as string,
+          model: m.model,
+          public_key: m.public_key,
+          key_source: m.key_source,
+          key_pinned_at: m.key_pinned_at,
+          calibration_certificate_ref: m.calibration_certificate_ref,
+          last_calibrated_on: m.last_calibrated_on,
+          calibration_valid_until: m.calibration_valid_until,
+          signed_data_required: m.signed_data_required as boolean,
+          created_at: m.created_at as Date,
+          updated_at: m.updated_at as Date,
+        };
+  return { previousMeterStopWh: previous_meter_stop_wh ?? null, signedValues: signed_values ?? [], meter };
+}
+
+/** A reading with its context (Transaction.Begin/End matter to the rules). */
+function toRegisterSample(row: LoadedSampleRow): PlausibilitySample {
+  const registerMilliWh = row.register_wh === null ? undefined : parseScaled(row.register_wh, 3);
+  return {
+    at: row.sampled_at,
+    context: row.context,
+    ...(registerMilliWh !== undefined && { registerMilliWh }),
+  };
 }

@@ -6,7 +6,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { assessSignedValues } from './assess-signed-values.ts';
 import { buildOcpiSignedData, type OcpiSignedData } from './build-ocpi-signed-data.ts';
-import { findMeterOfEvse } from './meter-store.ts';
+import { findMeterOfEvse, type MeterRow } from './meter-store.ts';
 import { loadSignedValues } from './signed-values-store.ts';
 
 export type CdrMetering = {
@@ -18,10 +18,14 @@ export type CdrMetering = {
 export async function loadCdrMetering(
   trx: Transaction<Database>,
   session: { readonly id: string; readonly station_id: string; readonly evse_id: number },
+  /** What the stop read already in this transaction (assess-session-metering.ts); a part left undefined is read. */
+  loaded: { readonly signedValues?: readonly string[]; readonly meter?: MeterRow | null } = {},
 ): Promise<CdrMetering> {
   const [values, meter] = await Promise.all([
-    loadSignedValues(trx, session.id),
-    findMeterOfEvse(trx, session.station_id, session.evse_id),
+    loaded.signedValues ?? loadSignedValues(trx, session.id),
+    loaded.meter === undefined
+      ? findMeterOfEvse(trx, session.station_id, session.evse_id)
+      : (loaded.meter ?? undefined),
   ]);
   const meterId = meter === undefined ? null : meter.serial.slice(0, 255);
   if (values.length === 0) return { signedData: null, meterId };

@@ -10,6 +10,8 @@ import { type AuthorizationDecision, authorizeIdTag } from '../auth/authorize-id
 import { findIdToken, isChargingElsewhere } from '../auth/id-token-store.ts';
 import { type BillingOutcome, billSession } from '../billing/bill-session.ts';
 import { type BillingHook, runBillingHooks } from '../billing/billing-hooks.ts';
+import type { BillingShared } from '../billing/billing-shared.ts';
+import { TariffVersionCache } from '../billing/tariff-version-cache.ts';
 import type { BatchWriter } from '../db/batch-writer.ts';
 import type { Database, SessionRow } from '../db/schema.ts';
 import type { PlausibilityConfig } from '../metering/plausibility/plausibility-input.ts';
@@ -94,6 +96,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { db, clock, logger } = deps;
   const newTransactionId = deps.newTransactionId ?? randomTransactionId;
   const activeSessions = new ActiveSessionCache(MAX_CACHED_SESSIONS);
+  const tariffs = new TariffVersionCache();
 
   async function start(event: TransactionStarted): Promise<StartOutcome> {
     const where = await loadEvseContext(db, event.stationId, event.evseId);
@@ -179,6 +182,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
             duplicate: true,
           };
         }
+        // The first MeterValues of the session then needs no read of the row (an entry is only a hint, see
+        // active-session-cache.ts: the database still decides whether a sample is stored).
+        activeSessions.set(event.stationId, row.transaction_id, { sessionId: row.id, sampleCount: row.sample_count });
         await deps.paymentAuthorizer?.record(
           { ...where0, idTokenId: token?.id ?? null, evseId: event.evseId, purpose: 'start', sessionId: row.id },
           payment ?? {
@@ -265,12 +271,17 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         endSamples.map((s) => toSampleRow(session.id, s)),
       );
       const now = clock.now();
+      // Read once here for the rated power, the price and the CDR, and handed on to the billing hooks.
+      const shared: BillingShared = {
+        evse: (await loadEvseContext(trx, session.station_id, session.evse_id, { acceptedOnly: false })) ?? null,
+      };
       // Plausibility, calibration and signed data; also the meterStop to bill when the station sent none.
       const metering = await assessSessionMetering(trx, {
         session,
         endedAt: event.endedAt,
         meterStopWh: event.meterStopWh,
         receivedAt: now,
+        evse: shared.evse ?? null,
         ...(deps.plausibility && { config: deps.plausibility }),
       });
       const decision = decideEnd({
@@ -291,7 +302,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         stop_reason: event.reason ?? null,
         received_stop_at: now,
       };
-      const billing = await billSession(trx, ended, findings, now);
+      const billing = await billSession(trx, ended, findings, now, { metering: metering.loaded, tariffs, shared });
       await trx
         .updateTable('sessions')
         .set({
@@ -310,6 +321,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         session: { ...ended, billing_status: billing.status },
         outcome: billing,
         now,
+        shared,
       });
       return {
         known: true,

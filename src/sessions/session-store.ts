@@ -171,6 +171,35 @@ export async function insertStateChange(db: Db, sessionId: string, state: Chargi
     .execute();
 }
 
+/** A stored sample as the end of a session reads it: what pricing and the plausibility rules both need. */
+export type LoadedSampleRow = {
+  readonly sampled_at: Date;
+  readonly context: string;
+  readonly register_wh: string | null;
+  readonly power_w: string | null;
+  readonly current_a: string | null;
+};
+
+/** The session's samples in time order, every column the stop uses (one read for metering and pricing). */
+export async function loadSampleRows(db: Db, sessionId: string): Promise<LoadedSampleRow[]> {
+  return db
+    .selectFrom('meter_samples')
+    .select(['sampled_at', 'context', 'register_wh', 'power_w', 'current_a'])
+    .where('session_id', '=', sessionId)
+    .orderBy('sampled_at')
+    .execute();
+}
+
+export function toStoredSample(row: Omit<LoadedSampleRow, 'context'>): StoredSample {
+  const registerMilliWh = row.register_wh === null ? undefined : parseScaled(row.register_wh, 3);
+  return {
+    at: row.sampled_at,
+    ...(registerMilliWh !== undefined && { registerMilliWh }),
+    ...(row.power_w !== null && { powerW: Number(row.power_w) }),
+    ...(row.current_a !== null && { currentA: Number(row.current_a) }),
+  };
+}
+
 export async function loadSamples(db: Db, sessionId: string): Promise<StoredSample[]> {
   const rows = await db
     .selectFrom('meter_samples')
@@ -178,15 +207,7 @@ export async function loadSamples(db: Db, sessionId: string): Promise<StoredSamp
     .where('session_id', '=', sessionId)
     .orderBy('sampled_at')
     .execute();
-  return rows.map((row) => {
-    const registerMilliWh = row.register_wh === null ? undefined : parseScaled(row.register_wh, 3);
-    return {
-      at: row.sampled_at,
-      ...(registerMilliWh !== undefined && { registerMilliWh }),
-      ...(row.power_w !== null && { powerW: Number(row.power_w) }),
-      ...(row.current_a !== null && { currentA: Number(row.current_a) }),
-    };
-  });
+  return rows.map(toStoredSample);
 }
 
 export async function loadStateChanges(db: Db, sessionId: string): Promise<StoredStateChange[]> {

@@ -3,7 +3,7 @@
  * numbers, times, seller and buyer come in; nothing is read from the clock or the database. Amounts are the tariff
  * engine's rounded lines, summed exactly, so an invoice's totals equal its CDRs' totals by construction.
  */
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import { assert } from '../../shared/assert.ts';
 import { formatScaled } from '../../shared/decimal.ts';
 import { currencyExponent, parseCurrency } from '../../shared/money.ts';
@@ -17,6 +17,7 @@ import type {
   VatBreakdownRow,
   VatCategory,
 } from './invoice-document.ts';
+import { zoneAbbreviation } from './zone-abbreviation.ts';
 
 /** An InvoiceLine of the tariff engine as stored in cdrs.lines (bigints written as strings). */
 export type StoredInvoiceLine = {
@@ -78,7 +79,10 @@ const LOCAL_FORMAT = 'yyyy-MM-dd HH:mm:ss ZZZZ';
 export function localTime(at: Date, timeZone: string): string {
   const local = DateTime.fromJSDate(at, { zone: timeZone });
   assert(local.isValid, `invalid time zone ${timeZone}`);
-  return local.toFormat(LOCAL_FORMAT);
+  // ZZZZ of an IANA zone is its short name from Intl: taken from a kept formatter (zone-abbreviation.ts), the same
+  // text. Fixed offsets ("UTC", "UTC+1") name themselves in Luxon without Intl.
+  if (!(local.zone instanceof IANAZone)) return local.toFormat(LOCAL_FORMAT);
+  return `${local.toFormat('yyyy-MM-dd HH:mm:ss')} ${zoneAbbreviation(at, local.zone.name, local.locale as string)}`;
 }
 
 function localDate(at: Date, timeZone: string): string {

@@ -4,34 +4,35 @@
  * statement (issue-statements.ts).
  */
 import type { BillingHook } from '../billing-hooks.ts';
+import { sharedIdToken, sharedInvoiceId, sharedLoadedSession } from '../billing-shared.ts';
 import { issueInvoice } from './issue-invoice.ts';
-import { anonymousBuyer, loadBillingPlan, loadSessionsToInvoice } from './load-invoice-inputs.ts';
+import { anonymousBuyer, billingPlanOf, loadBillingPlan } from './load-invoice-inputs.ts';
 
-export const invoiceBillingHook: BillingHook = async (trx, { session, outcome, now }) => {
+export const invoiceBillingHook: BillingHook = async (trx, { session, outcome, now, shared }) => {
   if (outcome.status !== 'Billed') return;
-  const plan = await loadBillingPlan(trx, session.id_token_id);
+  // billSession read the token with its plan already (billing-shared.ts).
+  const plan =
+    session.id_token_id && shared.billingPlan !== undefined
+      ? billingPlanOf(shared.billingPlan)
+      : await loadBillingPlan(trx, session.id_token_id);
   if (plan.mode === 'monthly') return;
-  const already = await trx
-    .selectFrom('invoice_sessions')
-    .select('invoice_id')
-    .where('session_id', '=', session.id)
-    .executeTakeFirst();
-  if (already) return;
-  const [loaded] = await loadSessionsToInvoice(trx, [session.id]);
+  // One read: the session as the invoice prints it, and the invoice it is on already (a retried stop).
+  const loaded = await sharedLoadedSession(trx, shared, session.id);
+  if ((await sharedInvoiceId(trx, shared, session.id)) !== null) return;
   if (!loaded) return;
-  const token = session.id_token_id
-    ? await trx
-        .selectFrom('id_tokens')
-        .select(['label', 'anonymous_buyer_name'])
-        .where('id', '=', session.id_token_id)
-        .executeTakeFirst()
-    : undefined;
-  const operator = await trx
-    .selectFrom('operators')
-    .select('country_code')
-    .where('id', '=', session.operator_id)
-    .executeTakeFirstOrThrow();
-  await issueInvoice(trx, {
+  const token = session.id_token_id ? await sharedIdToken(trx, shared, session.id_token_id) : null;
+  // The operator's country, from the EVSE context billSession read when the station is the session's operator's.
+  const country =
+    shared.evse && shared.evse.operatorId === session.operator_id
+      ? shared.evse.countryCode
+      : (
+          await trx
+            .selectFrom('operators')
+            .select('country_code')
+            .where('id', '=', session.operator_id)
+            .executeTakeFirstOrThrow()
+        ).country_code;
+  const issued = await issueInvoice(trx, {
     operatorId: session.operator_id,
     kind: 'invoice',
     sessions: [loaded],
@@ -41,8 +42,8 @@ export const invoiceBillingHook: BillingHook = async (trx, { session, outcome, n
         session.id_tag,
         token?.label ?? null,
         loaded.countryAlpha3,
-        operator.country_code,
-        token?.anonymous_buyer_name ?? null,
+        country,
+        token?.anonymousBuyerName ?? null,
       ),
     idTokenId: session.id_token_id,
     idTag: session.id_tag,
@@ -50,4 +51,5 @@ export const invoiceBillingHook: BillingHook = async (trx, { session, outcome, n
     period: null,
     now,
   });
+  shared.invoiceId = issued.invoiceId;
 };

@@ -56,44 +56,53 @@ export async function issueInvoice(trx: Kysely<Database>, request: IssueRequest)
     period: request.period,
     sessions: request.sessions,
   });
-  const row = await trx
-    .insertInto('invoices')
-    .values({
-      operator_id: request.operatorId,
-      kind: request.kind,
-      series,
-      // Null: the deferred trigger of migration 0011 numbers the invoice when the transaction commits.
-      number: number ?? sql<bigint>`null`,
-      invoice_number: invoiceNumber ?? sql<string>`null`,
-      credits_invoice_id: null,
-      id_token_id: request.idTokenId,
-      customer_id: request.customerId,
-      currency,
-      total_excl_vat_minor: BigInt(document.totals.exclVatMinor),
-      total_vat_minor: BigInt(document.totals.vatMinor),
-      total_incl_vat_minor: BigInt(document.totals.inclVatMinor),
-      document: JSON.stringify(document),
-      issued_at: request.now,
-      tax_point_date: document.taxPointDate,
-      period_start: request.period?.start ?? null,
-      period_end: request.period?.end ?? null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await trx
-    .insertInto('invoice_sessions')
-    .values(
-      request.sessions.map((session) => {
-        const lines = document.lines.filter((l) => l.sessionId === session.sessionId);
-        return {
-          invoice_id: row.id,
-          session_id: session.sessionId,
-          cdr_id: session.cdrId,
-          total_excl_vat_minor: lines.reduce((sum, l) => sum + BigInt(l.exclVatMinor), 0n),
-          total_incl_vat_minor: lines.reduce((sum, l) => sum + BigInt(l.inclVatMinor), 0n),
-        };
-      }),
+  const billed = request.sessions.map((session) => {
+    const lines = document.lines.filter((l) => l.sessionId === session.sessionId);
+    return {
+      sessionId: session.sessionId,
+      cdrId: session.cdrId,
+      exclVatMinor: lines.reduce((sum, l) => sum + BigInt(l.exclVatMinor), 0n).toString(),
+      inclVatMinor: lines.reduce((sum, l) => sum + BigInt(l.inclVatMinor), 0n).toString(),
+    };
+  });
+  // The invoice and its sessions in one statement (foreign keys are checked at its end, with both in place).
+  const rows = await trx
+    .with('invoice', (db) =>
+      db
+        .insertInto('invoices')
+        .values({
+          operator_id: request.operatorId,
+          kind: request.kind,
+          series,
+          // Null: the deferred trigger of migration 0011 numbers the invoice when the transaction commits.
+          number: number ?? sql<bigint>`null`,
+          invoice_number: invoiceNumber ?? sql<string>`null`,
+          credits_invoice_id: null,
+          id_token_id: request.idTokenId,
+          customer_id: request.customerId,
+          currency,
+          total_excl_vat_minor: BigInt(document.totals.exclVatMinor),
+          total_vat_minor: BigInt(document.totals.vatMinor),
+          total_incl_vat_minor: BigInt(document.totals.inclVatMinor),
+          document: JSON.stringify(document),
+          issued_at: request.now,
+          tax_point_date: document.taxPointDate,
+          period_start: request.period?.start ?? null,
+          period_end: request.period?.end ?? null,
+        })
+        .returning('id'),
     )
+    .insertInto('invoice_sessions')
+    .columns(['invoice_id', 'session_id', 'cdr_id', 'total_excl_vat_minor', 'total_incl_vat_minor'])
+    .expression(
+      sql`select invoice.id, v.session_id, v.cdr_id, v.excl, v.incl
+          from invoice, unnest(${billed.map((b) => b.sessionId)}::uuid[], ${billed.map((b) => b.cdrId)}::uuid[],
+                               ${billed.map((b) => b.exclVatMinor)}::int8[], ${billed.map((b) => b.inclVatMinor)}::int8[])
+            as v(session_id, cdr_id, excl, incl)`,
+    )
+    .returning('invoice_id')
     .execute();
-  return { invoiceId: row.id, invoiceNumber, document };
+  const invoiceId = rows[0]?.invoice_id;
+  assert(invoiceId !== undefined, 'the invoice and its sessions were written');
+  return { invoiceId, invoiceNumber, document };
 }

@@ -2,8 +2,8 @@
  * Reads what an invoice prints from the database: the priced session with its place, the seller and the buyer.
  * Used inside the issuing transaction, so the document matches the rows it was built from.
  */
-import { type Kysely, sql } from 'kysely';
-import type { Database } from '../../db/schema.ts';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Database, InvoiceBillingPlansTable } from '../../db/schema.ts';
 import type { SessionToInvoice, StoredInvoiceLine } from './build-invoice-document.ts';
 import { alpha2FromAlpha3 } from './country-codes.ts';
 import { isSealed } from './invoice-buyer-cipher.ts';
@@ -23,7 +23,37 @@ export async function loadSessionsToInvoice(
   sessionIds: readonly string[],
 ): Promise<LoadedSession[]> {
   if (sessionIds.length === 0) return [];
-  const rows = await db
+  const rows = await selectSessionsToInvoice(db)
+    .where('s.id', 'in', sessionIds)
+    .orderBy('s.started_at')
+    .orderBy('s.id')
+    .execute();
+  return rows.map(toLoadedSession);
+}
+
+/**
+ * One billed session (with a CDR) and the invoice it is on (null: none), in one read: what a stop's invoice hook
+ * and ledger posting need. Undefined when the session has no CDR.
+ */
+export async function loadSessionToInvoiceWithInvoiceId(
+  db: Kysely<Database>,
+  sessionId: string,
+): Promise<{ readonly loaded: LoadedSession; readonly invoiceId: string | null } | undefined> {
+  const row = await selectSessionsToInvoice(db)
+    .select((eb) =>
+      eb
+        .selectFrom('invoice_sessions as i')
+        .select('i.invoice_id')
+        .whereRef('i.session_id', '=', 's.id')
+        .as('invoice_id'),
+    )
+    .where('s.id', '=', sessionId)
+    .executeTakeFirst();
+  return row && { loaded: toLoadedSession(row), invoiceId: row.invoice_id ?? null };
+}
+
+function selectSessionsToInvoice(db: Kysely<Database>) {
+  return db
     .selectFrom('sessions as s')
     .innerJoin('cdrs as c', 'c.session_id', 's.id')
     .innerJoin('stations as st', 'st.id', 's.station_id')
@@ -55,12 +85,13 @@ export async function loadSessionsToInvoice(
       'l.postal_code',
       'l.city',
       'l.country',
-    ])
-    .where('s.id', 'in', sessionIds)
-    .orderBy('s.started_at')
-    .orderBy('s.id')
-    .execute();
-  return rows.map((row) => ({
+    ]);
+}
+
+type SessionToInvoiceRow = Awaited<ReturnType<ReturnType<typeof selectSessionsToInvoice>['executeTakeFirstOrThrow']>>;
+
+function toLoadedSession(row: SessionToInvoiceRow): LoadedSession {
+  return {
     sessionId: row.id,
     cdrId: row.cdr_id,
     operatorId: row.operator_id,
@@ -82,7 +113,7 @@ export async function loadSessionsToInvoice(
     idTag: row.id_tag,
     signedData: row.signed === true,
     lines: row.lines as StoredInvoiceLine[],
-  }));
+  };
 }
 
 /** The seller as configured (invoice_sellers), or derived from the operator and its first location. */
@@ -144,6 +175,11 @@ export async function loadBillingPlan(db: Kysely<Database>, idTokenId: string | 
     .selectAll()
     .where('id_token_id', '=', idTokenId)
     .executeTakeFirst();
+  return billingPlanOf(plan ?? null);
+}
+
+/** The plan a stored row (or none) says. */
+export function billingPlanOf(plan: Selectable<InvoiceBillingPlansTable> | null): BillingPlan {
   if (!plan) return { mode: 'per_session', customerId: null, buyer: null };
   return {
     mode: plan.mode,

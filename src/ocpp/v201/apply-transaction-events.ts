@@ -41,7 +41,10 @@ export type ApplyDeps = {
 };
 
 export type ApplyResult = {
-  /** The session of the transaction, once started. */
+  /**
+   * The session of the transaction, once started. Read before the events were applied when none of them is the
+   * Ended event (its sample count and charging state may be older then), read again after an end.
+   */
   readonly session: SessionRow | undefined;
   /** Set when this call ended the session. */
   readonly ended: EndOutcome | undefined;
@@ -154,6 +157,9 @@ export async function applyTransactionEvents(
     }
   }
   await markApplied(db, stationId, transactionId, applied, deps.clock.now());
+  // Without an Ended event nothing here changes what callers read from the row (its EVSE, idTag, authorization
+  // and status stay as read above; samples and charging state do not matter to them): no need to read it again.
+  if (ended === undefined) return done(session, waiting);
   return done(await findSessionByTransaction(db, stationId, transactionId), waiting);
 
   async function storeSigned(event: StoredTransactionEvent): Promise<void> {

@@ -7,30 +7,30 @@
  */
 import type { Kysely } from 'kysely';
 import type { BillingHook } from '../../billing/billing-hooks.ts';
+import { sharedInvoiceId } from '../../billing/billing-shared.ts';
 import type { Database, SessionRow } from '../../db/schema.ts';
 import { recordDecision } from '../apply-provider-payment.ts';
 import { bookWalletDebit } from '../payment-ledger.ts';
 import { enqueueOutbox } from '../worker/outbox-store.ts';
 
 export function createPaymentBillingHook(): BillingHook {
-  return async (trx, { session, outcome, now }) => {
+  return async (trx, { session, outcome, now, shared }) => {
     if (outcome.status === 'Held') return;
     const due = outcome.status === 'Billed' ? outcome.inclVat.minor : 0n;
+    // billSession read the token with its payment profile already (billing-shared.ts) when the session was priced.
     const profile = session.id_token_id
-      ? await trx
-          .selectFrom('payment_profiles')
-          .selectAll()
-          .where('id_token_id', '=', session.id_token_id)
-          .executeTakeFirst()
+      ? shared.paymentProfile !== undefined
+        ? (shared.paymentProfile ?? undefined)
+        : await trx
+            .selectFrom('payment_profiles')
+            .selectAll()
+            .where('id_token_id', '=', session.id_token_id)
+            .executeTakeFirst()
       : undefined;
     const hold = await findHoldPayment(trx, session);
     if (!hold && !profile) return;
-    const invoice = await trx
-      .selectFrom('invoice_sessions')
-      .select('invoice_id')
-      .where('session_id', '=', session.id)
-      .executeTakeFirst();
-    const invoiceId = invoice?.invoice_id ?? null;
+    // The invoice hook (earlier in the same transaction) knows the session's invoice.
+    const invoiceId = await sharedInvoiceId(trx, shared, session.id);
 
     if (!hold && profile?.method === 'wallet' && profile.wallet_id) {
       if (due > 0n) await debitWallet(trx, session, profile.wallet_id, due, invoiceId, now);
@@ -90,23 +90,28 @@ export function createPaymentBillingHook(): BillingHook {
   };
 }
 
+/**
+ * The session's own payment (the earliest, kind session or adhoc), else an ad-hoc payment of its token whose session
+ * the worker has not linked yet (then linked here). One statement reads both candidates.
+ */
 async function findHoldPayment(trx: Kysely<Database>, session: SessionRow) {
-  const linked = await trx
+  const idTokenId = session.id_token_id;
+  const candidates = await trx
     .selectFrom('payments')
     .selectAll()
-    .where('session_id', '=', session.id)
-    .where('kind', 'in', ['session', 'adhoc'])
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('session_id', '=', session.id), eb('kind', 'in', ['session', 'adhoc'])]),
+        ...(idTokenId
+          ? [eb.and([eb('kind', '=', 'adhoc'), eb('id_token_id', '=', idTokenId), eb('session_id', 'is', null)])]
+          : []),
+      ]),
+    )
     .orderBy('created_at')
-    .executeTakeFirst();
-  if (linked || !session.id_token_id) return linked;
-  // An ad-hoc payment whose session the worker has not linked yet.
-  const adHoc = await trx
-    .selectFrom('payments')
-    .selectAll()
-    .where('kind', '=', 'adhoc')
-    .where('id_token_id', '=', session.id_token_id)
-    .where('session_id', 'is', null)
-    .executeTakeFirst();
+    .execute();
+  const linked = candidates.find((p) => p.session_id === session.id);
+  if (linked || !idTokenId) return linked;
+  const adHoc = candidates.find((p) => p.session_id === null);
   if (!adHoc) return undefined;
   await trx.updateTable('payments').set({ session_id: session.id }).where('id', '=', adHoc.id).execute();
   return { ...adHoc, session_id: session.id };

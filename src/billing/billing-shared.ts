@@ -1,0 +1,147 @@
+/**
+ * What one stop (or one review decision) has read already, handed from the billing decision to the billing hooks
+ * and from hook to hook, so that no row is read twice in the stop's transaction: the session as an invoice prints
+ * it, the invoice it is on, its id token, its EVSE context. Every field is filled by whoever reads it first, in the
+ * same transaction; `undefined` means "not read yet", `null` means "read: there is none".
+ */
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, InvoiceBillingPlansTable, PaymentProfilesTable } from '../db/schema.ts';
+import type { EvseContext } from '../stations/station-store.ts';
+import { type LoadedSession, loadSessionToInvoiceWithInvoiceId } from './invoices/load-invoice-inputs.ts';
+
+/** The columns of the session's id token that pricing (CDR token) and invoicing (anonymous buyer) use. */
+export type BillingIdToken = {
+  readonly type: string;
+  readonly contractId: string | null;
+  readonly label: string | null;
+  readonly anonymousBuyerName: string | null;
+};
+
+export type BillingShared = {
+  /** The station's place and operator as billSession read it (acceptedOnly: false). */
+  evse?: EvseContext | null;
+  idToken?: BillingIdToken | null;
+  /** The billed session as invoices and the ledger read it (load-invoice-inputs.ts). */
+  loadedSession?: LoadedSession | null;
+  /** The invoice the session is on; set by the invoice hook when it issues one. */
+  invoiceId?: string | null;
+  /** The token's invoicing plan and payment profile, read with the token (both keyed by it). */
+  billingPlan?: Selectable<InvoiceBillingPlansTable> | null;
+  paymentProfile?: Selectable<PaymentProfilesTable> | null;
+};
+
+/**
+ * The session's id token (the columns billing uses), read once, together with the token's invoicing plan and
+ * payment profile (one row each at most: both are keyed by the token), which the hooks read next.
+ */
+export async function sharedIdToken(
+  db: Kysely<Database>,
+  shared: BillingShared,
+  idTokenId: string,
+): Promise<BillingIdToken | null> {
+  if (shared.idToken === undefined) {
+    const row = await db
+      .selectFrom('id_tokens as t')
+      .leftJoin('invoice_billing_plans as b', 'b.id_token_id', 't.id')
+      .leftJoin('payment_profiles as p', 'p.id_token_id', 't.id')
+      .select([
+        't.type',
+        't.contract_id',
+        't.label',
+        't.anonymous_buyer_name',
+        'b.id_token_id as b_id_token_id',
+        'b.operator_id as b_operator_id',
+        'b.mode as b_mode',
+        'b.customer_id as b_customer_id',
+        'b.buyer_name as b_buyer_name',
+        'b.buyer_vat_id as b_buyer_vat_id',
+        'b.buyer_street as b_buyer_street',
+        'b.buyer_city as b_buyer_city',
+        'b.buyer_postal_code as b_buyer_postal_code',
+        'b.buyer_country_code as b_buyer_country_code',
+        'p.id_token_id as p_id_token_id',
+        'p.operator_id as p_operator_id',
+        'p.method as p_method',
+        'p.payment_method_id as p_payment_method_id',
+        'p.wallet_id as p_wallet_id',
+        'p.hold_minor as p_hold_minor',
+      ])
+      .where('t.id', '=', idTokenId)
+      .executeTakeFirst();
+    if (!row) {
+      shared.idToken = null;
+      return null;
+    }
+    shared.idToken = {
+      type: row.type,
+      contractId: row.contract_id,
+      label: row.label,
+      anonymousBuyerName: row.anonymous_buyer_name,
+    };
+    if (shared.billingPlan === undefined) {
+      shared.billingPlan =
+        row.b_id_token_id === null || row.b_operator_id === null || row.b_mode === null
+          ? null
+          : {
+              id_token_id: row.b_id_token_id,
+              operator_id: row.b_operator_id,
+              mode: row.b_mode,
+              customer_id: row.b_customer_id,
+              buyer_name: row.b_buyer_name,
+              buyer_vat_id: row.b_buyer_vat_id,
+              buyer_street: row.b_buyer_street,
+              buyer_city: row.b_buyer_city,
+              buyer_postal_code: row.b_buyer_postal_code,
+              buyer_country_code: row.b_buyer_country_code,
+            };
+    }
+    if (shared.paymentProfile === undefined) {
+      shared.paymentProfile =
+        row.p_id_token_id === null || row.p_operator_id === null || row.p_method === null
+          ? null
+          : {
+              id_token_id: row.p_id_token_id,
+              operator_id: row.p_operator_id,
+              method: row.p_method,
+              payment_method_id: row.p_payment_method_id,
+              wallet_id: row.p_wallet_id,
+              hold_minor: row.p_hold_minor,
+            };
+    }
+  }
+  return shared.idToken;
+}
+
+/**
+ * The session as an invoice and the ledger read it (null: no CDR), read once; the same read learns the invoice the
+ * session is on, unless that is known already.
+ */
+export async function sharedLoadedSession(
+  db: Kysely<Database>,
+  shared: BillingShared,
+  sessionId: string,
+): Promise<LoadedSession | null> {
+  if (shared.loadedSession === undefined) {
+    const found = await loadSessionToInvoiceWithInvoiceId(db, sessionId);
+    shared.loadedSession = found?.loaded ?? null;
+    if (found && shared.invoiceId === undefined) shared.invoiceId = found.invoiceId;
+  }
+  return shared.loadedSession;
+}
+
+/** The id of the invoice the session is on (null: none yet), read once. */
+export async function sharedInvoiceId(
+  db: Kysely<Database>,
+  shared: BillingShared,
+  sessionId: string,
+): Promise<string | null> {
+  if (shared.invoiceId === undefined) {
+    const row = await db
+      .selectFrom('invoice_sessions')
+      .select('invoice_id')
+      .where('session_id', '=', sessionId)
+      .executeTakeFirst();
+    shared.invoiceId = row?.invoice_id ?? null;
+  }
+  return shared.invoiceId;
+}
