@@ -69,3 +69,62 @@ export async function findIdTokenById(db: Kysely<Database>, id: string): Promise
     .where('id', '=', id)
     .executeTakeFirst();
 }
+
+/** A token with what its authorization decides on besides the token itself, read in the same statement. */
+export type IdTokenForDecision = IdTokenRecord & {
+  /** isChargingElsewhere for the token's idTag and the given station and EVSE. */
+  readonly chargingElsewhere: boolean;
+  /** Whether a payment profile names the token (see PaymentAuthorizationInput.hasPaymentProfile). */
+  readonly hasPaymentProfile: boolean;
+};
+
+/**
+ * findIdToken, isChargingElsewhere and whether the token has a payment profile in one statement: every Authorize
+ * and every start reads all three, and the decision stays per request (nothing is kept between requests, since a
+ * token can be blocked at any moment). `elsewhere` names the station and EVSE whose own session does not count.
+ */
+export async function findIdTokenForDecision(
+  db: Kysely<Database>,
+  operatorId: string,
+  uid: string,
+  elsewhere: { readonly stationId: string; readonly evseId: number },
+): Promise<IdTokenForDecision | undefined> {
+  const upperUid = uid.toUpperCase();
+  const row = await db
+    .selectFrom('id_tokens as t')
+    .select((eb) => [
+      't.id',
+      't.uid',
+      't.type',
+      't.status',
+      't.expires_at as expiresAt',
+      't.contract_id as contractId',
+      't.group_id as groupId',
+      eb
+        .exists(
+          eb
+            .selectFrom('sessions as s')
+            .select('s.id')
+            .where('s.operator_id', '=', operatorId)
+            .where('s.status', '=', 'Active')
+            .where('s.authorization_status', '=', 'Accepted')
+            .where(sql`upper(s.id_tag)`, '=', upperUid)
+            .where((w) => w.or([w('s.station_id', '<>', elsewhere.stationId), w('s.evse_id', '<>', elsewhere.evseId)])),
+        )
+        .as('chargingElsewhere'),
+      eb
+        .exists(
+          eb.selectFrom('payment_profiles as pp').select('pp.id_token_id').whereRef('pp.id_token_id', '=', 't.id'),
+        )
+        .as('hasPaymentProfile'),
+    ])
+    .where('t.operator_id', '=', operatorId)
+    .where(sql`upper(t.uid)`, '=', upperUid)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    ...row,
+    chargingElsewhere: Boolean(row.chargingElsewhere),
+    hasPaymentProfile: Boolean(row.hasPaymentProfile),
+  };
+}

@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { type AuthorizationDecision, authorizeIdTag } from '../auth/authorize-id-tag.ts';
-import { findIdToken, isChargingElsewhere } from '../auth/id-token-store.ts';
+import { findIdTokenForDecision } from '../auth/id-token-store.ts';
 import { type BillingOutcome, billSession } from '../billing/bill-session.ts';
 import { type BillingHook, runBillingHooks } from '../billing/billing-hooks.ts';
 import type { BillingShared } from '../billing/billing-shared.ts';
@@ -41,6 +41,8 @@ export type StartOutcome =
       readonly transactionId: string;
       readonly authorization: AuthorizationDecision;
       readonly duplicate: boolean;
+      /** The stored row as the start left it (inserted or found), so that callers need not read it back. */
+      readonly session: SessionRow;
     }
   | { readonly ok: false; readonly code: 'StationNotAccepted' | 'UnknownEvse'; readonly message: string };
 
@@ -65,6 +67,8 @@ export type SessionService = {
   end(event: TransactionEnded): Promise<EndOutcome>;
   /** The payment side of authorization (wallet balance, blocked cards, velocity), shared by both OCPP versions. */
   readonly paymentAuthorizer?: PaymentAuthorizer;
+  /** The immutable tariff versions this service has read, for the running cost of its sessions (session-cost.ts). */
+  readonly tariffs?: TariffVersionCache;
 };
 
 export type SessionServiceDeps = {
@@ -108,11 +112,12 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       };
     }
     const key = startKey(event);
-    const token = await findIdToken(db, where.operatorId, event.idTag);
-    const elsewhere = token
-      ? await isChargingElsewhere(db, where.operatorId, event.idTag, event.stationId, event.evseId)
-      : false;
-    let authorization = authorizeIdTag(token, event.startedAt, elsewhere);
+    // The token, whether it charges elsewhere and whether it has a payment profile: one statement.
+    const token = await findIdTokenForDecision(db, where.operatorId, event.idTag, {
+      stationId: event.stationId,
+      evseId: event.evseId,
+    });
+    let authorization = authorizeIdTag(token, event.startedAt, token?.chargingElsewhere ?? false);
     const where0 = { operatorId: where.operatorId, idTag: event.idTag, stationId: event.stationId };
     const payment =
       token && authorization.status === 'Accepted' && deps.paymentAuthorizer
@@ -121,6 +126,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
             idTokenId: token.id,
             evseId: event.evseId,
             purpose: 'start',
+            hasPaymentProfile: token.hasPaymentProfile,
           })
         : undefined;
     if (payment && payment.status !== 'Accepted') authorization = { status: payment.status };
@@ -180,6 +186,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
             transactionId: row.transaction_id,
             authorization: { status: row.authorization_status as AuthorizationDecision['status'] },
             duplicate: true,
+            session: row,
           };
         }
         // The first MeterValues of the session then needs no read of the row (an entry is only a hint, see
@@ -192,7 +199,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
             reason: token ? `IdToken${authorization.status}` : 'UnknownIdTag',
           },
         );
-        return { ok: true, sessionId: row.id, transactionId: row.transaction_id, authorization, duplicate: false };
+        return {
+          ok: true,
+          sessionId: row.id,
+          transactionId: row.transaction_id,
+          authorization,
+          duplicate: false,
+          session: row,
+        };
       } catch (error) {
         // A clash of random transaction ids on the same station: draw again (bounded).
         if (event.transactionId === undefined && isUniqueViolation(error) && attempt < MAX_ID_ATTEMPTS) continue;
@@ -338,6 +352,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     sample,
     changeState,
     end,
+    tariffs,
     ...(deps.paymentAuthorizer && { paymentAuthorizer: deps.paymentAuthorizer }),
   };
 }

@@ -1,6 +1,6 @@
 import { createRPCError } from 'ocpp-rpc';
 import { authorizeIdTag } from '../../auth/authorize-id-tag.ts';
-import { findIdToken, isChargingElsewhere } from '../../auth/id-token-store.ts';
+import { findIdTokenForDecision } from '../../auth/id-token-store.ts';
 import { normalizeV16MeterValues, type V16MeterValue } from '../../metering/normalize-v16.ts';
 import { extractV16SignedValues } from '../../meters/extract-signed-values.ts';
 import { storeSignedValues } from '../../meters/signed-values-store.ts';
@@ -85,9 +85,11 @@ export function createV16Handlers(deps: V16Deps): Record<string, V16Handler> {
     async Authorize(station, params) {
       const operatorId = await station.operatorId();
       const uid = String(params.idTag);
-      const token = operatorId ? await findIdToken(db, operatorId, uid) : undefined;
-      const elsewhere = token && operatorId ? await isChargingElsewhere(db, operatorId, uid, '', 0) : false;
-      let decision = authorizeIdTag(token, clock.now(), elsewhere);
+      // The token, whether it charges anywhere and whether it has a payment profile: one statement.
+      const token = operatorId
+        ? await findIdTokenForDecision(db, operatorId, uid, { stationId: '', evseId: 0 })
+        : undefined;
+      let decision = authorizeIdTag(token, clock.now(), token?.chargingElsewhere ?? false);
       const payments = sessions.paymentAuthorizer;
       if (payments && operatorId) {
         // The payment side (wallet balance, blocked card, velocity) decides the same way as at StartTransaction.
@@ -99,7 +101,9 @@ export function createV16Handlers(deps: V16Deps): Record<string, V16Handler> {
           purpose: 'authorize' as const,
         };
         const payment =
-          token && decision.status === 'Accepted' ? await payments.decide({ ...at, idTokenId: token.id }) : undefined;
+          token && decision.status === 'Accepted'
+            ? await payments.decide({ ...at, idTokenId: token.id, hasPaymentProfile: token.hasPaymentProfile })
+            : undefined;
         if (payment && payment.status !== 'Accepted') decision = { status: payment.status };
         await payments.record(
           { ...at, idTokenId: token?.id ?? null },

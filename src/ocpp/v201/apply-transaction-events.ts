@@ -52,6 +52,11 @@ export type ApplyResult = {
   readonly waiting: string | undefined;
   /** Whether this call applied an Updated event with readings (a reason to send the running cost). */
   readonly newReadings: boolean;
+  /**
+   * The latest meterValue timestamp (ms) among the transaction's stored events: no stored sample of the session is
+   * later (they all come from these events), so a running cost that is not due by it is not due yet.
+   */
+  readonly readingsUpToMs: number | undefined;
 };
 
 const CHARGING_STATES = new Set<string>(['Charging', 'EVConnected', 'SuspendedEV', 'SuspendedEVSE', 'Idle']);
@@ -107,7 +112,8 @@ export async function applyTransactionEvents(
       );
       return done(undefined, undefined);
     }
-    session = await findSessionByTransaction(db, stationId, transactionId);
+    // The row as the start stored (or found) it: no need to read it back.
+    session = outcome.session;
   }
   if (!session) return done(undefined, 'the session could not be read back');
 
@@ -170,8 +176,19 @@ export async function applyTransactionEvents(
   }
 
   function done(row: SessionRow | undefined, why: string | undefined): ApplyResult {
-    return { session: row, ended: endOutcome, waiting: why, newReadings };
+    return { session: row, ended: endOutcome, waiting: why, newReadings, readingsUpToMs: latestTimestampMs(events) };
   }
+}
+
+function latestTimestampMs(events: readonly StoredTransactionEvent[]): number | undefined {
+  let latest: number | undefined;
+  for (const event of events) {
+    for (const meterValue of event.payload.meterValue ?? []) {
+      const ms = new Date((meterValue as { timestamp: string }).timestamp).getTime();
+      if (!Number.isNaN(ms) && (latest === undefined || ms > latest)) latest = ms;
+    }
+  }
+  return latest;
 }
 
 function readSamples(payload: TransactionEventRequest, logger: Logger, stationId: string): MeterSample[] {

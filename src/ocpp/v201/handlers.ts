@@ -1,11 +1,12 @@
+import type { AuthorizationStatus } from '../../auth/authorize-id-tag.ts';
 import { normalizeV201SampledValues, type V201MeterValue } from '../../metering/normalize-v201.ts';
 import { type BootInfo, recordBoot, registerPendingStation, updateEvseStatus } from '../../stations/station-store.ts';
 import type { OcppHandler, OcppHandlerDeps, OcppParams } from '../handler-deps.ts';
 import type { StationConnection } from '../station-connection.ts';
 import { requireNonEmpty, requireNonNegative } from '../value-rules.ts';
-import { applyTransactionEvents } from './apply-transaction-events.ts';
+import { type ApplyResult, applyTransactionEvents } from './apply-transaction-events.ts';
 import { authorizeV201Token, idTokenInfo, type V201IdToken } from './id-token.ts';
-import { finalSessionCost, priceRunningSession, totalCostNumber } from './session-cost.ts';
+import { finalSessionCost, loadPricingInputs, priceRunningSession, totalCostNumber } from './session-cost.ts';
 import { tariffTextFor } from './tariff-text.ts';
 import { storeTransactionEvent, type TransactionEventRequest } from './transaction-event-store.ts';
 
@@ -25,26 +26,26 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
   /** Reading time of the last running cost sent, per station and transaction (this node's connections only). */
   const lastCostAtMs = new Map<string, number>();
 
-  async function runningCostToSend(station: StationConnection, transactionId: string) {
+  /**
+   * `applied`: what applyTransactionEvents returned (the session's status is current; the rest of the row never
+   * changes while it is Active).
+   */
+  async function runningCostToSend(station: StationConnection, transactionId: string, applied: ApplyResult) {
     if (deps.costUpdateIntervalS <= 0 || !station.call) return undefined;
     const key = `${station.stationId}\u0000${transactionId}`;
-    const session = await db
-      .selectFrom('sessions')
-      .selectAll()
-      .where('station_id', '=', station.stationId)
-      .where('transaction_id', '=', transactionId)
-      .executeTakeFirst();
+    const session = applied.session;
     if (session?.status !== 'Active') return undefined;
-    const latest = await db
-      .selectFrom('meter_samples')
-      .select(db.fn.max('sampled_at').as('at'))
-      .where('session_id', '=', session.id)
-      .executeTakeFirst();
-    const latestMs = latest?.at ? new Date(latest.at as Date).getTime() : undefined;
-    if (latestMs === undefined) return undefined;
     const previous = lastCostAtMs.get(key) ?? session.started_at.getTime();
+    // No stored reading is later than the latest of the transaction's events: when even that one is not due, the
+    // stored latest is not either, and nothing needs to be read.
+    const upToMs = applied.readingsUpToMs;
+    if (upToMs === undefined || upToMs - previous < deps.costUpdateIntervalS * 1000) return undefined;
+    // One read for both: the latest stored reading and everything the price needs.
+    const inputs = await loadPricingInputs(db, session);
+    const latestMs = inputs.samples.at(-1)?.at.getTime();
+    if (latestMs === undefined) return undefined;
     if (latestMs - previous < deps.costUpdateIntervalS * 1000) return undefined;
-    const totalCost = totalCostNumber(await priceRunningSession(db, session));
+    const totalCost = totalCostNumber(await priceRunningSession(db, session, sessions.tariffs, inputs));
     if (totalCost === undefined) return undefined;
     lastCostAtMs.set(key, latestMs);
     return { totalCost, transactionId };
@@ -133,16 +134,19 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
       }
       const reply: Params = {};
       if (event.idToken) {
-        const { decision } = await authorizeV201Token(db, await station.operatorId(), event.idToken, clock.now(), {
-          stationId: station.stationId,
-          evseId: result.session?.evse_id ?? event.evse?.id ?? 0,
-        });
         // The session's own decision at its start stands for the event that started it (a repeated start must
-        // not turn into ConcurrentTx with itself).
+        // not turn into ConcurrentTx with itself); only another token is looked up (no side effects, so nothing
+        // is lost by not looking up the session's own).
+        const own = result.session && result.session.id_tag.toUpperCase() === event.idToken.idToken.toUpperCase();
         const status =
-          result.session && result.session.id_tag.toUpperCase() === event.idToken.idToken.toUpperCase()
-            ? { status: result.session.authorization_status as typeof decision.status }
-            : decision;
+          own && result.session
+            ? { status: result.session.authorization_status as AuthorizationStatus }
+            : (
+                await authorizeV201Token(db, await station.operatorId(), event.idToken, clock.now(), {
+                  stationId: station.stationId,
+                  evseId: result.session?.evse_id ?? event.evse?.id ?? 0,
+                })
+              ).decision;
         reply.idTokenInfo = idTokenInfo(status);
       }
       if (event.eventType === 'Ended' && result.session?.status === 'Completed') {
@@ -150,7 +154,7 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
         if (totalCost !== undefined) reply.totalCost = totalCost;
       }
       if (result.newReadings) {
-        const cost = await runningCostToSend(station, transactionId);
+        const cost = await runningCostToSend(station, transactionId, result);
         // Sent after the reply: the station answers one request at a time and must first get this one's answer.
         if (cost && station.call) {
           const call = station.call;

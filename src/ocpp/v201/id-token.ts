@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import { type AuthorizationDecision, authorizeIdTag } from '../../auth/authorize-id-tag.ts';
-import { findIdToken, type IdTokenRecord, isChargingElsewhere } from '../../auth/id-token-store.ts';
+import { findIdTokenForDecision, type IdTokenForDecision, type IdTokenRecord } from '../../auth/id-token-store.ts';
 import type { Database } from '../../db/schema.ts';
 import type { PaymentAuthorizer } from '../../payments/flows/authorize-payment.ts';
 
@@ -32,15 +32,17 @@ export function idTagOf(token: V201IdToken | undefined): string {
 /**
  * Looks the token up by its value; an eMAID that is not registered as a token value is also matched against the
  * contract ids of the operator's tokens. NoAuthorization names no driver and matches nothing: a session started
- * that way is never billed to anyone.
+ * that way is never billed to anyone. Read with the token in the same statement: whether it charges anywhere but
+ * `where` and whether it has a payment profile (findIdTokenForDecision).
  */
 export async function lookUpV201Token(
   db: Kysely<Database>,
   operatorId: string,
   token: V201IdToken,
-): Promise<IdTokenRecord | undefined> {
+  where: { stationId: string; evseId: number },
+): Promise<IdTokenForDecision | undefined> {
   if (token.type === 'NoAuthorization' || token.idToken === '') return undefined;
-  const byValue = await findIdToken(db, operatorId, token.idToken);
+  const byValue = await findIdTokenForDecision(db, operatorId, token.idToken, where);
   if (byValue || token.type !== 'eMAID') return byValue;
   const row = await db
     .selectFrom('id_tokens')
@@ -48,7 +50,7 @@ export async function lookUpV201Token(
     .where('operator_id', '=', operatorId)
     .where('contract_id', '=', token.idToken)
     .executeTakeFirst();
-  return row ? findIdToken(db, operatorId, row.uid) : undefined;
+  return row ? findIdTokenForDecision(db, operatorId, row.uid, where) : undefined;
 }
 
 export async function authorizeV201Token(
@@ -60,10 +62,8 @@ export async function authorizeV201Token(
   /** The payment side (wallet balance, blocked card, velocity); pass it for Authorize requests, which it records. */
   payments?: PaymentAuthorizer,
 ): Promise<{ decision: AuthorizationDecision; record: IdTokenRecord | undefined }> {
-  const record = operatorId ? await lookUpV201Token(db, operatorId, token) : undefined;
-  const elsewhere =
-    record && operatorId ? await isChargingElsewhere(db, operatorId, record.uid, where.stationId, where.evseId) : false;
-  let decision = authorizeIdTag(record, at, elsewhere);
+  const record = operatorId ? await lookUpV201Token(db, operatorId, token, where) : undefined;
+  let decision = authorizeIdTag(record, at, record?.chargingElsewhere ?? false);
   if (payments && operatorId) {
     const input = {
       operatorId,
@@ -73,7 +73,9 @@ export async function authorizeV201Token(
       purpose: 'authorize' as const,
     };
     const payment =
-      record && decision.status === 'Accepted' ? await payments.decide({ ...input, idTokenId: record.id }) : undefined;
+      record && decision.status === 'Accepted'
+        ? await payments.decide({ ...input, idTokenId: record.id, hasPaymentProfile: record.hasPaymentProfile })
+        : undefined;
     if (payment && payment.status !== 'Accepted') decision = { status: payment.status };
     await payments.record(
       { ...input, idTokenId: record?.id ?? null },

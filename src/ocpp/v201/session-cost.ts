@@ -4,12 +4,14 @@
  * station during charging is the price of the session as if it ended at the latest meter reading, so the amount a
  * driver watches and the invoice never disagree about the same readings.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import type { TariffVersionCache } from '../../billing/tariff-version-cache.ts';
 import type { Database, SessionRow } from '../../db/schema.ts';
-import { buildTimeline } from '../../sessions/build-timeline.ts';
-import { loadSamples, loadStateChanges } from '../../sessions/session-store.ts';
+import { buildTimeline, type StoredSample, type StoredStateChange } from '../../sessions/build-timeline.ts';
+import type { ChargingState } from '../../sessions/session-event.ts';
+import { toStoredSample } from '../../sessions/session-store.ts';
+import type { RoundingMode } from '../../shared/decimal.ts';
 import { formatMoney, type Money, parseCurrency } from '../../shared/money.ts';
-import { loadEvseContext } from '../../stations/station-store.ts';
 import { parseTariff } from '../../tariff/parse-tariff.ts';
 import { priceSession } from '../../tariff/price-session.ts';
 import { loadTariffVersion } from '../../tariff/tariff-store.ts';
@@ -28,17 +30,26 @@ export function totalCostNumber(cost: SessionCost): number | undefined {
 }
 
 /** The running cost of an active session up to its latest energy reading. */
-export async function priceRunningSession(db: Kysely<Database>, session: SessionRow): Promise<SessionCost> {
+export async function priceRunningSession(
+  db: Kysely<Database>,
+  session: SessionRow,
+  /** Tariff versions already read and parsed (never changed once stored); read here when absent. */
+  tariffs?: TariffVersionCache,
+  /** The session's inputs when the caller read them in this request (loadPricingInputs); read here when absent. */
+  preloaded?: PricingInputs,
+): Promise<SessionCost> {
   if (session.authorization_status !== 'Accepted') return { kind: 'free', currency: session.currency };
   if (session.tariff_version_id === null) return { kind: 'unknown', reason: 'no tariff applied at the start' };
-  const [version, where, samples, states] = await Promise.all([
-    loadTariffVersion(db, session.tariff_version_id),
-    loadEvseContext(db, session.station_id, session.evse_id, { acceptedOnly: false }),
-    loadSamples(db, session.id),
-    loadStateChanges(db, session.id),
+  const tariffVersionId = session.tariff_version_id;
+  const [version, { roundingMode, samples, states }] = await Promise.all([
+    tariffs
+      ? tariffs.get(db, tariffVersionId)
+      : loadTariffVersion(db, tariffVersionId).then((record) => record && { record, tariff: parseTariff(record.body) }),
+    preloaded ?? loadPricingInputs(db, session),
   ]);
-  if (!version || !where) return { kind: 'unknown', reason: 'tariff or EVSE no longer exists' };
-  const tariff = parseTariff(version.body);
+  if (!version || roundingMode === undefined) return { kind: 'unknown', reason: 'tariff or EVSE no longer exists' };
+  const where = { roundingMode };
+  const tariff = version.tariff;
   if (!tariff.ok) return { kind: 'unknown', reason: tariff.error.message };
   const readings = samples.filter((s) => s.registerMilliWh !== undefined);
   const latest = readings.at(-1);
@@ -63,6 +74,56 @@ export async function priceRunningSession(db: Kysely<Database>, session: Session
   );
   if (!priced.ok) return { kind: 'unknown', reason: priced.error.message };
   return { kind: 'priced', inclVat: priced.value.totals.inclVat };
+}
+
+/** What the running cost reads besides the session row and its tariff version. */
+export type PricingInputs = {
+  /** The EVSE's operator's rounding mode; undefined when the station, its location or the EVSE no longer exists. */
+  readonly roundingMode: RoundingMode | undefined;
+  /** In time order (the last one is the latest reading). */
+  readonly samples: readonly StoredSample[];
+  readonly states: readonly StoredStateChange[];
+};
+
+type PricingInputRow = {
+  /** 0 a meter sample, 1 a charging-state change, 2 the EVSE's operator (its rounding mode in `label`). */
+  kind: number;
+  at: Date | null;
+  register_wh: string | null;
+  power_w: string | null;
+  current_a: string | null;
+  label: string | null;
+};
+
+/**
+ * The session's samples and charging-state changes in time order and its EVSE's rounding mode (undefined when the
+ * station, its location or the EVSE no longer exists): what loadSamples, loadStateChanges and loadEvseContext
+ * (acceptedOnly: false) return for the running cost, in one statement instead of three, since the running cost is
+ * priced on every TransactionEvent with readings.
+ */
+export async function loadPricingInputs(db: Kysely<Database>, session: SessionRow): Promise<PricingInputs> {
+  const { rows } = await sql<PricingInputRow>`
+    select 0 as kind, sampled_at as at, register_wh, power_w, current_a, null::text as label
+      from meter_samples where session_id = ${session.id}
+    union all
+    select 1, changed_at, null, null, null, state from session_states where session_id = ${session.id}
+    union all
+    select 2, null, null, null, null, o.rounding_mode from stations s
+      join operators o on o.id = s.operator_id
+      join locations l on l.id = s.location_id
+      join evses e on e.station_id = s.id and e.evse_id = ${session.evse_id}
+      where s.id = ${session.station_id}
+    order by kind, at`.execute(db);
+  let roundingMode: RoundingMode | undefined;
+  const samples: StoredSample[] = [];
+  const states: StoredStateChange[] = [];
+  for (const row of rows) {
+    const kind = Number(row.kind);
+    if (kind === 0) samples.push(toStoredSample({ ...row, sampled_at: row.at as Date }));
+    else if (kind === 1) states.push({ at: row.at as Date, state: row.label as ChargingState });
+    else roundingMode ??= row.label as RoundingMode;
+  }
+  return { roundingMode, samples, states };
 }
 
 /** The final cost of a completed session: its CDR's total, 0 when it is not billable, unknown while held. */

@@ -46,6 +46,11 @@ export type PaymentAuthorizationInput = {
   readonly stationId: string | null;
   readonly evseId: number | null;
   readonly purpose: 'authorize' | 'start';
+  /**
+   * Whether a payment profile names the token, when the caller read it with the token in the same request
+   * (findIdTokenForDecision): then decide() does not read it again. Absent: decide() reads it itself.
+   */
+  readonly hasPaymentProfile?: boolean;
 };
 
 /** What is recorded: a payment decision, or the token decision that came before it (unknown, blocked, expired). */
@@ -111,11 +116,13 @@ export function createPaymentAuthorizer(deps: {
     // A start is on the hot path of every session: a token without a payment profile (a plain RFID card, whose
     // sessions no card or wallet pays, and which has no payments to dispute) costs one primary-key lookup; a
     // paying token one more round trip for everything else.
-    const profiled = await db
-      .selectFrom('payment_profiles')
-      .select('method')
-      .where('id_token_id', '=', input.idTokenId)
-      .executeTakeFirst();
+    const profiled =
+      input.hasPaymentProfile ??
+      (await db
+        .selectFrom('payment_profiles')
+        .select('method')
+        .where('id_token_id', '=', input.idTokenId)
+        .executeTakeFirst()) !== undefined;
     if (!profiled) return { status: 'Accepted', reason: 'Ok', paymentMethodId: null, profiled: false };
     const result = await sql<DecisionInputs>`
       select pp.method, pp.payment_method_id, pm.status as method_status, pm.blocked_reason, pm.exp_month,
