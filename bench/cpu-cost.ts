@@ -12,9 +12,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { countRows, describeMachine, fmt, hasFlag, numberFlag, runLoadChild } from '../src/load/bench-harness.ts';
+import {
+  countRows,
+  describeMachine,
+  fmt,
+  hasFlag,
+  numberFlag,
+  runLoadChild,
+  startBenchServer,
+} from '../src/load/bench-harness.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
-import { benchDatabaseUrl, startLoadBenchServer } from './load-bench-server.ts';
+import { benchDatabaseUrl } from './load-bench-server.ts';
 
 const mode = process.argv.includes('e2e') ? 'e2e' : 'gateway';
 const stations = numberFlag('stations', 200);
@@ -45,7 +53,7 @@ console.log(`CPU cost (${mode}) — ${describeMachine()}`);
 const postgres = await startPostgres({ durable: true, maxConnections: 100 });
 try {
   const url = benchDatabaseUrl(postgres, hasFlag('unix-socket'));
-  const bench = await startLoadBenchServer({ kind: 'postgres', url }, stations);
+  const bench = await startBenchServer({ kind: 'postgres', url }, stations);
   try {
     const answered = async () => {
       const text = await (await fetch(`${bench.server.httpUrl}/metrics`)).text();

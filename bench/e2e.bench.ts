@@ -14,9 +14,10 @@ import {
   hasFlag,
   numberFlag,
   runLoadChild,
+  startBenchServer,
 } from '../src/load/bench-harness.ts';
 import { type PostgresServer, startPostgres } from '../test/support/postgres-server.ts';
-import { benchDatabaseUrl, startLoadBenchServer } from './load-bench-server.ts';
+import { benchDatabaseUrl } from './load-bench-server.ts';
 
 const stations = numberFlag('stations', 200);
 const durationS = numberFlag('duration', 20);
@@ -32,7 +33,7 @@ const database: BenchDatabase = postgres
   ? { kind: 'postgres', url: benchDatabaseUrl(postgres, hasFlag('unix-socket')) }
   : { kind: 'pglite' };
 try {
-  const bench = await startLoadBenchServer(database, stations);
+  const bench = await startBenchServer(database, stations);
   try {
     const report = await runLoadChild([
       '--url',

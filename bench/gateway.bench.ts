@@ -9,10 +9,17 @@
  */
 
 import { startAckOnlyServer } from '../src/load/ack-only-server.ts';
-import { describeMachine, fmt, hasFlag, numberFlag, runLoadChild } from '../src/load/bench-harness.ts';
+import {
+  describeMachine,
+  fmt,
+  hasFlag,
+  numberFlag,
+  runLoadChild,
+  startBenchServer,
+} from '../src/load/bench-harness.ts';
 import type { LoadReport } from '../src/load/load-report.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
-import { benchDatabaseUrl, startLoadBenchServer } from './load-bench-server.ts';
+import { benchDatabaseUrl } from './load-bench-server.ts';
 
 const stations = numberFlag('stations', 200);
 const durationS = numberFlag('duration', 20);
@@ -46,7 +53,7 @@ if (bareReport) print('bare ws, acknowledge only', bareReport);
 const postgres = await startPostgres({ durable: true, maxConnections: 100 });
 let voltbillReport: LoadReport;
 try {
-  const bench = await startLoadBenchServer(
+  const bench = await startBenchServer(
     { kind: 'postgres', url: benchDatabaseUrl(postgres, hasFlag('unix-socket')) },
     stations,
   );

@@ -14,11 +14,10 @@
  */
 import { RPCClient } from 'ocpp-rpc';
 import pg from 'pg';
-import { describeMachine, fmt, numberFlag } from '../src/load/bench-harness.ts';
+import { describeMachine, fmt, numberFlag, startBenchServer } from '../src/load/bench-harness.ts';
 import { loadIdTag, loadStationId } from '../src/load/load-options.ts';
 import { v16, v201 } from '../src/load/ocpp-payloads.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
-import { startLoadBenchServer } from './load-bench-server.ts';
 
 const sessions = numberFlag('sessions', 20);
 const protocolArg = process.argv.indexOf('--protocol');
@@ -80,7 +79,7 @@ async function measure<T>(phase: string, session: number, run: () => Promise<T>)
 console.log(`SQL statements per session (${protocol}, ${sessions} sessions, one station) — ${describeMachine()}`);
 const postgres = await startPostgres({ durable: true, maxConnections: 100 });
 try {
-  const bench = await startLoadBenchServer({ kind: 'postgres', url: postgres.url }, 1);
+  const bench = await startBenchServer({ kind: 'postgres', url: postgres.url }, 1);
   try {
     const client = new RPCClient({
       endpoint: bench.server.ocppUrl,

@@ -12,10 +12,10 @@ import {
   fmt,
   numberFlag,
   runLoadChild,
+  startBenchServer,
 } from '../src/load/bench-harness.ts';
 import type { LoadReport } from '../src/load/load-report.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
-import { startLoadBenchServer } from './load-bench-server.ts';
 
 const stations = numberFlag('stations', 100);
 const durationS = numberFlag('duration', 15);
@@ -40,14 +40,14 @@ async function measure(database: BenchDatabase): Promise<Figures> {
     '--connect-rate',
     '1000',
   ];
-  let bench = await startLoadBenchServer(database, stations);
+  let bench = await startBenchServer(database, stations);
   let meterValues: LoadReport;
   try {
     meterValues = await runLoadChild([...common(bench.server.ocppUrl), '--samples', '1000000']);
   } finally {
     await bench.close();
   }
-  bench = await startLoadBenchServer(database, stations);
+  bench = await startBenchServer(database, stations);
   try {
     const sessions = await runLoadChild([...common(bench.server.ocppUrl), '--samples', '2']);
     const cdrs = (await countRows(bench.server, 'cdrs')) ?? 0;
