@@ -79,8 +79,26 @@ describe('payloadSlice (the message log without a second parse)', () => {
     }
   });
 
-  it('keeps a frame with an escaped NUL as raw text', () => {
+  it('keeps a frame with an escaped NUL as payload text (the column is text, migration 0013)', () => {
     const text = '[3,"m-1",{"a":"\\u0000"}]';
-    expect(toRow(frame(text))).toMatchObject({ message_type: null, payload: null, raw: text });
+    expect(toRow(frame(text))).toMatchObject({ message_type: 3, payload: '{"a":"\\u0000"}', raw: null });
+  });
+
+  it('cuts an inbound payload by the element count of its parsed form, and refuses a count that does not fit', () => {
+    const text = '[2,"m-1","MeterValues",{"connectorId":1,"s":"}]"}]';
+    expect(payloadSlice(text, 4)).toEqual({
+      message_type: 2,
+      message_id: 'm-1',
+      action: 'MeterValues',
+      payload: '{"connectorId":1,"s":"}]"}',
+    });
+    expect(payloadSlice(text, 3)).toBeUndefined();
+    // Two objects after the header: valid JSON with five elements, never sliced as one payload.
+    const two = '[2,"m-1","Heartbeat",{},{}]';
+    const row = toRow(frame(two, 'in', JSON.parse(two)));
+    expect(row).toMatchObject({ message_type: 2, action: 'Heartbeat', payload: '{}', raw: null });
+    expect(payloadSlice('[3,"m-1",{} ]', 3)).toBeUndefined();
+    const spaced = '[3,"m-1",{"a":1} ]';
+    expect(toRow(frame(spaced, 'in', JSON.parse(spaced)))).toMatchObject({ message_type: 3, payload: '{"a":1}' });
   });
 });

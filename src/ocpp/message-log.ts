@@ -5,7 +5,8 @@
  * This is on the path of every message, so it is kept lean: one batch is one INSERT of eight array parameters
  * (`unnest`), whose SQL text is the same whatever the batch size (no statement of thousands of placeholders to
  * build, send and plan); the payload is cut out of the frame's text instead of being parsed and serialized again
- * when the frame has the compact shape ocpp-rpc and most stations send (see `payloadSlice`).
+ * when the frame has the compact shape ocpp-rpc and most stations send (see `payloadSlice`), and stored as text
+ * (migration 0013), so that the database does not parse it either.
  */
 
 import { type Kysely, sql } from 'kysely';
@@ -49,7 +50,7 @@ export function createMessageLog(db: Kysely<Database>): MessageLog {
         await insertRows(db, rows);
       } catch (error) {
         if (describeDataException(error) === undefined) throw error;
-        // One frame the database refuses (a value its jsonb cannot hold) must not fail the other stations' frames
+        // One frame the database refuses (a value a column cannot hold) must not fail the other stations' frames
         // of its batch: each is stored on its own, and one still refused is kept as raw text.
         for (const row of rows) {
           try {
@@ -93,7 +94,7 @@ async function insertRows(db: Kysely<Database>, rows: readonly Row[]): Promise<v
   }
   await sql`insert into ocpp_messages (station_id, direction, message_type, message_id, action, payload, raw, logged_at)
     select * from unnest(${stationIds}::text[], ${directions}::text[], ${types}::smallint[], ${ids}::text[],
-                         ${actions}::text[], ${payloads}::jsonb[], ${raws}::text[], ${ats}::timestamptz[])`.execute(db);
+                         ${actions}::text[], ${payloads}::text[], ${raws}::text[], ${ats}::timestamptz[])`.execute(db);
 }
 
 /** A row the database refused as parts, kept as raw text instead (NUL characters replaced). */
@@ -112,12 +113,15 @@ function asRawRow(row: Row): Row {
 /** Splits a frame into its OCPP-J parts for querying; a frame that is not valid OCPP-J JSON is kept raw. */
 export function toRow(frame: LoggedFrame): Row {
   const base = { station_id: frame.stationId, direction: frame.direction, logged_at: frame.at };
-  // PostgreSQL's jsonb cannot hold the NUL character; such a frame is kept as raw text instead.
-  const storableAsJson = !frame.text.includes('\\u0000');
   // Only text known to be valid JSON may skip the parser: outbound frames (serialized by ocpp-rpc) and inbound ones
-  // the gateway parsed. Balanced brackets alone do not make a valid payload, and an invalid one would fail its batch.
-  const validJson = frame.direction === 'out' || frame.parsed !== undefined;
-  const fast = storableAsJson && validJson ? payloadSlice(frame.text) : undefined;
+  // the gateway parsed. An inbound frame whose parsed form has exactly the elements the compact header names needs
+  // no bracket scan either: then the text after the header is its payload's own text.
+  const fast =
+    frame.direction === 'out'
+      ? payloadSlice(frame.text)
+      : frame.parsed !== undefined
+        ? payloadSlice(frame.text, compactElementCount(frame.parsed))
+        : undefined;
   if (fast) return { ...base, ...fast, raw: null };
   let parsed: unknown = frame.parsed;
   if (parsed === undefined) {
@@ -129,7 +133,6 @@ export function toRow(frame: LoggedFrame): Row {
   }
   // The message type id goes into a smallint column: a hostile 2.5 or 1e308 keeps the frame raw.
   if (
-    storableAsJson &&
     Array.isArray(parsed) &&
     Number.isInteger(parsed[0]) &&
     parsed[0] >= 0 &&
@@ -167,14 +170,15 @@ export function toRow(frame: LoggedFrame): Row {
  * the payload is the text between the header and the closing bracket, so it need not be parsed and serialized
  * again. The caller guarantees the text is valid JSON; then a frame whose text is exactly such a header, one JSON
  * object and `]` qualifies, which is checked without a parser: the header by a pattern, the object by balanced
- * brackets outside strings closing at the last character but one. Anything else (errors, whitespace, escapes in
- * ids, extra elements) takes the parsing path.
+ * brackets outside strings closing at the last character but one, or, when the caller parsed the frame and passes
+ * its element count, by that count and a `}` right before the final `]`. Anything else (errors, whitespace,
+ * escapes in ids, extra elements) takes the parsing path.
  */
 const COMPACT_HEADER = /^\[([23]),"([A-Za-z0-9._:-]{1,36})",(?:"([A-Za-z0-9]{1,64})",)?\{/;
 
 type PayloadParts = Pick<Row, 'message_type' | 'message_id' | 'action' | 'payload'>;
 
-export function payloadSlice(text: string): PayloadParts | undefined {
+export function payloadSlice(text: string, elementCount?: number): PayloadParts | undefined {
   const match = COMPACT_HEADER.exec(text.length > 200 ? text.slice(0, 200) : text);
   if (!match) return undefined;
   const type = match[1] === '2' ? 2 : 3;
@@ -182,7 +186,11 @@ export function payloadSlice(text: string): PayloadParts | undefined {
   if ((type === 2) !== (action !== undefined)) return undefined;
   const start = match[0].length - 1;
   const end = text.length - 1;
-  if (text.charCodeAt(end) !== 93 /* ] */ || !isOneObject(text, start, end)) return undefined;
+  if (text.charCodeAt(end) !== 93 /* ] */) return undefined;
+  if (elementCount === undefined ? !isOneObject(text, start, end) : elementCount !== (type === 2 ? 4 : 3))
+    return undefined;
+  // With the count known, the object must close right before the final bracket (no whitespace between).
+  if (elementCount !== undefined && text.charCodeAt(end - 1) !== 125 /* } */) return undefined;
   return {
     message_type: type,
     message_id: match[2]!,
@@ -191,7 +199,17 @@ export function payloadSlice(text: string): PayloadParts | undefined {
   };
 }
 
-/** Whether text[start, end) is one JSON object by bracket balance outside strings (its syntax PostgreSQL checks). */
+/**
+ * The element count of a parsed frame whose last element is an object (the payload of a CALL or CALLRESULT), else
+ * undefined. With it, `payloadSlice` needs no bracket scan of text the gateway already parsed.
+ */
+function compactElementCount(parsed: unknown): number | undefined {
+  if (!Array.isArray(parsed) || (parsed.length !== 3 && parsed.length !== 4)) return undefined;
+  const last: unknown = parsed[parsed.length - 1];
+  return typeof last === 'object' && last !== null && !Array.isArray(last) ? parsed.length : undefined;
+}
+
+/** Whether text[start, end) is one JSON object by bracket balance outside strings (the gateway parsed the whole frame). */
 function isOneObject(text: string, start: number, end: number): boolean {
   let depth = 0;
   let inString = false;
