@@ -151,7 +151,6 @@ export interface SessionsTable {
   time_zone: string;
   currency: string;
   charging_state: string | null;
-  sample_count: Generated<number>;
   findings: ColumnType<unknown, string | undefined, string>;
   received_start_at: CreatedAt;
   received_stop_at: Date | null;
@@ -194,7 +193,8 @@ export interface OcppMessagesTable {
   message_type: number | null;
   message_id: string | null;
   action: string | null;
-  payload: Json<unknown> | null;
+  /** The payload's JSON text exactly as it travelled (migration 0013). */
+  payload: string | null;
   raw: string | null;
   logged_at: CreatedAt;
 }

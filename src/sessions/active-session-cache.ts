@@ -4,13 +4,18 @@
  *
  * - the database decides whether a sample is stored (insertSamples stores samples of Active sessions only), so an
  *   entry that outlived its session (the session ended through another node) stores nothing;
- * - the sample count is counted up here as samples are queued; near the session's limit the caller reads the row
- *   again, so that the limit is decided on the stored count, never on this one;
+ * - the sample count is counted up here as samples are queued; near the session's limit the caller counts the
+ *   stored samples again, so that the limit is decided on the stored count, never on this one;
  * - the session's end removes its entry (session-service.ts, before and after the stop's transaction).
  *
  * Bounded: beyond `maxEntries` the oldest entry is dropped (sessions whose station never stopped them).
  */
-export type ActiveSessionEntry = { readonly sessionId: string; sampleCount: number };
+export type ActiveSessionEntry = {
+  readonly sessionId: string;
+  sampleCount: number;
+  /** The stored samples were counted and had reached the session's limit: no further read, nothing stored. */
+  readonly limitReached: boolean;
+};
 
 export class ActiveSessionCache {
   readonly #entries = new Map<string, ActiveSessionEntry>();

@@ -26,6 +26,7 @@ import type { Finding } from './finding.ts';
 import type { ChargingStateChanged, MeterSampled, TransactionEnded, TransactionStarted } from './session-event.ts';
 import {
   findSessionByTransaction,
+  findSessionForSampling,
   insertSamples,
   insertSessionOnce,
   recordStateChangeOnEvse,
@@ -191,7 +192,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         }
         // The first MeterValues of the session then needs no read of the row (an entry is only a hint, see
         // active-session-cache.ts: the database still decides whether a sample is stored).
-        activeSessions.set(event.stationId, row.transaction_id, { sessionId: row.id, sampleCount: row.sample_count });
+        activeSessions.set(event.stationId, row.transaction_id, {
+          sessionId: row.id,
+          sampleCount: 0,
+          limitReached: false,
+        });
         await deps.paymentAuthorizer?.record(
           { ...where0, idTokenId: token?.id ?? null, evseId: event.evseId, purpose: 'start', sessionId: row.id },
           payment ?? {
@@ -217,17 +222,22 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
 
   async function sample(event: MeterSampled): Promise<SampleOutcome> {
     // The hot path: most MeterValues name an Active session seen before, whose id and count are cached. Near the
-    // sample limit the row is read again, so that the limit is decided on the stored count.
+    // sample limit the stored samples are counted again, so that the limit is decided on the stored count; once
+    // they reach it, further samples are dropped without a read.
     let entry = activeSessions.get(event.stationId, event.transactionId);
-    if (!entry || entry.sampleCount + event.samples.length > deps.maxSamplesPerSession) {
-      const session = await findSessionByTransaction(db, event.stationId, event.transactionId);
+    if (!entry || (!entry.limitReached && entry.sampleCount + event.samples.length > deps.maxSamplesPerSession)) {
+      const session = await findSessionForSampling(db, event.stationId, event.transactionId);
       if (!session) return { known: false };
       // Readings after the end change nothing that is billed; the message log keeps them.
       if (session.status !== 'Active') {
         activeSessions.delete(event.stationId, event.transactionId);
         return { known: true, sessionId: session.id, accepted: 0, ignored: event.samples.length };
       }
-      entry = { sessionId: session.id, sampleCount: session.sample_count };
+      entry = {
+        sessionId: session.id,
+        sampleCount: session.storedSamples,
+        limitReached: session.storedSamples >= deps.maxSamplesPerSession,
+      };
       activeSessions.set(event.stationId, event.transactionId, entry);
     }
     const sessionId = entry.sessionId;

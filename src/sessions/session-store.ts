@@ -111,20 +111,32 @@ export async function insertSamples(db: Db, rows: readonly SampleRow[]): Promise
     currentA[i] = row.current_a;
     socPercent[i] = row.soc_percent;
   }
+  // Samples of a session that is no longer Active are dropped here, in the statement: a meter value racing the
+  // stop (or a node's stale cache entry) cannot add to a billed session.
   await sql`
-    with inserted as (
-      insert into meter_samples (session_id, sampled_at, context, register_wh, power_w, current_a, soc_percent)
-      select v.session_id, v.sampled_at, v.context, v.register_wh, v.power_w, v.current_a, v.soc_percent
-      from unnest(${sessionIds}::uuid[], ${sampledAt}::timestamptz[], ${contexts}::text[], ${registerWh}::numeric[],
-                  ${powerW}::numeric[], ${currentA}::numeric[], ${socPercent}::numeric[])
-        as v(session_id, sampled_at, context, register_wh, power_w, current_a, soc_percent)
-      where exists (select 1 from sessions s where s.id = v.session_id and s.status = 'Active')
-      on conflict (session_id, sampled_at, context) do nothing
-      returning session_id
-    )
-    update sessions set sample_count = sessions.sample_count + c.n
-    from (select session_id, count(*)::int as n from inserted group by session_id) as c
-    where sessions.id = c.session_id`.execute(db);
+    insert into meter_samples (session_id, sampled_at, context, register_wh, power_w, current_a, soc_percent)
+    select v.session_id, v.sampled_at, v.context, v.register_wh, v.power_w, v.current_a, v.soc_percent
+    from unnest(${sessionIds}::uuid[], ${sampledAt}::timestamptz[], ${contexts}::text[], ${registerWh}::numeric[],
+                ${powerW}::numeric[], ${currentA}::numeric[], ${socPercent}::numeric[])
+      as v(session_id, sampled_at, context, register_wh, power_w, current_a, soc_percent)
+    where exists (select 1 from sessions s where s.id = v.session_id and s.status = 'Active')
+    on conflict (session_id, sampled_at, context) do nothing`.execute(db);
+}
+
+/**
+ * What the meter-value path needs of a session it has not cached: its id, status and how many samples it holds
+ * (counted on the primary key's index; read only when a node first meets the session or it nears its limit).
+ */
+export async function findSessionForSampling(
+  db: Db,
+  stationId: string,
+  transactionId: string,
+): Promise<{ id: string; status: string; storedSamples: number } | undefined> {
+  const row = await sql<{ id: string; status: string; stored_samples: number }>`
+    select s.id, s.status, (select count(*)::int from meter_samples m where m.session_id = s.id) as stored_samples
+    from sessions s where s.station_id = ${stationId} and s.transaction_id = ${transactionId}`.execute(db);
+  const found = row.rows[0];
+  return found && { id: found.id, status: found.status, storedSamples: found.stored_samples };
 }
 
 /**
