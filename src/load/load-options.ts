@@ -38,6 +38,11 @@ export interface LoadOptions {
   readonly stormWindowS?: number;
   /** Real seconds after the duration allowed for ending sessions and delivering their last messages. */
   readonly drainTimeoutS?: number;
+  /**
+   * Real seconds after every station is online before the measurement window opens: the first boots and session
+   * starts of a large fleet are a burst of their own, which a steady-state figure must leave out.
+   */
+  readonly warmupS?: number;
   readonly seed?: number;
   /**
    * Share (0..1) of sessions whose final message (StopTransaction, TransactionEvent Ended) the station sends a second
@@ -82,6 +87,7 @@ export const LOAD_DEFAULTS = {
   callTimeoutMs: 30_000,
   stormWindowS: 10,
   drainTimeoutS: 60,
+  warmupS: 0,
   recordSessions: false,
   duplicateStopRate: 0,
   lateMeterValueRate: 0,
@@ -100,6 +106,7 @@ export const LOAD_LIMITS = {
   reconnectStormAtS: [0, 86_400],
   stormWindowS: [0, 3600],
   drainTimeoutS: [0, 3600],
+  warmupS: [0, 3600],
   seed: [0, 0xffff_ffff],
   duplicateStopRate: [0, 1],
   lateMeterValueRate: [0, 1],
@@ -112,6 +119,7 @@ const FRACTIONAL_OPTIONS = new Set<keyof LoadOptions>([
   'stormWindowS',
   'duplicateStopRate',
   'lateMeterValueRate',
+  'warmupS',
 ]);
 
 export function resolveLoadOptions(
@@ -158,6 +166,7 @@ export function resolveLoadOptions(
     reconnectStormAtS: options.reconnectStormAtS,
     stormWindowS: options.stormWindowS ?? LOAD_DEFAULTS.stormWindowS,
     drainTimeoutS: options.drainTimeoutS ?? LOAD_DEFAULTS.drainTimeoutS,
+    warmupS: options.warmupS ?? LOAD_DEFAULTS.warmupS,
     seed: options.seed ?? randomSeed(),
     recordSessions: options.recordSessions ?? LOAD_DEFAULTS.recordSessions,
     duplicateStopRate: options.duplicateStopRate ?? LOAD_DEFAULTS.duplicateStopRate,

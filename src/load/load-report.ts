@@ -2,7 +2,7 @@
 import type { LatencyHistogram } from '../sim/latency-histogram.ts';
 import type { CompletedSession, StormState } from './lean-station.ts';
 import type { ResolvedLoadOptions } from './load-options.ts';
-import { errorTotal, type LoadStats } from './load-stats.ts';
+import { type ActionStats, errorTotal, type LoadStats } from './load-stats.ts';
 
 export interface LoadProgress {
   readonly elapsedS: number;
@@ -39,8 +39,12 @@ export interface LoadReport {
     readonly duplicateStops: number;
     readonly lateMeterValues: number;
   };
+  /** Latency of every acknowledged call of the run, ramp-up and drain included. */
   readonly ackLatency: LatencySummary;
   readonly byAction: Record<string, LatencySummary>;
+  /** Latency of the calls acknowledged inside the measurement window: the steady state's figures. */
+  readonly windowAckLatency: LatencySummary;
+  readonly windowByAction: Record<string, LatencySummary>;
   readonly errors: {
     readonly total: number;
     readonly callErrors: Record<string, number>;
@@ -99,10 +103,13 @@ export function buildLoadReport(input: {
     input.windowStartMs !== undefined && input.windowEndMs !== undefined ? input.windowEndMs - input.windowStartMs : 0;
   const perSecond =
     windowMs > 0 ? stats.ackedInWindow / (windowMs / 1000) : stats.callsAcked / Math.max(0.001, input.totalMs / 1000);
-  const byAction: Record<string, LatencySummary> = {};
-  for (const [action, perAction] of [...stats.byAction].sort(([a], [b]) => a.localeCompare(b))) {
-    byAction[action] = summarizeLatency(perAction.latency);
-  }
+  const summarizeActions = (actions: Map<string, ActionStats>) => {
+    const summaries: Record<string, LatencySummary> = {};
+    for (const [action, perAction] of [...actions].sort(([a], [b]) => a.localeCompare(b))) {
+      summaries[action] = summarizeLatency(perAction.latency);
+    }
+    return summaries;
+  };
   return {
     url: settings.url,
     protocol: settings.protocol,
@@ -120,7 +127,9 @@ export function buildLoadReport(input: {
       lateMeterValues: stats.lateMeterValues,
     },
     ackLatency: summarizeLatency(stats.ackLatency),
-    byAction,
+    byAction: summarizeActions(stats.byAction),
+    windowAckLatency: summarizeLatency(stats.windowAckLatency),
+    windowByAction: summarizeActions(stats.windowByAction),
     errors: {
       total: errorTotal(stats),
       callErrors: Object.fromEntries(stats.callErrors),
@@ -170,6 +179,11 @@ export function formatLoadReport(report: LoadReport): string {
     ],
     ['ack latency', `${latency(report.ackLatency)} (${report.ackLatency.count} calls)`],
     ...Object.entries(report.byAction).map(([action, l]): [string, string] => [
+      `  ${action}`,
+      `${latency(l)} (${l.count})`,
+    ]),
+    ['in the window', `${latency(report.windowAckLatency)} (${report.windowAckLatency.count} calls)`],
+    ...Object.entries(report.windowByAction).map(([action, l]): [string, string] => [
       `  ${action}`,
       `${latency(l)} (${l.count})`,
     ]),

@@ -35,6 +35,9 @@ export interface LoadStats {
   sessionsRefused: number;
   readonly ackLatency: LatencyHistogram;
   readonly byAction: Map<string, ActionStats>;
+  /** The same, for calls answered inside the measurement window only (the steady state: no ramp, no drain). */
+  readonly windowAckLatency: LatencyHistogram;
+  readonly windowByAction: Map<string, ActionStats>;
   /** Stations with an open, booted connection now, and the highest that number reached. */
   stationsOnline: number;
   peakStationsOnline: number;
@@ -61,6 +64,8 @@ export function createLoadStats(): LoadStats {
     sessionsRefused: 0,
     ackLatency: createLatencyHistogram(),
     byAction: new Map(),
+    windowAckLatency: createLatencyHistogram(),
+    windowByAction: new Map(),
     stationsOnline: 0,
     peakStationsOnline: 0,
   };
@@ -70,10 +75,18 @@ export function recordAck(stats: LoadStats, action: string, latencyMs: number, i
   stats.callsAcked += 1;
   if (inWindow) stats.ackedInWindow += 1;
   stats.ackLatency.record(latencyMs);
-  let perAction = stats.byAction.get(action);
+  recordForAction(stats.byAction, action, latencyMs);
+  if (inWindow) {
+    stats.windowAckLatency.record(latencyMs);
+    recordForAction(stats.windowByAction, action, latencyMs);
+  }
+}
+
+function recordForAction(byAction: Map<string, ActionStats>, action: string, latencyMs: number): void {
+  let perAction = byAction.get(action);
   if (perAction === undefined) {
     perAction = { acked: 0, latency: createLatencyHistogram() };
-    stats.byAction.set(action, perAction);
+    byAction.set(action, perAction);
   }
   perAction.acked += 1;
   perAction.latency.record(latencyMs);

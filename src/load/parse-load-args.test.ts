@@ -22,6 +22,8 @@ describe('parseLoadArgs', () => {
       '20',
       '--password',
       'pw',
+      '--warmup',
+      '15',
       '--json',
       '--no-sessions',
     ]);
@@ -38,6 +40,7 @@ describe('parseLoadArgs', () => {
           samplesPerSession: 3,
           reconnectStormAtS: 30,
           stormWindowS: 20,
+          warmupS: 15,
           password: 'pw',
           sessions: false,
         },

@@ -48,6 +48,7 @@ for S real seconds; prints messages/s, acknowledgement latency p50/p95/p99 and e
                            PEM client certificate and key (profile 3)
   --call-timeout-ms MS     real ms a call waits for its answer (default 30000)
   --drain-timeout S        seconds allowed after the duration to end sessions (default 60)
+  --warmup S               seconds after every station is online before measuring (default 0; within the duration)
   --duplicate-stops R      share (0..1) of sessions whose final message is sent twice (default 0)
   --late-meter-values R    share (0..1) of sessions sending a meter value after their final message (default 0)
   --seed N                 seed of the stations' random choices
@@ -68,6 +69,7 @@ const NUMERIC_FLAGS = {
   'first-station': 'firstStation',
   'call-timeout-ms': 'callTimeoutMs',
   'drain-timeout': 'drainTimeoutS',
+  warmup: 'warmupS',
   'duplicate-stops': 'duplicateStopRate',
   'late-meter-values': 'lateMeterValueRate',
   seed: 'seed',

@@ -51,6 +51,15 @@ describe('runLoad against a strict OCPP stub', () => {
     }
   });
 
+  it('--warmup: the measurement window opens the warm-up after every station is online', async () => {
+    stub = await startCsmsStub();
+    const report = await runLoad({ ...quick, url: stub.url, stations: 2, sessions: false, warmupS: 1.5 });
+    expect(report.errors.total).toBe(0);
+    // 4 s of duration, about 0.1 s to connect, 1.5 s of warm-up: a window of about 2.4 s, never the whole run.
+    expect(report.windowS).toBeGreaterThan(2);
+    expect(report.windowS).toBeLessThan(2.6);
+  });
+
   it('mixed: odd stations speak 1.6, even ones 2.0.1', async () => {
     stub = await startCsmsStub({ protocols: ['ocpp1.6', 'ocpp2.0.1'] });
     const report = await runLoad({ ...quick, url: stub.url, stations: 4, protocol: 'mixed', sessions: false });

@@ -105,6 +105,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps = {}): Promis
       runs.push(station.run());
     }
     await Promise.race([Promise.all(firstConnects), drained]);
+    if (settings.warmupS > 0) await Promise.race([scheduler.sleep(settings.warmupS * 1000), drained]);
     if (!phase.draining) {
       phase.windowOpen = true;
       windowStartMs = scheduler.nowMs();
