@@ -112,7 +112,6 @@ function asRawRow(row: Row): Row {
 
 /** Splits a frame into its OCPP-J parts for querying; a frame that is not valid OCPP-J JSON is kept raw. */
 export function toRow(frame: LoggedFrame): Row {
-  const base = { station_id: frame.stationId, direction: frame.direction, logged_at: frame.at };
   // Only text known to be valid JSON may skip the parser: outbound frames (serialized by ocpp-rpc) and inbound ones
   // the gateway parsed. An inbound frame whose parsed form has exactly the elements the compact header names needs
   // no bracket scan either: then the text after the header is its payload's own text.
@@ -122,7 +121,20 @@ export function toRow(frame: LoggedFrame): Row {
       : frame.parsed !== undefined
         ? payloadSlice(frame.text, compactElementCount(frame.parsed))
         : undefined;
-  if (fast) return { ...base, ...fast, raw: null };
+  if (fast) {
+    // Built field by field: object spread here cost several microseconds per frame (the profile's largest JS item).
+    return {
+      station_id: frame.stationId,
+      direction: frame.direction,
+      message_type: fast.message_type,
+      message_id: fast.message_id,
+      action: fast.action,
+      payload: fast.payload,
+      raw: null,
+      logged_at: frame.at,
+    };
+  }
+  const base = { station_id: frame.stationId, direction: frame.direction, logged_at: frame.at };
   let parsed: unknown = frame.parsed;
   if (parsed === undefined) {
     try {
