@@ -189,6 +189,11 @@ export const CONFIG_VARIABLES = {
     default: undefined,
     doc: 'Name of this node in a cluster of nodes on one PostgreSQL (station presence, logs). Unset: node_ plus a random suffix per start.',
   },
+  VOLTBILL_DATABASE_PREPARED_STATEMENTS: {
+    schema: booleanFlag,
+    default: 'true',
+    doc: 'PostgreSQL: send parameterized statements as named prepared statements, parsed and planned once per connection (src/db/prepared-statements.ts). false for PgBouncer in transaction mode before 1.21, which cannot keep them.',
+  },
   VOLTBILL_DATABASE_LISTEN_URL: {
     schema: z
       .string()
@@ -394,6 +399,7 @@ export type Config = Readonly<{
   /** Cluster (PostgreSQL only): this node's name, liveness heartbeat and time to live. */
   nodeId: string | undefined;
   databaseListenUrl: string | undefined;
+  databasePreparedStatements: boolean;
   clusterHeartbeatS: number;
   clusterNodeTtlS: number;
   plausibility: Readonly<{
@@ -512,6 +518,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reconcileIntervalS: v.VOLTBILL_RECONCILE_INTERVAL_S,
     nodeId: v.VOLTBILL_NODE_ID,
     databaseListenUrl: v.VOLTBILL_DATABASE_LISTEN_URL,
+    databasePreparedStatements: v.VOLTBILL_DATABASE_PREPARED_STATEMENTS,
     clusterHeartbeatS: v.VOLTBILL_CLUSTER_HEARTBEAT_S,
     clusterNodeTtlS: v.VOLTBILL_CLUSTER_NODE_TTL_S,
     plausibility: Object.freeze({

@@ -17,7 +17,7 @@ export async function withConfiguredDatabase<T>(
 ): Promise<T> {
   const database = await openDatabase(
     config.databaseUrl
-      ? { kind: 'postgres', url: config.databaseUrl }
+      ? { kind: 'postgres', url: config.databaseUrl, namedStatements: config.databasePreparedStatements }
       : { kind: 'pglite', dataDir: config.dataDir, command },
   );
   try {

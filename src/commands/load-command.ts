@@ -57,7 +57,12 @@ export async function runLoadCommand(argv: string[], io: CommandIo): Promise<num
       io.stderr('voltbill load: --provision needs DATABASE_URL\n');
       return 2;
     }
-    const database = await openDatabase({ kind: 'postgres', url: config.databaseUrl, maxConnections: 2 });
+    const database = await openDatabase({
+      kind: 'postgres',
+      url: config.databaseUrl,
+      maxConnections: 2,
+      namedStatements: config.databasePreparedStatements,
+    });
     try {
       await provisionFleet(database.db, fleet);
     } finally {

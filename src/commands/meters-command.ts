@@ -67,7 +67,7 @@ async function openConfiguredDatabase(): Promise<DatabaseHandle> {
   const config = loadConfig();
   return openDatabase(
     config.databaseUrl
-      ? { kind: 'postgres', url: config.databaseUrl }
+      ? { kind: 'postgres', url: config.databaseUrl, namedStatements: config.databasePreparedStatements }
       : { kind: 'pglite', dataDir: config.dataDir, command: 'meters' },
   );
 }

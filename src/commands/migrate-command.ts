@@ -15,7 +15,7 @@ export async function runMigrateCommand(argv: string[], io: CommandIo): Promise<
   const config = loadConfig();
   const database = await openDatabase(
     config.databaseUrl
-      ? { kind: 'postgres', url: config.databaseUrl }
+      ? { kind: 'postgres', url: config.databaseUrl, namedStatements: config.databasePreparedStatements }
       : { kind: 'pglite', dataDir: config.dataDir, command: 'migrate' },
   );
   try {

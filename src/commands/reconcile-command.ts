@@ -66,7 +66,7 @@ async function openConfigured(): Promise<DatabaseHandle> {
   const config = loadConfig();
   const database = await openDatabase(
     config.databaseUrl
-      ? { kind: 'postgres', url: config.databaseUrl }
+      ? { kind: 'postgres', url: config.databaseUrl, namedStatements: config.databasePreparedStatements }
       : { kind: 'pglite', dataDir: config.dataDir, command: 'reconcile' },
   );
   // An embedded database that was never migrated has nothing to reconcile against; migrating it is harmless.

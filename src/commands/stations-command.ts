@@ -322,7 +322,7 @@ async function openConfigured(): Promise<DatabaseHandle> {
   const config = loadConfig();
   const database = await openDatabase(
     config.databaseUrl
-      ? { kind: 'postgres', url: config.databaseUrl }
+      ? { kind: 'postgres', url: config.databaseUrl, namedStatements: config.databasePreparedStatements }
       : { kind: 'pglite', dataDir: config.dataDir, command: 'stations' },
   );
   try {

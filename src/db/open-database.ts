@@ -8,6 +8,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { createPgliteDialect } from './pglite-dialect.ts';
+import { useNamedStatements } from './prepared-statements.ts';
 import type { Database } from './schema.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -22,14 +23,20 @@ export type DatabaseHandle = {
 
 export type OpenDatabaseOptions =
   | { kind: 'pglite'; dataDir: string | 'memory'; command: string }
-  | { kind: 'postgres'; url: string; maxConnections?: number };
+  | {
+      kind: 'postgres';
+      url: string;
+      maxConnections?: number;
+      /** Named prepared statements (default true; see prepared-statements.ts). */
+      namedStatements?: boolean;
+    };
 
 const INT8_OID = 20;
 const DATE_OID = 1082;
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.kind === 'pglite') return openPglite(options.dataDir, options.command);
-  return openPostgres(options.url, options.maxConnections ?? 10);
+  return openPostgres(options.url, options.maxConnections ?? 10, options.namedStatements ?? true);
 }
 
 async function openPglite(dataDir: string | 'memory', command: string): Promise<DatabaseHandle> {
@@ -56,7 +63,7 @@ async function openPglite(dataDir: string | 'memory', command: string): Promise<
   };
 }
 
-async function openPostgres(url: string, maxConnections: number): Promise<DatabaseHandle> {
+async function openPostgres(url: string, maxConnections: number, namedStatements: boolean): Promise<DatabaseHandle> {
   const types = {
     getTypeParser(oid: number, format?: 'text' | 'binary') {
       if (oid === INT8_OID) return (value: string) => BigInt(value);
@@ -73,6 +80,7 @@ async function openPostgres(url: string, maxConnections: number): Promise<Databa
   // pool discards the dead client when it is released.
   pool.on('connect', (client) => {
     client.on('error', () => {});
+    if (namedStatements) useNamedStatements(client);
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {

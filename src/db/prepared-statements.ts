@@ -1,0 +1,46 @@
+/**
+ * Named (prepared) statements for the PostgreSQL pool: each connection parses and plans a statement text once and
+ * afterwards only binds and executes it. Kysely sends every query unnamed, so PostgreSQL parsed and planned every
+ * statement of every request again; for the short statements of the OCPP paths that was a large share of its CPU.
+ *
+ * Only parameterized statements are named (a text without parameters may hold several statements, which the
+ * extended protocol cannot carry: migrations). Limits: at most `maxStatementsPerConnection` texts per connection
+ * (queries whose text varies, such as IN lists of varying length, must not grow a connection's memory without bound;
+ * beyond the limit statements go unnamed, as before) and texts up to `maxTextChars`.
+ *
+ * Off for PgBouncer in transaction mode before 1.21 (`VOLTBILL_DATABASE_PREPARED_STATEMENTS=off`): there a named
+ * statement prepared on one server connection is not known on the next.
+ */
+import type pg from 'pg';
+
+export type PreparedStatementLimits = {
+  readonly maxStatementsPerConnection: number;
+  readonly maxTextChars: number;
+};
+
+export const PREPARED_STATEMENT_LIMITS: PreparedStatementLimits = {
+  maxStatementsPerConnection: 2_000,
+  maxTextChars: 20_000,
+};
+
+type QueryFunction = (...args: unknown[]) => unknown;
+
+/** Makes `client` send its parameterized statements named, each text prepared once on its connection. */
+export function useNamedStatements(client: pg.ClientBase, limits = PREPARED_STATEMENT_LIMITS): void {
+  const query = client.query.bind(client) as QueryFunction;
+  // Per client, and a client is one connection: a name only has to be unique on its own connection.
+  const names = new Map<string, string>();
+  (client as unknown as { query: QueryFunction }).query = (...args: unknown[]) => {
+    const [text, values, callback] = args;
+    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || callback !== undefined) {
+      return query(...args);
+    }
+    let name = names.get(text);
+    if (name === undefined) {
+      if (names.size >= limits.maxStatementsPerConnection || text.length > limits.maxTextChars) return query(...args);
+      name = `vb_${names.size}`;
+      names.set(text, name);
+    }
+    return query({ text, values, name });
+  };
+}
