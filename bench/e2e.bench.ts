@@ -62,8 +62,8 @@ try {
         `stations saw ${report.sessions.completed} sessions completed (${report.sessions.perSecond}/s)`,
     );
     console.log(
-      `messages ${report.messages.perSecond}/s, ack latency p50 ${fmt(report.ackLatency.p50Ms)} ms, p99 ${fmt(report.ackLatency.p99Ms)} ms; ` +
-        `StopTransaction p99 ${fmt(report.byAction.StopTransaction?.p99Ms)} ms; errors ${report.errors.total}`,
+      `messages ${report.messages.perSecond}/s, ack latency in the window p50 ${fmt(report.windowAckLatency.p50Ms)} ms, p99 ${fmt(report.windowAckLatency.p99Ms)} ms; ` +
+        `StopTransaction p99 ${fmt(report.windowByAction.StopTransaction?.p99Ms)} ms; errors ${report.errors.total}`,
     );
     console.log(
       `rows: ${Object.entries(counts)

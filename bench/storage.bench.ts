@@ -70,10 +70,16 @@ for (const [label, f] of [
   ['PGlite (embedded, disk)', pglite],
   ['PostgreSQL (fsync on)', pg],
 ] as const) {
+  // The steady state's p99 (measurement window); a run whose fleet was still starting when the duration ended has
+  // no window, and then the whole run's p99 is shown, marked.
+  const p99 = (r: LoadReport) =>
+    r.windowAckLatency.count > 0
+      ? `${fmt(r.windowAckLatency.p99Ms)} ms`
+      : `${fmt(r.ackLatency.p99Ms)} ms over the whole run, no steady window`;
   console.log(
     `${label.padEnd(24)} meter values ${String(f.meterValues.messages.perSecond).padStart(6)}/s ` +
-      `(p99 ${fmt(f.meterValues.ackLatency.p99Ms)} ms); sessions ${fmt(f.cdrsPerS)} CDRs/s ` +
-      `(p99 ${fmt(f.sessions.ackLatency.p99Ms)} ms); errors ${f.meterValues.errors.total + f.sessions.errors.total}`,
+      `(p99 ${p99(f.meterValues)}); sessions ${fmt(f.cdrsPerS)} CDRs/s ` +
+      `(p99 ${p99(f.sessions)}); errors ${f.meterValues.errors.total + f.sessions.errors.total}`,
   );
 }
 console.log(
