@@ -70,13 +70,9 @@ describe.skipIf(skip)('sample limit per session', () => {
     });
     expect(started.ok).toBe(true);
     if (!started.ok) return;
-    const sample = (minutes: number[]) =>
-      node.sample({
-        kind: 'MeterSampled',
-        stationId: demoStationId(2),
-        transactionId: 'tx-limit',
-        samples: minutes.map(at),
-      });
+    const sampleOn = (on: SessionService, minutes: number[], transactionId = 'tx-limit') =>
+      on.sample({ kind: 'MeterSampled', stationId: demoStationId(2), transactionId, samples: minutes.map(at) });
+    const sample = (minutes: number[]) => sampleOn(node, minutes);
 
     expect(await sample([1, 2, 3])).toEqual({ known: true, sessionId: started.sessionId, accepted: 3, ignored: 0 });
     // The same three again: the node counts 6 > 5, recounts 3 stored, and lets two through (stored: nothing new).
@@ -90,25 +86,11 @@ describe.skipIf(skip)('sample limit per session', () => {
 
     // A node that never saw the session (a restart, another node) counts what is stored and stores nothing more.
     const other = service();
-    expect(
-      await other.sample({
-        kind: 'MeterSampled',
-        stationId: demoStationId(2),
-        transactionId: 'tx-limit',
-        samples: [at(8)],
-      }),
-    ).toEqual({ known: true, sessionId: started.sessionId, accepted: 0, ignored: 1 });
+    expect(await sampleOn(other, [8])).toEqual({ known: true, sessionId: started.sessionId, accepted: 0, ignored: 1 });
     expect(await storedMinutes(started.sessionId)).toEqual([1, 2, 3, 4, 5]);
 
     // Unknown transactions are unknown; samples of an ended session are not stored.
-    expect(
-      await other.sample({
-        kind: 'MeterSampled',
-        stationId: demoStationId(2),
-        transactionId: 'tx-none',
-        samples: [at(9)],
-      }),
-    ).toEqual({ known: false });
+    expect(await sampleOn(other, [9], 'tx-none')).toEqual({ known: false });
     const ended = await node.end({
       kind: 'TransactionEnded',
       stationId: demoStationId(2),
@@ -118,13 +100,6 @@ describe.skipIf(skip)('sample limit per session', () => {
       samples: [],
     });
     expect(ended.known).toBe(true);
-    expect(
-      await other.sample({
-        kind: 'MeterSampled',
-        stationId: demoStationId(2),
-        transactionId: 'tx-limit',
-        samples: [at(10)],
-      }),
-    ).toEqual({ known: true, sessionId: started.sessionId, accepted: 0, ignored: 1 });
+    expect(await sampleOn(other, [10])).toEqual({ known: true, sessionId: started.sessionId, accepted: 0, ignored: 1 });
   });
 });
