@@ -5,13 +5,17 @@
  * been answered (read from the server's /metrics), so that the ramp (boots, first starts) and the drain stay out.
  * Other processes on the machine slow the run down but do not enter these figures.
  *
- *   npx tsx bench/cpu-cost.ts [gateway|e2e] [--stations 200] [--duration 15] [--unix-socket]
+ *   npx tsx bench/cpu-cost.ts [gateway|e2e] [--stations 200] [--duration 15] [--unix-socket] [--statements]
+ *
+ * `--statements` loads pg_stat_statements and prints PostgreSQL's ten most expensive statements over the same
+ * steady phase (execution time including lock waits, per request answered).
  *
  * `gateway`: closed-loop meter values (as bench/gateway.bench.ts); `e2e`: back-to-back sessions of 2 meter values
  * (as bench/e2e.bench.ts). Not a *.bench.ts file, so `npm run bench` does not run it; it prints, never asserts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import {
   countRows,
   describeMachine,
@@ -49,8 +53,79 @@ function postgresCpuS(dataDir: string): number {
   return ticks / CLOCK_TICKS_PER_S;
 }
 
+/**
+ * pg_stat_statements over the steady phase: reset at 30 % of the run's duration and read at 90 %, and divided by the
+ * requests answered in between (close to, not exactly, the CPU window above, which is placed by requests).
+ */
+class StatementWindow {
+  private readonly client: pg.Client;
+  private resetAt: number | undefined;
+  private rows: { query: string; calls: number; total_ms: number }[] | undefined;
+  /** Requests answered between the reset and the read. */
+  private requests = 0;
+  private readonly started = Date.now();
+
+  constructor(url: string) {
+    this.client = new pg.Client({ connectionString: url });
+  }
+
+  async open(): Promise<void> {
+    await this.client.connect();
+    await this.client.query('create extension if not exists pg_stat_statements');
+  }
+
+  async observe(messages: number): Promise<void> {
+    const elapsedS = (Date.now() - this.started) / 1000;
+    if (this.resetAt === undefined && elapsedS >= durationS * 0.3) {
+      this.resetAt = messages;
+      await this.client.query('select pg_stat_statements_reset()');
+    } else if (this.resetAt !== undefined && this.rows === undefined && elapsedS >= durationS * 0.9) {
+      this.requests = messages - this.resetAt;
+      const result = await this.client.query(
+        `select query, calls::int as calls, (total_exec_time + total_plan_time)::float8 as total_ms
+           from pg_stat_statements order by total_exec_time + total_plan_time desc limit 12`,
+      );
+      this.rows = result.rows;
+    }
+  }
+
+  async print(): Promise<void> {
+    await this.client.end();
+    if (!this.rows || this.requests === 0) {
+      console.log('statements: the window did not close (run longer)');
+      return;
+    }
+    const all = this.rows.reduce((sum, row) => sum + row.total_ms, 0);
+    console.log(`statements over ${this.requests} requests (top 12; µs per request, calls per request):`);
+    for (const row of this.rows) {
+      const text = row.query.replace(/\s+/g, ' ').slice(0, 110);
+      console.log(
+        `  ${fmt((row.total_ms * 1000) / this.requests).padStart(8)} µs  ${(row.calls / this.requests).toFixed(4).padStart(7)}  ` +
+          `${fmt((100 * row.total_ms) / all).padStart(5)} %  ${text}`,
+      );
+    }
+  }
+}
+
+/** CPU seconds of this process's child processes still running (the load generator), from /proc. */
+function childrenCpuS(): number {
+  let ticks = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[1] === String(process.pid)) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / CLOCK_TICKS_PER_S;
+}
+
 console.log(`CPU cost (${mode}) — ${describeMachine()}`);
-const postgres = await startPostgres({ durable: true, maxConnections: 100 });
+const withStatements = hasFlag('statements');
+const postgres = await startPostgres({ durable: true, maxConnections: 100, statementStatistics: withStatements });
 try {
   const url = benchDatabaseUrl(postgres, hasFlag('unix-socket'));
   const bench = await startBenchServer({ kind: 'postgres', url }, stations);
@@ -65,13 +140,21 @@ try {
       }
       return n;
     };
-    type Snapshot = { cpu: NodeJS.CpuUsage; postgresS: number; messages: number };
+    type Snapshot = { cpu: NodeJS.CpuUsage; postgresS: number; loadS: number; messages: number };
     const snapshots: Snapshot[] = [];
+    const statements = withStatements ? new StatementWindow(postgres.url) : undefined;
+    await statements?.open();
     const cdrsBefore = (await countRows(bench.server, 'cdrs')) ?? 0;
     const timer = setInterval(() => {
-      void answered().then((messages) =>
-        snapshots.push({ cpu: process.cpuUsage(), postgresS: postgresCpuS(postgres.dataDir), messages }),
-      );
+      void answered().then((messages) => {
+        snapshots.push({
+          cpu: process.cpuUsage(),
+          postgresS: postgresCpuS(postgres.dataDir),
+          loadS: childrenCpuS(),
+          messages,
+        });
+        void statements?.observe(messages);
+      });
     }, 1000);
     const report = await runLoadChild([
       '--url',
@@ -108,7 +191,8 @@ try {
       const postgresUs = (to.postgresS - from.postgresS) * 1e6;
       console.log(
         `steady phase: ${messages} requests answered; CPU per request: node ${fmt(nodeUs / messages)} µs + ` +
-          `PostgreSQL ${fmt(postgresUs / messages)} µs = ${fmt((nodeUs + postgresUs) / messages)} µs`,
+          `PostgreSQL ${fmt(postgresUs / messages)} µs = ${fmt((nodeUs + postgresUs) / messages)} µs ` +
+          `(and the load generator's stations ${fmt(((to.loadS - from.loadS) * 1e6) / messages)} µs)`,
       );
       if (mode === 'e2e' && report.messages.acknowledged > 0) {
         // Sessions in the steady phase, estimated from the run's requests per completed session.
@@ -119,6 +203,7 @@ try {
         );
       }
     }
+    await statements?.print();
   } finally {
     await bench.close();
   }

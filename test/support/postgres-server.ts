@@ -75,6 +75,8 @@ export type StartPostgresOptions = {
   /** Durability off (fsync, synchronous_commit) for fast tests; benchmarks keep it on. */
   durable?: boolean;
   maxConnections?: number;
+  /** Loads pg_stat_statements (benchmarks that show where PostgreSQL's time goes: bench/cpu-cost.ts --statements). */
+  statementStatistics?: boolean;
 };
 
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
@@ -98,6 +100,9 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     `-k ${root}`,
     `-c max_connections=${options.maxConnections ?? 100}`,
     ...(options.durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
+    ...(options.statementStatistics
+      ? ['-c shared_preload_libraries=pg_stat_statements', '-c pg_stat_statements.track=all']
+      : []),
   ].join(' ');
   runAs(user?.name, bin('pg_ctl'), ['-D', dataDir, '-o', settings, '-l', path.join(root, 'server.log'), '-w', 'start']);
   let stopped = false;
