@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { nestingDepthExceeds } from './gateway.ts';
 
 describe('nestingDepthExceeds', () => {
-  it('accepts an OCPP frame and refuses one nested past the limit, without recursion', () => {
+  it('accepts an OCPP frame and refuses one nested past the limit, with its recursion bounded by the limit', () => {
     expect(
       nestingDepthExceeds([2, 'id', 'MeterValues', { meterValue: [{ sampledValue: [{ value: '1' }] }] }], 32),
     ).toBe(false);
