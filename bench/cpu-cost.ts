@@ -14,6 +14,7 @@
  * (as bench/e2e.bench.ts). Not a *.bench.ts file, so `npm run bench` does not run it; it prints, never asserts.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import {
@@ -193,6 +194,15 @@ try {
         `steady phase: ${messages} requests answered; CPU per request: node ${fmt(nodeUs / messages)} µs + ` +
           `PostgreSQL ${fmt(postgresUs / messages)} µs = ${fmt((nodeUs + postgresUs) / messages)} µs ` +
           `(and the load generator's stations ${fmt(((to.loadS - from.loadS) * 1e6) / messages)} µs)`,
+      );
+      // The budget: what the machine's cores allow at this cost, fully busy. With the stations on the same cores
+      // (this run) and with them elsewhere (a real network). Queueing needs headroom below either figure.
+      const loadUs = (to.loadS - from.loadS) * 1e6;
+      const coreUs = os.availableParallelism() * 1e6;
+      console.log(
+        `the ${os.availableParallelism()} cores allow at most ${Math.round((coreUs * messages) / (nodeUs + postgresUs + loadUs))} requests/s ` +
+          `at this cost with the stations on them, ${Math.round((coreUs * messages) / (nodeUs + postgresUs))}/s with the stations elsewhere ` +
+          `(the server's process alone on one core: ${Math.round((1e6 * messages) / nodeUs)}/s)`,
       );
       if (mode === 'e2e' && report.messages.acknowledged > 0) {
         // Sessions in the steady phase, estimated from the run's requests per completed session.
