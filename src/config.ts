@@ -323,6 +323,11 @@ export const CONFIG_VARIABLES = {
     default: '1000',
     doc: 'How often the payment worker looks for due provider calls, holds to place, renew or release.',
   },
+  VOLTBILL_PAYMENT_WORKER_CONCURRENCY: {
+    schema: positiveInt.max(64),
+    default: '8',
+    doc: 'Payment outbox items (provider calls) one node works at once; each waits on the provider, so more keep up with more sessions.',
+  },
   VOLTBILL_PAY_LINK_SECRET: {
     schema: z.string().min(32).optional(),
     default: undefined,
@@ -423,6 +428,7 @@ export type Config = Readonly<{
     retryBaseMs: number;
     blockAfterFailures: number;
     workerIntervalMs: number;
+    workerConcurrency: number;
     payLinkSecret: string | undefined;
     payLinkTtlS: number;
     walletMinStartMinor: bigint;
@@ -544,6 +550,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryBaseMs: v.VOLTBILL_PAYMENT_RETRY_BASE_MS,
       blockAfterFailures: v.VOLTBILL_PAYMENT_BLOCK_AFTER_FAILURES,
       workerIntervalMs: v.VOLTBILL_PAYMENT_WORKER_INTERVAL_MS,
+      workerConcurrency: v.VOLTBILL_PAYMENT_WORKER_CONCURRENCY,
       payLinkSecret: v.VOLTBILL_PAY_LINK_SECRET,
       payLinkTtlS: v.VOLTBILL_PAY_LINK_TTL_S,
       walletMinStartMinor: BigInt(v.VOLTBILL_WALLET_MIN_START_MINOR),

@@ -25,6 +25,11 @@ export type PaymentSettings = {
   /** Fraud limits: accepted session starts per id token, and per saved card, within any hour. */
   readonly startsPerTokenPerHour: number;
   readonly startsPerCardPerHour: number;
+  /**
+   * Outbox items one worker works at once. A provider call waits on the network (Stripe answers in a few hundred
+   * ms), so one at a time caps a node at a few calls per second, below the rate sessions end at a busy operator.
+   */
+  readonly workerConcurrency: number;
 };
 
 export const DEFAULT_PAYMENT_SETTINGS: PaymentSettings = {
@@ -38,6 +43,7 @@ export const DEFAULT_PAYMENT_SETTINGS: PaymentSettings = {
   walletMinStartMinor: 500n,
   startsPerTokenPerHour: 6,
   startsPerCardPerHour: 10,
+  workerConcurrency: 8,
 };
 
 export type PaymentContext = {

@@ -112,6 +112,7 @@ export function createPaymentsRuntime(deps: {
       walletMinStartMinor: p.walletMinStartMinor,
       startsPerTokenPerHour: p.velocityStartsPerTokenPerHour,
       startsPerCardPerHour: p.velocityStartsPerCardPerHour,
+      workerConcurrency: p.workerConcurrency,
     },
     ...(deps.cipher && { cipher: deps.cipher }),
   };

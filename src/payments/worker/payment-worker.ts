@@ -44,21 +44,30 @@ export function createPaymentWorker(
         ctx.logger.error({ err: error }, 'payment worker sweep failed');
       }
     }
+    // Lanes claim and work items side by side, as workers on several nodes do (claims skip each other's rows; an
+    // item whose payment waits for another step is put back without spending an attempt). Together they work at
+    // most ITEMS_PER_PASS items.
+    let claimed = 0;
     let processed = 0;
-    while (processed < ITEMS_PER_PASS && !stopped) {
-      const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs);
-      if (!item) break;
-      try {
-        await processOutboxItem(ctx, item);
-      } catch (error) {
-        // The claim lapses after the lease and the item is retried under the same key: nothing moves twice.
-        ctx.logger.error(
-          { err: error, outboxId: String(item.id) },
-          'payment outbox item failed; retried after its lease',
-        );
+    const lane = async () => {
+      while (claimed < ITEMS_PER_PASS && !stopped) {
+        claimed++;
+        const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs);
+        if (!item) return;
+        try {
+          await processOutboxItem(ctx, item);
+        } catch (error) {
+          // The claim lapses after the lease and the item is retried under the same key: nothing moves twice.
+          ctx.logger.error(
+            { err: error, outboxId: String(item.id) },
+            'payment outbox item failed; retried after its lease',
+          );
+        }
+        processed++;
       }
-      processed++;
-    }
+    };
+    const lanes = Math.max(1, Math.min(ctx.settings.workerConcurrency, ITEMS_PER_PASS));
+    await Promise.all(Array.from({ length: lanes }, lane));
     return processed;
   }
 
@@ -87,18 +96,20 @@ export function createPaymentWorker(
     },
     start(intervalMs) {
       stopped = false;
-      const tick = () => {
+      // The interval is the idle poll: a pass that worked its full quota leaves more due, so the next starts at once.
+      const tick = (delayMs: number) => {
         timer = setTimeout(async () => {
+          let processed = 0;
           try {
-            await runOnce();
+            processed = await runOnce();
           } catch (error) {
             ctx.logger.error({ err: error }, 'payment worker pass failed');
           }
-          if (!stopped) tick();
-        }, intervalMs);
+          if (!stopped) tick(processed >= ITEMS_PER_PASS ? 0 : intervalMs);
+        }, delayMs);
         timer.unref();
       };
-      tick();
+      tick(intervalMs);
     },
     async stop() {
       stopped = true;
