@@ -25,8 +25,21 @@ export interface BenchServer {
   close(): Promise<void>;
 }
 
+export type BenchServerOptions = {
+  /**
+   * Every load station's card pays by a saved card (the built-in SANDBOX provider, Voltbill's stand-in for a card
+   * network): a hold at each session's start, a capture by the payment worker after its stop, the provider's
+   * webhooks back to Voltbill's endpoint. Without it the sessions are invoiced and booked but not paid.
+   */
+  readonly payByCard?: boolean;
+};
+
 /** Voltbill with demo data and `stations` load stations registered; PGlite in a fresh temporary folder (on disk). */
-export async function startBenchServer(database: BenchDatabase, stations: number): Promise<BenchServer> {
+export async function startBenchServer(
+  database: BenchDatabase,
+  stations: number,
+  options: BenchServerOptions = {},
+): Promise<BenchServer> {
   const config = loadConfig({
     VOLTBILL_HOST: '127.0.0.1',
     VOLTBILL_OCPP_PORT: '0',
@@ -42,7 +55,26 @@ export async function startBenchServer(database: BenchDatabase, stations: number
     database: database.kind === 'postgres' ? database : { kind: 'pglite', dataDir: dataDir as string },
     command: 'bench',
   });
-  await provisionFleet(server.database.db, { stations, firstStation: 1, stationPrefix: 'LOAD-', idTagPrefix: 'LT' });
+  const sandbox = server.payments.sandbox;
+  if (options.payByCard && !sandbox) throw new Error('payByCard needs the SANDBOX provider (no Stripe configured)');
+  await provisionFleet(server.database.db, {
+    stations,
+    firstStation: 1,
+    stationPrefix: 'LOAD-',
+    idTagPrefix: 'LT',
+    ...(options.payByCard &&
+      sandbox && {
+        card: {
+          provider: sandbox,
+          paymentMethodRef: () => {
+            const card = sandbox.tokenizeCard({ number: '4242424242424242', expMonth: 12, expYear: 2099, cvc: '123' });
+            if (!card.ok) throw new Error(`SANDBOX refused the test card: ${card.error.message}`);
+            return card.value.paymentMethodRef;
+          },
+          ...(server.payments.ctx.cipher && { cipher: server.payments.ctx.cipher }),
+        },
+      }),
+  });
   return {
     server,
     async close() {

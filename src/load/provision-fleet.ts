@@ -20,7 +20,8 @@ export interface FleetSpec {
   /** Save this payment method (e.g. Stripe's test card `pm_card_visa`) for every card that has no payment profile. */
   readonly card?: {
     readonly provider: PaymentProvider;
-    readonly paymentMethodRef: string;
+    /** One ref for all (Stripe's test tokens make a new method each time), or a fresh one per card (the sandbox's). */
+    readonly paymentMethodRef: string | (() => string);
     /** Seals the provider customer ids as a running server does; without it they are stored in clear (read as is). */
     readonly cipher?: FieldCipher;
   };
@@ -104,7 +105,11 @@ async function saveCards(
     for (const token of tokens) {
       const saved = await saveCardForToken(
         { db, provider: card.provider, cipher: card.cipher },
-        { operatorId, idTokenId: token.id, paymentMethodRef: card.paymentMethodRef },
+        {
+          operatorId,
+          idTokenId: token.id,
+          paymentMethodRef: typeof card.paymentMethodRef === 'string' ? card.paymentMethodRef : card.paymentMethodRef(),
+        },
       );
       if (!saved.ok)
         throw new Error(`saving a card for ${token.uid} failed: ${saved.error.code} ${saved.error.message}`);
