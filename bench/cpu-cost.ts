@@ -11,7 +11,7 @@
  * steady phase (execution time including lock waits, per request answered).
  *
  * `gateway`: closed-loop meter values (as bench/gateway.bench.ts); `e2e`: back-to-back sessions of 2 meter values
- * (as bench/e2e.bench.ts). Not a *.bench.ts file, so `npm run bench` does not run it; it prints, never asserts.
+ * (as bench/e2e.bench.ts --pay none: not paid by card, since captures run after the stops, outside the window). Not a *.bench.ts file, so `npm run bench` does not run it; it prints, never asserts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -208,7 +208,7 @@ try {
         // Sessions in the steady phase, estimated from the run's requests per completed session.
         const perSession = report.messages.acknowledged / Math.max(1, cdrs);
         console.log(
-          `CPU per complete session (≈${fmt(perSession)} requests each): node ${fmt(((nodeUs / messages) * perSession) / 1000)} ms + ` +
+          `CPU per complete session, not paid by card (≈${fmt(perSession)} requests each): node ${fmt(((nodeUs / messages) * perSession) / 1000)} ms + ` +
             `PostgreSQL ${fmt(((postgresUs / messages) * perSession) / 1000)} ms`,
         );
       }
