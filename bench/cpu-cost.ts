@@ -11,7 +11,8 @@
  * steady phase (execution time including lock waits, per request answered).
  *
  * `gateway`: closed-loop meter values (as bench/gateway.bench.ts); `e2e`: back-to-back sessions of 2 meter values
- * (as bench/e2e.bench.ts --pay none: not paid by card, since captures run after the stops, outside the window). Not a *.bench.ts file, so `npm run bench` does not run it; it prints, never asserts.
+ * (as bench/e2e.bench.ts --pay none: not paid by card, since captures run after the stops, outside the window).
+ * Not a *.bench.ts file, so `npm run bench` does not run it; it prints, never asserts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
