@@ -130,7 +130,7 @@ const withStatements = hasFlag('statements');
 const postgres = await startPostgres({ durable: true, maxConnections: 100, statementStatistics: withStatements });
 try {
   const url = benchDatabaseUrl(postgres, hasFlag('unix-socket'));
-  const bench = await startBenchServer({ kind: 'postgres', url }, stations);
+  const bench = await startBenchServer({ kind: 'postgres', url }, stations, { payByCard: hasFlag('pay-card') });
   try {
     const answered = async () => {
       const text = await (await fetch(`${bench.server.httpUrl}/metrics`)).text();
