@@ -209,7 +209,7 @@ try {
         // Sessions in the steady phase, estimated from the run's requests per completed session.
         const perSession = report.messages.acknowledged / Math.max(1, cdrs);
         console.log(
-          `CPU per complete session, not paid by card (≈${fmt(perSession)} requests each): node ${fmt(((nodeUs / messages) * perSession) / 1000)} ms + ` +
+          `CPU per complete session, ${hasFlag('pay-card') ? 'paid by card' : 'not paid by card'} (≈${fmt(perSession)} requests each): node ${fmt(((nodeUs / messages) * perSession) / 1000)} ms + ` +
             `PostgreSQL ${fmt(((postgresUs / messages) * perSession) / 1000)} ms`,
         );
       }
