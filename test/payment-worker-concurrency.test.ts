@@ -3,15 +3,12 @@
  * waits on the network, and one call at a time caps a node at a few per second. Never more than the setting,
  * every hold placed exactly once.
  */
-import { RPCClient } from 'ocpp-rpc';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
-import { type RunningServer, startServer } from '../src/main.ts';
+import type { RunningServer } from '../src/main.ts';
 import type { PaymentProvider } from '../src/payments/provider.ts';
 import { createSandboxProvider, type SandboxProvider } from '../src/payments/sandbox/sandbox-provider.ts';
 import { fixedClock } from '../src/shared/clock.ts';
-import { createTestDatabaseUrl } from './support/test-database.ts';
+import { connectStation, type Station, startTestServer } from './support/test-server.ts';
 
 const SESSIONS = 7;
 const CONCURRENCY = 3;
@@ -27,7 +24,6 @@ describe('payment worker concurrency', () => {
   let waiting: (() => void)[] = [];
 
   beforeAll(async () => {
-    const url = await createTestDatabaseUrl();
     sandbox = createSandboxProvider({ clock, webhookSecret: 'concurrency-test-webhook-secret', webhookDelayMs: 1 });
     // The sandbox, with its holds held at a barrier: a call returns once CONCURRENCY calls are in flight, or after
     // the timeout (the last calls of a pass, fewer than CONCURRENCY).
@@ -55,23 +51,10 @@ describe('payment worker concurrency', () => {
         };
       },
     });
-    server = await startServer({
-      config: loadConfig({
-        VOLTBILL_HOST: '127.0.0.1',
-        VOLTBILL_OCPP_PORT: '0',
-        VOLTBILL_HTTP_PORT: '0',
-        VOLTBILL_LOG_LEVEL: 'silent',
-        VOLTBILL_PAYMENT_WORKER_CONCURRENCY: String(CONCURRENCY),
-        VOLTBILL_RECONCILE_INTERVAL_S: '0',
-      }),
-      seed: true,
-      logger: pino({ level: process.env.VOLTBILL_TEST_LOG ?? 'silent' }),
-      clock,
-      database: url === 'memory' ? { kind: 'pglite', dataDir: 'memory' } : { kind: 'postgres', url },
-      command: 'test',
-      paymentProvider: provider,
-      startPaymentWorker: false,
-    });
+    server = await startTestServer(
+      { VOLTBILL_PAYMENT_WORKER_CONCURRENCY: String(CONCURRENCY), VOLTBILL_RECONCILE_INTERVAL_S: '0' },
+      { clock, paymentProvider: provider },
+    );
   }, 240_000);
   afterAll(async () => {
     await server?.close();
@@ -79,7 +62,7 @@ describe('payment worker concurrency', () => {
 
   it(`places ${SESSIONS} holds with at most ${CONCURRENCY} provider calls at once, each once`, async () => {
     const key = server.seeded!.adminApiKey;
-    const stations: RPCClient[] = [];
+    const stations: Station[] = [];
     for (let i = 1; i <= SESSIONS; i++) {
       const idTag = `DEMO${String(i).padStart(4, '0')}`;
       const ref = sandbox.tokenizeCard({ number: '4242424242424242', expMonth: 12, expYear: 2034, cvc: '123' });
@@ -90,14 +73,7 @@ describe('payment worker concurrency', () => {
         body: JSON.stringify({ idTag, paymentMethodRef: ref.value.paymentMethodRef }),
       });
       expect(saved.status).toBe(201);
-      const client = new RPCClient({
-        endpoint: server.ocppUrl,
-        identity: `DEMO-${String(i).padStart(4, '0')}`,
-        protocols: ['ocpp1.6'],
-        strictMode: false,
-        reconnect: false,
-      } as ConstructorParameters<typeof RPCClient>[0]);
-      await client.connect();
+      const client = await connectStation(server, `DEMO-${String(i).padStart(4, '0')}`);
       await client.call('BootNotification', { chargePointVendor: 'T', chargePointModel: 'M' });
       const started = (await client.call('StartTransaction', {
         connectorId: 1,

@@ -7,12 +7,18 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
 import { type RunningServer, startServer } from '../../src/main.ts';
+import type { PaymentProvider } from '../../src/payments/provider.ts';
 import type { Clock } from '../../src/shared/clock.ts';
 import { createTestDatabaseUrl } from './test-database.ts';
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { clock?: Clock; dataDir?: string } = {},
+  options: {
+    clock?: Clock;
+    dataDir?: string;
+    /** A provider built by the test (a SANDBOX with faults or a wrapper); the worker then runs only when told. */
+    paymentProvider?: PaymentProvider;
+  } = {},
 ): Promise<RunningServer> {
   const config = loadConfig({
     VOLTBILL_HOST: '127.0.0.1',
@@ -27,6 +33,7 @@ export async function startTestServer(
     seed: true,
     logger: pino({ level: process.env.VOLTBILL_TEST_LOG ?? 'silent' }),
     ...(options.clock && { clock: options.clock }),
+    ...(options.paymentProvider && { paymentProvider: options.paymentProvider, startPaymentWorker: false }),
     database: url === 'memory' || options.dataDir ? { kind: 'pglite', dataDir: url } : { kind: 'postgres', url },
     command: 'test',
   });
