@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/main.ts';
 import type { PaymentProvider } from '../src/payments/provider.ts';
 import { createSandboxProvider, type SandboxProvider } from '../src/payments/sandbox/sandbox-provider.ts';
+import { claimNextOutboxItem, enqueueOutbox, finishOutboxItem } from '../src/payments/worker/outbox-store.ts';
 import { fixedClock } from '../src/shared/clock.ts';
 import { connectStation, type Station, startTestServer } from './support/test-server.ts';
 
@@ -99,5 +100,31 @@ describe('payment worker concurrency', () => {
       Array.from({ length: SESSIONS }, () => ['authorize', 'done', 1]),
     );
     for (const client of stations) await client.close({ force: true });
+  });
+
+  it("claims never two items of one payment at once: another item's live claim or a lane's payment excludes it", async () => {
+    const db = server.database.db;
+    const [p1, p2] = (await db.selectFrom('payments').select('id').orderBy('id').limit(2).execute()).map((p) => p.id);
+    const due = new Date(clock.now().getTime() - 1000);
+    await enqueueOutbox(db, { paymentId: p1!, action: 'void', idempotencyKey: 'test:a', notBefore: due });
+    await enqueueOutbox(db, { paymentId: p1!, action: 'refund', idempotencyKey: 'test:b', notBefore: due });
+    await enqueueOutbox(db, { paymentId: p2!, action: 'void', idempotencyKey: 'test:c', notBefore: due });
+    const claim = async (busy: string[] = []) =>
+      (await claimNextOutboxItem(db, clock.now(), 60_000, busy))?.idempotency_key;
+
+    expect(await claim()).toBe('test:a');
+    // test:b is due, but test:a of the same payment is under a live claim.
+    expect(await claim()).toBe('test:c');
+    expect(await claim()).toBeUndefined();
+    const a = await db
+      .selectFrom('payment_outbox')
+      .select('id')
+      .where('idempotency_key', '=', 'test:a')
+      .executeTakeFirstOrThrow();
+    await finishOutboxItem(db, a.id, 'done', clock.now());
+    // test:a is done; test:b is free, except for a lane that works its payment.
+    expect(await claim([p1!])).toBeUndefined();
+    expect(await claim([p2!])).toBe('test:b');
+    await db.updateTable('payment_outbox').set({ status: 'done' }).where('idempotency_key', 'like', 'test:%').execute();
   });
 });

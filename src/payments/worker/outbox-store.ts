@@ -34,21 +34,33 @@ export async function enqueueOutbox(db: Kysely<Database>, item: NewOutboxItem): 
   return inserted !== undefined;
 }
 
-/** Claims the next due item (skipping rows other workers hold) and counts the attempt. */
+/**
+ * Claims the next due item (skipping rows other workers hold) and counts the attempt. One payment's items are worked
+ * one at a time: an item is not claimed while another item of its payment is under a live claim, nor when its
+ * payment is in `busyPaymentIds` (the payments this process's lanes are working). The steps of one payment read
+ * its row and then call the provider (an unknown refund outcome is judged by the payment's refunded total, a settle
+ * by whether its hold is still being placed or renewed), so two of them at once could misjudge each other.
+ */
 export async function claimNextOutboxItem(
   db: Kysely<Database>,
   now: Date,
   leaseMs: number,
+  busyPaymentIds: readonly string[] = [],
 ): Promise<PaymentOutboxRow | undefined> {
   const until = new Date(now.getTime() + leaseMs);
   const result = await sql<PaymentOutboxRow>`
     update payment_outbox set locked_until = ${until}, attempts = attempts + 1, updated_at = ${now}
     where id = (
-      select id from payment_outbox
-      where status = 'pending' and next_attempt_at <= ${now} and (locked_until is null or locked_until <= ${now})
-      order by next_attempt_at, id
+      select o.id from payment_outbox o
+      where o.status = 'pending' and o.next_attempt_at <= ${now} and (o.locked_until is null or o.locked_until <= ${now})
+        and o.payment_id <> all(${busyPaymentIds}::uuid[])
+        and not exists (
+          select 1 from payment_outbox q
+          where q.payment_id = o.payment_id and q.id <> o.id and q.status = 'pending' and q.locked_until > ${now}
+        )
+      order by o.next_attempt_at, o.id
       limit 1
-      for update skip locked
+      for update of o skip locked
     )
     returning *`.execute(db);
   return result.rows[0];

@@ -46,13 +46,25 @@ export function createPaymentWorker(
     }
     // Lanes claim and work items side by side, as workers on several nodes do (claims skip each other's rows; an
     // item whose payment waits for another step is put back without spending an attempt). Together they work at
-    // most ITEMS_PER_PASS items.
+    // most ITEMS_PER_PASS items, and never two items of one payment at once: claims are made one after the other
+    // and skip the payments the lanes hold (outbox-store.ts says why).
     let claimed = 0;
     let processed = 0;
+    const busy = new Set<string>();
+    let claims: Promise<unknown> = Promise.resolve();
+    const claimOne = () => {
+      const next = claims.then(async () => {
+        const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs, [...busy]);
+        if (item) busy.add(item.payment_id);
+        return item;
+      });
+      claims = next.catch(() => undefined);
+      return next;
+    };
     const lane = async () => {
       while (claimed < ITEMS_PER_PASS && !stopped) {
         claimed++;
-        const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs);
+        const item = await claimOne();
         if (!item) return;
         try {
           await processOutboxItem(ctx, item);
@@ -62,12 +74,18 @@ export function createPaymentWorker(
             { err: error, outboxId: String(item.id) },
             'payment outbox item failed; retried after its lease',
           );
+        } finally {
+          busy.delete(item.payment_id);
         }
         processed++;
       }
     };
     const lanes = Math.max(1, Math.min(ctx.settings.workerConcurrency, ITEMS_PER_PASS));
-    await Promise.all(Array.from({ length: lanes }, lane));
+    // Every lane has ended before the pass does, even when one failed (a claim during a database outage): the pass
+    // is then reported failed, and no lane outlives it into the next pass or past stop().
+    const outcomes = await Promise.allSettled(Array.from({ length: lanes }, lane));
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
     return processed;
   }
 
