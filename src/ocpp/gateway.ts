@@ -506,7 +506,7 @@ const MAX_FRAME_NESTING_DEPTH = 32;
  */
 export function nestingDepthExceeds(value: unknown, limit: number): boolean {
   if (value === null || typeof value !== 'object') return false;
-  if (limit === 0) return true;
+  if (limit <= 0) return true;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (nestingDepthExceeds(value[i], limit - 1)) return true;
     return false;

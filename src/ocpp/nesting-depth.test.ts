@@ -11,5 +11,9 @@ describe('nestingDepthExceeds', () => {
     expect(nestingDepthExceeds(deep, 32)).toBe(true);
     expect(nestingDepthExceeds(JSON.parse(`${'['.repeat(32)}${']'.repeat(32)}`), 32)).toBe(false);
     expect(nestingDepthExceeds(JSON.parse(`${'['.repeat(33)}${']'.repeat(33)}`), 32)).toBe(true);
+    // A limit of zero or below refuses any array or object, and still ends.
+    expect(nestingDepthExceeds({ a: 1 }, 0)).toBe(true);
+    expect(nestingDepthExceeds([[1]], -1)).toBe(true);
+    expect(nestingDepthExceeds('text', -1)).toBe(false);
   });
 });
