@@ -6,7 +6,7 @@
 
 import { linkAdHocSessions, placeMissingHolds, releaseExpiringHolds } from '../flows/place-holds.ts';
 import type { PaymentContext } from '../payment-context.ts';
-import { claimNextOutboxItem } from './outbox-store.ts';
+import { claimNextOutboxItem, retryOutboxItem } from './outbox-store.ts';
 import { processOutboxItem } from './process-outbox-item.ts';
 
 /** Outbox items one pass works at most, so a pass (and shutdown) stays short. */
@@ -46,26 +46,23 @@ export function createPaymentWorker(
     }
     // Lanes claim and work items side by side, as workers on several nodes do (claims skip each other's rows; an
     // item whose payment waits for another step is put back without spending an attempt). Together they work at
-    // most ITEMS_PER_PASS items, and never two items of one payment at once: claims are made one after the other
-    // and skip the payments the lanes hold (outbox-store.ts says why).
+    // most ITEMS_PER_PASS items, and never two items of one payment at once (outbox-store.ts says why): a claim
+    // skips the payments the lanes hold, and of two lanes whose claims raced to items of one payment, the second to
+    // return puts its item back at once, unattempted.
     let claimed = 0;
     let processed = 0;
     const busy = new Set<string>();
-    let claims: Promise<unknown> = Promise.resolve();
-    const claimOne = () => {
-      const next = claims.then(async () => {
-        const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs, [...busy]);
-        if (item) busy.add(item.payment_id);
-        return item;
-      });
-      claims = next.catch(() => undefined);
-      return next;
-    };
     const lane = async () => {
       while (claimed < ITEMS_PER_PASS && !stopped) {
         claimed++;
-        const item = await claimOne();
+        const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs, [...busy]);
         if (!item) return;
+        if (busy.has(item.payment_id)) {
+          const now = ctx.clock.now();
+          await retryOutboxItem(ctx.db, item.id, now, now, item.last_error, { countAttempt: false });
+          continue;
+        }
+        busy.add(item.payment_id);
         try {
           await processOutboxItem(ctx, item);
         } catch (error) {
