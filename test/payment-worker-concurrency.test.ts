@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/main.ts';
 import type { PaymentProvider } from '../src/payments/provider.ts';
 import { createSandboxProvider, type SandboxProvider } from '../src/payments/sandbox/sandbox-provider.ts';
-import { claimNextOutboxItem, enqueueOutbox, finishOutboxItem } from '../src/payments/worker/outbox-store.ts';
+import {
+  claimNextOutboxItem,
+  enqueueOutbox,
+  finishOutboxItem,
+  releasePaymentLease,
+} from '../src/payments/worker/outbox-store.ts';
 import { fixedClock } from '../src/shared/clock.ts';
 import { connectStation, type Station, startTestServer } from './support/test-server.ts';
 
@@ -15,6 +20,8 @@ const SESSIONS = 7;
 const CONCURRENCY = 3;
 /** A provider call waits until this many are in flight (or this long), so that overlapping calls do overlap. */
 const BARRIER_TIMEOUT_MS = 3_000;
+const LEASE_MS = 60_000;
+const STEPS_PER_PAYMENT = 4;
 
 describe('payment worker concurrency', () => {
   let server: RunningServer;
@@ -102,26 +109,103 @@ describe('payment worker concurrency', () => {
     for (const client of stations) await client.close({ force: true });
   });
 
-  it("claims skip the payments the node's lanes are working", async () => {
+  it('a claim leases its payment: no other claim, on any node, takes a step of it until released or lapsed', async () => {
     const db = server.database.db;
     const [p1, p2] = (await db.selectFrom('payments').select('id').orderBy('id').limit(2).execute()).map((p) => p.id);
     const due = new Date(clock.now().getTime() - 1000);
     await enqueueOutbox(db, { paymentId: p1!, action: 'void', idempotencyKey: 'test:a', notBefore: due });
     await enqueueOutbox(db, { paymentId: p1!, action: 'refund', idempotencyKey: 'test:b', notBefore: due });
     await enqueueOutbox(db, { paymentId: p2!, action: 'void', idempotencyKey: 'test:c', notBefore: due });
-    const claim = async (busy: string[]) => (await claimNextOutboxItem(db, clock.now(), 60_000, busy))?.idempotency_key;
+    await enqueueOutbox(db, { paymentId: p2!, action: 'refund', idempotencyKey: 'test:d', notBefore: due });
+    // Each claim stands for a different node's worker: they share nothing but the database.
+    const claim = (at: Date) => claimNextOutboxItem(db, at, LEASE_MS);
+    const now = clock.now();
 
-    expect(await claim([])).toBe('test:a');
-    // test:b is due next, but a lane works its payment.
-    expect(await claim([p1!])).toBe('test:c');
-    expect(await claim([p1!, p2!])).toBeUndefined();
-    const a = await db
-      .selectFrom('payment_outbox')
-      .select('id')
-      .where('idempotency_key', '=', 'test:a')
-      .executeTakeFirstOrThrow();
-    await finishOutboxItem(db, a.id, 'done', clock.now());
-    expect(await claim([p2!])).toBe('test:b');
+    const a = await claim(now);
+    expect(a?.idempotency_key).toBe('test:a');
+    const leaseOf = async (id: string) =>
+      (await db.selectFrom('payments').select('outbox_lease_until').where('id', '=', id).executeTakeFirstOrThrow())
+        .outbox_lease_until;
+    expect(await leaseOf(p1!)).toEqual(new Date(now.getTime() + LEASE_MS));
+    // test:b is due next, but its payment is leased by a's claim.
+    const c = await claim(now);
+    expect(c?.idempotency_key).toBe('test:c');
+    expect(await claim(now)).toBeUndefined();
+
+    // a's step ends: its payment's next step may go; c's payment is still leased.
+    await finishOutboxItem(db, a!.id, 'done', now);
+    await releasePaymentLease(db, a!);
+    expect(await leaseOf(p1!)).toBeNull();
+    const b = await claim(now);
+    expect(b?.idempotency_key).toBe('test:b');
+    await finishOutboxItem(db, b!.id, 'done', now);
+    await releasePaymentLease(db, b!);
+
+    // c's worker was killed: its item's claim and its payment's lease lapse together, and the item comes back first.
+    const lapsed = new Date(now.getTime() + LEASE_MS + 1);
+    const again = await claim(lapsed);
+    expect(again?.idempotency_key).toBe('test:c');
+    expect(again?.attempts).toBe(2);
+    // The killed worker's late release does not end the lease of the worker that took over.
+    await releasePaymentLease(db, c!);
+    expect(await leaseOf(p2!)).toEqual(new Date(lapsed.getTime() + LEASE_MS));
+    expect(await claim(lapsed)).toBeUndefined();
+
     await db.updateTable('payment_outbox').set({ status: 'done' }).where('idempotency_key', 'like', 'test:%').execute();
+    await db.updateTable('payments').set({ outbox_lease_until: null }).execute();
+  });
+
+  it('claimers racing on one database never work two steps of one payment at once, and work every step once', async () => {
+    const db = server.database.db;
+    const paymentIds = (await db.selectFrom('payments').select('id').orderBy('id').execute()).map((p) => p.id);
+    expect(paymentIds).toHaveLength(SESSIONS);
+    const due = new Date(clock.now().getTime() - 1000);
+    for (const [n, paymentId] of paymentIds.entries()) {
+      for (let step = 0; step < STEPS_PER_PAYMENT; step++) {
+        await enqueueOutbox(db, { paymentId, action: 'refund', idempotencyKey: `race:${n}:${step}`, notBefore: due });
+      }
+    }
+    // Two nodes of three lanes each, as far as the database can tell: six claimers on the pool's connections.
+    const working = new Map<string, number>();
+    let overlaps = 0;
+    let atOnce = 0;
+    let maxAtOnce = 0;
+    const worked: string[] = [];
+    const claimer = async () => {
+      const deadline = Date.now() + 20_000;
+      while (worked.length < SESSIONS * STEPS_PER_PAYMENT && Date.now() < deadline) {
+        const item = await claimNextOutboxItem(db, clock.now(), LEASE_MS);
+        if (!item) {
+          // Every due step's payment is leased right now: wait for a release, as a lane's next pass would.
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          continue;
+        }
+        const held = (working.get(item.payment_id) ?? 0) + 1;
+        if (held > 1) overlaps++;
+        working.set(item.payment_id, held);
+        maxAtOnce = Math.max(maxAtOnce, ++atOnce);
+        await new Promise((resolve) => setTimeout(resolve, 2 + ((item.attempts + Number(item.id)) % 7)));
+        worked.push(item.idempotency_key);
+        atOnce--;
+        working.set(item.payment_id, held - 1);
+        await finishOutboxItem(db, item.id, 'done', clock.now());
+        await releasePaymentLease(db, item);
+      }
+    };
+    await Promise.all(Array.from({ length: 6 }, claimer));
+
+    expect(overlaps).toBe(0);
+    // The claimers did overlap, on different payments: the test would see two steps of one payment if they ran.
+    expect(maxAtOnce).toBeGreaterThan(1);
+    expect(worked).toHaveLength(SESSIONS * STEPS_PER_PAYMENT);
+    expect(new Set(worked).size).toBe(SESSIONS * STEPS_PER_PAYMENT);
+    const rows = await db
+      .selectFrom('payment_outbox')
+      .select(['status', 'attempts'])
+      .where('idempotency_key', 'like', 'race:%')
+      .execute();
+    expect(rows.every((row) => row.status === 'done' && row.attempts === 1)).toBe(true);
+    const leased = await db.selectFrom('payments').select('id').where('outbox_lease_until', 'is not', null).execute();
+    expect(leased).toEqual([]);
   });
 });

@@ -611,6 +611,8 @@ export interface PaymentsTable {
   settles_payment_id: string | null;
   /** migrations/0008: the hold a renewal replaced. */
   renewed_from_provider_payment_id: string | null;
+  /** migrations/0015: while an outbox step of this payment is being worked (any node); NULL otherwise. */
+  outbox_lease_until: Generated<Date | null>;
 }
 
 export interface PaymentOutboxTable {

@@ -5,13 +5,11 @@
  * for their hold: with the provider down, nothing starts.
  */
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
-import type { PaymentOutboxRow } from '../../db/schema.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import { loadEvseContext } from '../../stations/station-store.ts';
 import { findTariffInForce } from '../../tariff/tariff-store.ts';
 import type { PaymentContext } from '../payment-context.ts';
-import { enqueueOutbox } from '../worker/outbox-store.ts';
+import { claimOutboxItemByKey, enqueueOutbox, releasePaymentLease } from '../worker/outbox-store.ts';
 import { processOutboxItem } from '../worker/process-outbox-item.ts';
 import { holdAmountMinor } from './hold-amount.ts';
 import type { QrTokenClaims } from './qr-token.ts';
@@ -147,12 +145,11 @@ export async function startAdHoc(
   }
   if (payment.status === 'pending') {
     // Place the hold now, while the driver waits (the worker would do it too; the claim keeps them apart).
-    const claimed = await sql<PaymentOutboxRow>`
-      update payment_outbox set locked_until = ${new Date(now.getTime() + ctx.settings.leaseMs)}, attempts = attempts + 1
-      where idempotency_key = ${`hold:adhoc:${payment.id}`} and status = 'pending'
-        and (locked_until is null or locked_until <= ${now})
-      returning *`.execute(ctx.db);
-    if (claimed.rows[0]) await processOutboxItem(ctx, claimed.rows[0]);
+    const claimed = await claimOutboxItemByKey(ctx.db, `hold:adhoc:${payment.id}`, now, ctx.settings.leaseMs);
+    if (claimed) {
+      await processOutboxItem(ctx, claimed);
+      await releasePaymentLease(ctx.db, claimed);
+    }
     payment = await ctx.db.selectFrom('payments').selectAll().where('id', '=', payment.id).executeTakeFirstOrThrow();
   }
   const token = await ctx.db

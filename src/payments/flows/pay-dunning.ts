@@ -6,11 +6,11 @@
  * while the driver waits. Its capture books the ledger transfer against the invoice, closes the dunning and
  * unblocks the card and its tokens (resolveDunning, in the capture's transaction).
  */
-import { type Kysely, sql } from 'kysely';
-import type { Database, PaymentOutboxRow, PaymentRow } from '../../db/schema.ts';
+import type { Kysely } from 'kysely';
+import type { Database, PaymentRow } from '../../db/schema.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import type { PaymentContext } from '../payment-context.ts';
-import { enqueueOutbox } from '../worker/outbox-store.ts';
+import { claimOutboxItemByKey, enqueueOutbox, releasePaymentLease } from '../worker/outbox-store.ts';
 import { processOutboxItem } from '../worker/process-outbox-item.ts';
 
 export type DunningState = {
@@ -137,12 +137,11 @@ export async function payDunning(
     return created;
   });
   // Charge now, while the driver waits (the worker would too; the lease keeps the two apart).
-  const claimed = await sql<PaymentOutboxRow>`
-    update payment_outbox set locked_until = ${new Date(now.getTime() + ctx.settings.leaseMs)}, attempts = attempts + 1
-    where idempotency_key = ${`dunning:${attempt.id}`} and status = 'pending'
-      and (locked_until is null or locked_until <= ${now})
-    returning *`.execute(db);
-  if (claimed.rows[0]) await processOutboxItem(ctx, claimed.rows[0]);
+  const claimed = await claimOutboxItemByKey(db, `dunning:${attempt.id}`, now, ctx.settings.leaseMs);
+  if (claimed) {
+    await processOutboxItem(ctx, claimed);
+    await releasePaymentLease(db, claimed);
+  }
   const after = await db.selectFrom('payments').selectAll().where('id', '=', attempt.id).executeTakeFirstOrThrow();
   if (after.status === 'failed' || after.status === 'requires_authentication') {
     return err({

@@ -35,33 +35,79 @@ export async function enqueueOutbox(db: Kysely<Database>, item: NewOutboxItem): 
 }
 
 /**
- * Claims the next due item (skipping rows other workers hold) and counts the attempt, skipping the payments in
- * `busyPaymentIds` (those this process's lanes are working): a node works one payment's items one at a time. The
- * steps of one payment read its row and then call the provider (an unknown refund outcome is judged by the
- * payment's refunded total, a settle by whether its hold is still being placed or renewed), so two of them at once
- * could misjudge each other. (Also skipping items whose payment has another item under a live claim, i.e. across
- * nodes, made every claim take ~200 ms under the e2e benchmark's load, whether written as NOT EXISTS or as a
- * per-row count; left out, see docs/payments.md.)
+ * Claims the next due item (skipping rows other workers hold) and counts the attempt. The claim also leases the
+ * item's payment until the item's own lease ends, and skips payments under a live lease: across all nodes and
+ * lanes, one payment's steps are worked one at a time. They must be: each reads the payment's row and then calls the
+ * provider (an unknown refund outcome is judged by the payment's refunded total, a settle by whether its hold is
+ * still being placed or renewed), so two at once could misjudge each other. A payment row locked by a transaction
+ * in progress (a stop, a webhook) is skipped too, instead of waited for. Release with `releasePaymentLease`.
  */
 export async function claimNextOutboxItem(
   db: Kysely<Database>,
   now: Date,
   leaseMs: number,
-  busyPaymentIds: readonly string[] = [],
 ): Promise<PaymentOutboxRow | undefined> {
   const until = new Date(now.getTime() + leaseMs);
   const result = await sql<PaymentOutboxRow>`
-    update payment_outbox set locked_until = ${until}, attempts = attempts + 1, updated_at = ${now}
-    where id = (
-      select id from payment_outbox
-      where status = 'pending' and next_attempt_at <= ${now} and (locked_until is null or locked_until <= ${now})
-        and payment_id <> all(${busyPaymentIds}::uuid[])
-      order by next_attempt_at, id
+    with item as (
+      select o.id, o.payment_id from payment_outbox o join payments p on p.id = o.payment_id
+      where o.status = 'pending' and o.next_attempt_at <= ${now} and (o.locked_until is null or o.locked_until <= ${now})
+        and (p.outbox_lease_until is null or p.outbox_lease_until <= ${now})
+      order by o.next_attempt_at, o.id
       limit 1
-      for update skip locked
+      for update of o, p skip locked
+    ), leased as (
+      update payments set outbox_lease_until = ${until} from item where payments.id = item.payment_id
+      returning payments.id
     )
-    returning *`.execute(db);
+    update payment_outbox set locked_until = ${until}, attempts = attempts + 1, updated_at = ${now}
+    from item, leased
+    where payment_outbox.id = item.id
+    returning payment_outbox.*`.execute(db);
   return result.rows[0];
+}
+
+/**
+ * Claims one item by its idempotency key while a request waits for it (an ad-hoc hold, a dunning charge), with the
+ * same payment lease as `claimNextOutboxItem`; undefined when it is done, held by a worker, or its payment is leased.
+ */
+export async function claimOutboxItemByKey(
+  db: Kysely<Database>,
+  idempotencyKey: string,
+  now: Date,
+  leaseMs: number,
+): Promise<PaymentOutboxRow | undefined> {
+  const until = new Date(now.getTime() + leaseMs);
+  const result = await sql<PaymentOutboxRow>`
+    with item as (
+      select o.id, o.payment_id from payment_outbox o join payments p on p.id = o.payment_id
+      where o.idempotency_key = ${idempotencyKey} and o.status = 'pending'
+        and (o.locked_until is null or o.locked_until <= ${now})
+        and (p.outbox_lease_until is null or p.outbox_lease_until <= ${now})
+      for update of o, p skip locked
+    ), leased as (
+      update payments set outbox_lease_until = ${until} from item where payments.id = item.payment_id
+      returning payments.id
+    )
+    update payment_outbox set locked_until = ${until}, attempts = attempts + 1, updated_at = ${now}
+    from item, leased
+    where payment_outbox.id = item.id
+    returning payment_outbox.*`.execute(db);
+  return result.rows[0];
+}
+
+/**
+ * Ends the payment's lease taken with `item`'s claim, once its step is over (done, failed or put back). Only that
+ * lease: if it lapsed and another worker leased the payment since, theirs stays.
+ */
+export async function releasePaymentLease(db: Kysely<Database>, item: PaymentOutboxRow): Promise<void> {
+  if (item.locked_until === null) return;
+  await db
+    .updateTable('payments')
+    .set({ outbox_lease_until: null })
+    .where('id', '=', item.payment_id)
+    .where('outbox_lease_until', '=', item.locked_until)
+    .execute();
 }
 
 export async function finishOutboxItem(

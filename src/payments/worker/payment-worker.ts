@@ -6,7 +6,7 @@
 
 import { linkAdHocSessions, placeMissingHolds, releaseExpiringHolds } from '../flows/place-holds.ts';
 import type { PaymentContext } from '../payment-context.ts';
-import { claimNextOutboxItem, retryOutboxItem } from './outbox-store.ts';
+import { claimNextOutboxItem, releasePaymentLease } from './outbox-store.ts';
 import { processOutboxItem } from './process-outbox-item.ts';
 
 /** Outbox items one pass works at most, so a pass (and shutdown) stays short. */
@@ -46,33 +46,26 @@ export function createPaymentWorker(
     }
     // Lanes claim and work items side by side, as workers on several nodes do (claims skip each other's rows; an
     // item whose payment waits for another step is put back without spending an attempt). Together they work at
-    // most ITEMS_PER_PASS items, and never two items of one payment at once (outbox-store.ts says why): a claim
-    // skips the payments the lanes hold, and of two lanes whose claims raced to items of one payment, the second to
-    // return puts its item back at once, unattempted.
+    // most ITEMS_PER_PASS items, and never two items of one payment at once, on this node or across nodes: a claim
+    // leases the item's payment and skips leased ones (outbox-store.ts says why).
     let claimed = 0;
     let processed = 0;
-    const busy = new Set<string>();
     const lane = async () => {
       while (claimed < ITEMS_PER_PASS && !stopped) {
         claimed++;
-        const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs, [...busy]);
+        const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs);
         if (!item) return;
-        if (busy.has(item.payment_id)) {
-          const now = ctx.clock.now();
-          await retryOutboxItem(ctx.db, item.id, now, now, item.last_error, { countAttempt: false });
-          continue;
-        }
-        busy.add(item.payment_id);
         try {
           await processOutboxItem(ctx, item);
+          // Only after a step that ended (done, failed, or put back): the payment's other steps may go now.
+          await releasePaymentLease(ctx.db, item);
         } catch (error) {
-          // The claim lapses after the lease and the item is retried under the same key: nothing moves twice.
+          // The claim lapses after the lease and the item is retried under the same key: nothing moves twice. The
+          // payment's lease lapses with it, so no other step of the payment runs while this one's outcome is open.
           ctx.logger.error(
             { err: error, outboxId: String(item.id) },
             'payment outbox item failed; retried after its lease',
           );
-        } finally {
-          busy.delete(item.payment_id);
         }
         processed++;
       }
