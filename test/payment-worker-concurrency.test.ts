@@ -14,6 +14,7 @@ import {
   releasePaymentLease,
 } from '../src/payments/worker/outbox-store.ts';
 import { fixedClock } from '../src/shared/clock.ts';
+import { testBackend } from './support/test-database.ts';
 import { connectStation, type Station, startTestServer } from './support/test-server.ts';
 
 const SESSIONS = 7;
@@ -208,4 +209,30 @@ describe('payment worker concurrency', () => {
     const leased = await db.selectFrom('payments').select('id').where('outbox_lease_until', 'is not', null).execute();
     expect(leased).toEqual([]);
   });
+
+  it.skipIf(testBackend === 'pglite')(
+    'a claim skips a payment that a transaction in progress is updating, without waiting for it (PostgreSQL)',
+    async () => {
+      const db = server.database.db;
+      const [p1, p2] = (await db.selectFrom('payments').select('id').orderBy('id').limit(2).execute()).map((p) => p.id);
+      const due = new Date(clock.now().getTime() - 1000);
+      await enqueueOutbox(db, { paymentId: p1!, action: 'void', idempotencyKey: 'lock:a', notBefore: due });
+      await enqueueOutbox(db, { paymentId: p2!, action: 'void', idempotencyKey: 'lock:b', notBefore: due });
+      let claimedWhileLocked: string | undefined;
+      await db.transaction().execute(async (trx) => {
+        // A stop or a webhook holds p1's row, as the request path does while it books the payment.
+        await trx.updateTable('payments').set({ failure_code: null }).where('id', '=', p1!).execute();
+        // Another connection's claim, while that transaction is open: if it waited, this would never return.
+        claimedWhileLocked = (await claimNextOutboxItem(db, clock.now(), LEASE_MS))?.idempotency_key;
+      });
+      expect(claimedWhileLocked).toBe('lock:b');
+      expect((await claimNextOutboxItem(db, clock.now(), LEASE_MS))?.idempotency_key).toBe('lock:a');
+      await db
+        .updateTable('payment_outbox')
+        .set({ status: 'done' })
+        .where('idempotency_key', 'like', 'lock:%')
+        .execute();
+      await db.updateTable('payments').set({ outbox_lease_until: null }).execute();
+    },
+  );
 });

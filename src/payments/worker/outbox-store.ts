@@ -39,8 +39,10 @@ export async function enqueueOutbox(db: Kysely<Database>, item: NewOutboxItem): 
  * item's payment until the item's own lease ends, and skips payments under a live lease: across all nodes and
  * lanes, one payment's steps are worked one at a time. They must be: each reads the payment's row and then calls the
  * provider (an unknown refund outcome is judged by the payment's refunded total, a settle by whether its hold is
- * still being placed or renewed), so two at once could misjudge each other. A payment row locked by a transaction
- * in progress (a stop, a webhook) is skipped too, instead of waited for. Release with `releasePaymentLease`.
+ * still being placed or renewed), so two at once could misjudge each other. A payment row being updated by a
+ * transaction in progress (a stop, a webhook) is skipped too, instead of waited for. The row locks are the weaker
+ * NO KEY UPDATE (what the two UPDATEs need): inserts that only reference the payment (foreign-key checks) neither
+ * wait for a claim nor make it skip the payment. Release with `releasePaymentLease`.
  */
 export async function claimNextOutboxItem(
   db: Kysely<Database>,
@@ -55,7 +57,7 @@ export async function claimNextOutboxItem(
         and (p.outbox_lease_until is null or p.outbox_lease_until <= ${now})
       order by o.next_attempt_at, o.id
       limit 1
-      for update of o, p skip locked
+      for no key update of o, p skip locked
     ), leased as (
       update payments set outbox_lease_until = ${until} from item where payments.id = item.payment_id
       returning payments.id
@@ -84,7 +86,7 @@ export async function claimOutboxItemByKey(
       where o.idempotency_key = ${idempotencyKey} and o.status = 'pending'
         and (o.locked_until is null or o.locked_until <= ${now})
         and (p.outbox_lease_until is null or p.outbox_lease_until <= ${now})
-      for update of o, p skip locked
+      for no key update of o, p skip locked
     ), leased as (
       update payments set outbox_lease_until = ${until} from item where payments.id = item.payment_id
       returning payments.id
