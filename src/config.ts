@@ -281,7 +281,7 @@ export const CONFIG_VARIABLES = {
   STRIPE_TIMEOUT_MS: {
     schema: positiveInt.max(120_000),
     default: '20000',
-    doc: 'How long one Stripe API call may take before Voltbill gives up on it and resolves the outcome by asking Stripe under the same idempotency key.',
+    doc: 'How long one Stripe API call may take before Voltbill gives up on it and resolves the outcome by asking Stripe under the same idempotency key. Also sets how long a payment step is leased to one worker: 6 × this + 30 s (at least 60 s).',
   },
   STRIPE_WEBHOOK_SECRET: {
     schema: z.string().min(1).optional(),

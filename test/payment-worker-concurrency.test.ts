@@ -9,10 +9,12 @@ import type { PaymentProvider } from '../src/payments/provider.ts';
 import { createSandboxProvider, type SandboxProvider } from '../src/payments/sandbox/sandbox-provider.ts';
 import {
   claimNextOutboxItem,
+  claimOutboxItemByKey,
   enqueueOutbox,
   finishOutboxItem,
   releasePaymentLease,
 } from '../src/payments/worker/outbox-store.ts';
+import { processOutboxItem } from '../src/payments/worker/process-outbox-item.ts';
 import { fixedClock } from '../src/shared/clock.ts';
 import { testBackend } from './support/test-database.ts';
 import { connectStation, type Station, startTestServer } from './support/test-server.ts';
@@ -31,6 +33,8 @@ describe('payment worker concurrency', () => {
   let inFlight = 0;
   let maxInFlight = 0;
   let waiting: (() => void)[] = [];
+  /** A provider `void` that throws (a defect, not a provider error), for the worker's unexpected-failure path. */
+  let voidThrows = false;
 
   beforeAll(async () => {
     sandbox = createSandboxProvider({ clock, webhookSecret: 'concurrency-test-webhook-secret', webhookDelayMs: 1 });
@@ -38,6 +42,11 @@ describe('payment worker concurrency', () => {
     // the timeout (the last calls of a pass, fewer than CONCURRENCY).
     const provider = new Proxy(sandbox, {
       get(target, property, receiver) {
+        if (property === 'void' && voidThrows) {
+          return async () => {
+            throw new Error('provider adapter defect (test)');
+          };
+        }
         if (property !== 'authorize') return Reflect.get(target, property, receiver);
         return async (input: Parameters<PaymentProvider['authorize']>[0]) => {
           inFlight++;
@@ -235,4 +244,111 @@ describe('payment worker concurrency', () => {
       await db.updateTable('payments').set({ outbox_lease_until: null }).execute();
     },
   );
+
+  it('a claim by key (ad-hoc hold, dunning charge) waits for the payment lease like the worker', async () => {
+    const db = server.database.db;
+    const [p1] = (await db.selectFrom('payments').select('id').orderBy('id').limit(1).execute()).map((p) => p.id);
+    const due = new Date(clock.now().getTime() - 1000);
+    await enqueueOutbox(db, { paymentId: p1!, action: 'void', idempotencyKey: 'key:a', notBefore: due });
+    await enqueueOutbox(db, { paymentId: p1!, action: 'void', idempotencyKey: 'key:b', notBefore: due });
+    const a = await claimNextOutboxItem(db, clock.now(), LEASE_MS);
+    expect(a?.idempotency_key).toBe('key:a');
+    expect(await claimOutboxItemByKey(db, 'key:b', clock.now(), LEASE_MS)).toBeUndefined();
+    await finishOutboxItem(db, a!.id, 'done', clock.now());
+    await releasePaymentLease(db, a!);
+    const b = await claimOutboxItemByKey(db, 'key:b', clock.now(), LEASE_MS);
+    expect([b?.idempotency_key, b?.attempts]).toEqual(['key:b', 1]);
+    // Its payment is now leased to b: the worker's claim finds nothing of it.
+    expect(await claimNextOutboxItem(db, clock.now(), LEASE_MS)).toBeUndefined();
+    await finishOutboxItem(db, b!.id, 'done', clock.now());
+    await releasePaymentLease(db, b!);
+  });
+
+  it('a refund waits while an earlier refund of its payment is open, without spending an attempt', async () => {
+    const db = server.database.db;
+    const [p1] = (await db.selectFrom('payments').select('id').orderBy('id').limit(1).execute()).map((p) => p.id);
+    const later = new Date(clock.now().getTime() + 3_600_000);
+    // The earlier refund's response was lost: it is put back for a retry in an hour, its outcome open.
+    await enqueueOutbox(db, {
+      paymentId: p1!,
+      action: 'refund',
+      idempotencyKey: 'order:1',
+      amountMinor: 500n,
+      notBefore: later,
+    });
+    await enqueueOutbox(db, {
+      paymentId: p1!,
+      action: 'refund',
+      idempotencyKey: 'order:2',
+      amountMinor: 300n,
+      notBefore: new Date(clock.now().getTime() - 1000),
+    });
+    const second = await claimNextOutboxItem(db, clock.now(), LEASE_MS);
+    expect(second?.idempotency_key).toBe('order:2');
+    expect(await processOutboxItem(server.payments.ctx, second!)).toBe('waiting');
+    const row = await db
+      .selectFrom('payment_outbox')
+      .select(['status', 'attempts', 'last_error', 'next_attempt_at'])
+      .where('idempotency_key', '=', 'order:2')
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      status: 'pending',
+      attempts: 0,
+      last_error: 'waiting for an earlier refund',
+      next_attempt_at: new Date(clock.now().getTime() + 1000),
+    });
+    const payment = await db
+      .selectFrom('payments')
+      .select('refunded_minor')
+      .where('id', '=', p1!)
+      .executeTakeFirstOrThrow();
+    expect(payment.refunded_minor).toBe(0n);
+    await releasePaymentLease(db, second!);
+    await db
+      .updateTable('payment_outbox')
+      .set({ status: 'done' })
+      .where('idempotency_key', 'like', 'order:%')
+      .execute();
+  });
+
+  it('a step that throws is backed off and keeps its payment leased until its claim would have lapsed', async () => {
+    const db = server.database.db;
+    const [p1] = (await db.selectFrom('payments').select('id').orderBy('id').limit(1).execute()).map((p) => p.id);
+    const now = clock.now();
+    await enqueueOutbox(db, {
+      paymentId: p1!,
+      action: 'void',
+      idempotencyKey: 'throw:a',
+      notBefore: new Date(now.getTime() - 1000),
+    });
+    voidThrows = true;
+    try {
+      expect(await server.payments.worker.runOnce()).toBe(1);
+    } finally {
+      voidThrows = false;
+    }
+    const row = await db
+      .selectFrom('payment_outbox')
+      .select(['status', 'attempts', 'locked_until', 'next_attempt_at', 'last_error'])
+      .where('idempotency_key', '=', 'throw:a')
+      .executeTakeFirstOrThrow();
+    const settings = server.payments.ctx.settings;
+    expect(row).toEqual({
+      status: 'pending',
+      attempts: 1,
+      locked_until: null,
+      next_attempt_at: new Date(now.getTime() + settings.retryBaseMs),
+      last_error: 'unexpected: Error: provider adapter defect (test)',
+    });
+    const lease = await db
+      .selectFrom('payments')
+      .select('outbox_lease_until')
+      .where('id', '=', p1!)
+      .executeTakeFirstOrThrow();
+    expect(lease.outbox_lease_until).toEqual(new Date(now.getTime() + settings.leaseMs));
+    const payment = await db.selectFrom('payments').select('status').where('id', '=', p1!).executeTakeFirstOrThrow();
+    expect(payment.status).toBe('authorized');
+    await db.updateTable('payment_outbox').set({ status: 'done' }).where('idempotency_key', '=', 'throw:a').execute();
+    await db.updateTable('payments').set({ outbox_lease_until: null }).execute();
+  });
 });

@@ -16,7 +16,11 @@ export type PaymentSettings = {
   readonly retryBaseMs: number;
   /** Failed payments after which a saved card is blocked. */
   readonly blockAfterFailures: number;
-  /** How long a worker's claim on an outbox row lasts; a killed worker's row is retried after it. */
+  /**
+   * How long a worker's claim on an outbox row (and its lease on the row's payment) lasts; a killed worker's row is
+   * retried after it. Longer than any step can take (`leaseForProviderTimeout`): a lease that lapsed mid-step would
+   * let a second step of the payment, or the same one again, start beside it.
+   */
   readonly leaseMs: number;
   /** Holds are captured or released this long before they expire (renewed in place one more lead time earlier). */
   readonly releaseBeforeExpiryMs: number;
@@ -45,6 +49,21 @@ export const DEFAULT_PAYMENT_SETTINGS: PaymentSettings = {
   startsPerCardPerHour: 10,
   workerConcurrency: 8,
 };
+
+/**
+ * Provider calls one outbox step makes at most: a charge may create the customer, authorize, ask the status, capture
+ * and ask the status twice (process-outbox-item.ts); a renewal authorizes, asks, and voids the old hold.
+ */
+export const MAX_PROVIDER_CALLS_PER_STEP = 6;
+
+/**
+ * The claim lease for a provider whose calls time out after `timeoutMs`: every call of the longest step timing out,
+ * plus 30 s for the database work around them; never below the default 60 s. (Stripe's default 20 s: 150 s.)
+ */
+export function leaseForProviderTimeout(timeoutMs: number | undefined): number {
+  if (timeoutMs === undefined) return DEFAULT_PAYMENT_SETTINGS.leaseMs;
+  return Math.max(DEFAULT_PAYMENT_SETTINGS.leaseMs, MAX_PROVIDER_CALLS_PER_STEP * timeoutMs + 30_000);
+}
 
 export type PaymentContext = {
   readonly db: Kysely<Database>;

@@ -33,4 +33,19 @@ describe('payments runtime', () => {
       'whsec_b',
     ]);
   });
+  it('leases outbox steps for longer than the slowest step can take: every provider call of it timing out', () => {
+    const stripe = (timeoutMs: string) =>
+      createPaymentsRuntime({
+        ...deps,
+        config: loadConfig({
+          VOLTBILL_PAYMENT_PROVIDER: 'stripe',
+          STRIPE_SECRET_KEY: 'sk_test_abc',
+          STRIPE_WEBHOOK_SECRET: 'whsec_a',
+          STRIPE_TIMEOUT_MS: timeoutMs,
+        }),
+      }).ctx.settings.leaseMs;
+    // 6 calls × 20 s + 30 s; 6 × 120 s + 30 s; never below the default 60 s.
+    expect([stripe('20000'), stripe('120000'), stripe('2000')]).toEqual([150_000, 750_000, 60_000]);
+    expect(createPaymentsRuntime({ ...deps, config: loadConfig({}) }).ctx.settings.leaseMs).toBe(60_000);
+  });
 });

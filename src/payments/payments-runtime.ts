@@ -18,7 +18,7 @@ import type { RemoteStart } from './flows/ad-hoc.ts';
 import { createPaymentAuthorizer, type PaymentAuthorizer } from './flows/authorize-payment.ts';
 import { createPaymentBillingHook } from './flows/payment-billing-hook.ts';
 import { type RemoteStop, stopExhaustedWalletSessions } from './flows/wallet-guard.ts';
-import { DEFAULT_PAYMENT_SETTINGS, type PaymentContext } from './payment-context.ts';
+import { DEFAULT_PAYMENT_SETTINGS, leaseForProviderTimeout, type PaymentContext } from './payment-context.ts';
 import type { PaymentProvider } from './provider.ts';
 import { createSandboxProvider, type SandboxProvider } from './sandbox/sandbox-provider.ts';
 import { createStripeProvider } from './stripe/stripe-provider.ts';
@@ -113,6 +113,7 @@ export function createPaymentsRuntime(deps: {
       startsPerTokenPerHour: p.velocityStartsPerTokenPerHour,
       startsPerCardPerHour: p.velocityStartsPerCardPerHour,
       workerConcurrency: p.workerConcurrency,
+      leaseMs: leaseForProviderTimeout(provider.name === 'stripe' ? p.stripeTimeoutMs : undefined),
     },
     ...(deps.cipher && { cipher: deps.cipher }),
   };

@@ -6,7 +6,8 @@
 
 import { linkAdHocSessions, placeMissingHolds, releaseExpiringHolds } from '../flows/place-holds.ts';
 import type { PaymentContext } from '../payment-context.ts';
-import { claimNextOutboxItem, releasePaymentLease } from './outbox-store.ts';
+import { retryDelayMs } from './backoff.ts';
+import { claimNextOutboxItem, releasePaymentLease, retryOutboxItem } from './outbox-store.ts';
 import { processOutboxItem } from './process-outbox-item.ts';
 
 /** Outbox items one pass works at most, so a pass (and shutdown) stays short. */
@@ -55,16 +56,29 @@ export function createPaymentWorker(
         claimed++;
         const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs);
         if (!item) return;
+        let ended = false;
         try {
           await processOutboxItem(ctx, item);
-          // Only after a step that ended (done, failed, or put back): the payment's other steps may go now.
-          await releasePaymentLease(ctx.db, item);
+          ended = true;
         } catch (error) {
-          // The claim lapses after the lease and the item is retried under the same key: nothing moves twice. The
-          // payment's lease lapses with it, so no other step of the payment runs while this one's outcome is open.
+          // Retried under the same key after a backoff (nothing moves twice), so that a step that fails the same way
+          // every time neither spins nor, being due first, keeps its payment's other steps waiting forever. The
+          // payment's lease is kept: it lapses as the claim would have, so no other step of the payment starts
+          // while this one's outcome is open.
           ctx.logger.error(
             { err: error, outboxId: String(item.id) },
-            'payment outbox item failed; retried after its lease',
+            'payment outbox item failed unexpectedly; retried after a backoff',
+          );
+          const now = ctx.clock.now();
+          const at = new Date(now.getTime() + retryDelayMs(item.attempts, ctx.settings.retryBaseMs));
+          await retryOutboxItem(ctx.db, item.id, at, now, `unexpected: ${String(error)}`.slice(0, 500)).catch(
+            () => undefined, // the database is down: the claim lapses after its lease instead
+          );
+        }
+        if (ended) {
+          // The step ended (done, failed, or put back): the payment's other steps may go now.
+          await releasePaymentLease(ctx.db, item).catch((error: unknown) =>
+            ctx.logger.warn({ err: error, paymentId: item.payment_id }, 'payment lease not released; it lapses'),
           );
         }
         processed++;

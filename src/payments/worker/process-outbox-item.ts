@@ -445,6 +445,23 @@ async function voidStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: Pa
 }
 
 async function refundStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: PaymentRow): Promise<StepOutcome> {
+  // Refunds of one payment go one after another, in the order they were asked for: an unknown outcome is judged by
+  // the payment's refunded total below, so an earlier refund whose outcome is still open (put back after a lost
+  // response) would make this one look done. The claim's lease covers only a step's run, not its wait for a retry.
+  const earlier = await ctx.db
+    .selectFrom('payment_outbox')
+    .select('id')
+    .where('payment_id', '=', payment.id)
+    .where('action', '=', 'refund')
+    .where('status', '=', 'pending')
+    .where('id', '<', item.id)
+    .executeTakeFirst();
+  if (earlier) {
+    const now = ctx.clock.now();
+    const at = new Date(now.getTime() + Math.min(ctx.settings.retryBaseMs, 1000));
+    await retryOutboxItem(ctx.db, item.id, at, now, 'waiting for an earlier refund', { countAttempt: false });
+    return 'waiting';
+  }
   const amount = moneyOf(payment, item.amount_minor ?? 0n);
   const providerPaymentId = payment.provider_payment_id;
   if (!providerPaymentId) {
