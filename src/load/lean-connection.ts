@@ -21,7 +21,9 @@ export interface TlsOptions {
 }
 
 export interface LeanConnectionOptions {
-  readonly url: string;
+  /** The CSMS's endpoints: the first connection goes to `urls[firstUrl % urls.length]`, each next one to the next. */
+  readonly urls: readonly string[];
+  readonly firstUrl: number;
   readonly stationId: string;
   readonly protocol: LoadProtocol;
   readonly password?: string | undefined;
@@ -43,6 +45,7 @@ export class LeanConnection {
   #socket: WebSocket | undefined;
   #pending: PendingCall | undefined;
   #nextId = 1;
+  #opens = 0;
 
   constructor(readonly options: LeanConnectionOptions) {}
 
@@ -62,7 +65,8 @@ export class LeanConnection {
     if (options.password !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${options.stationId}:${options.password}`).toString('base64')}`;
     }
-    const socket = new WebSocket(`${options.url}/${encodeURIComponent(options.stationId)}`, [options.protocol], {
+    const url = options.urls[(options.firstUrl + this.#opens++) % options.urls.length];
+    const socket = new WebSocket(`${url}/${encodeURIComponent(options.stationId)}`, [options.protocol], {
       headers,
       handshakeTimeout: options.connectTimeoutMs,
       perMessageDeflate: false,

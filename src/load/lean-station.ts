@@ -83,7 +83,8 @@ export class LeanStation {
     this.#prng = createPrng(deriveSeed(settings.seed, stationNumber));
     this.#registerWh = randomInt(this.#prng, 0, 5_000_000);
     this.connection = new LeanConnection({
-      url: settings.url,
+      urls: settings.urls,
+      firstUrl: stationNumber,
       stationId: this.stationId,
       protocol: this.protocol,
       password: settings.password,

@@ -7,7 +7,11 @@ import type { TlsOptions } from './lean-connection.ts';
 import type { LoadProtocolChoice } from './load-protocol.ts';
 
 export interface LoadOptions {
-  /** The CSMS's OCPP endpoint, ws:// or wss://; station S connects to `${url}/${S}`. */
+  /**
+   * The CSMS's OCPP endpoint, ws:// or wss://; station S connects to `${url}/${S}`. Several endpoints (the nodes of a
+   * cluster) separated by commas: station n connects first to endpoint n mod k, and each reconnect goes to the next
+   * one, as behind a load balancer that sends a new connection to a live node.
+   */
   readonly url: string;
   readonly stations: number;
   /** Real seconds of load; then sessions in progress are ended and the stations disconnect. */
@@ -66,6 +70,8 @@ export type ResolvedLoadOptions = Required<
   readonly tls: TlsOptions | undefined;
   readonly heartbeatIntervalS: number | undefined;
   readonly reconnectStormAtS: number | undefined;
+  /** `url` split into its endpoints (one or more), each without a trailing slash. */
+  readonly urls: readonly string[];
   readonly signal: AbortSignal | undefined;
 };
 
@@ -122,12 +128,21 @@ const FRACTIONAL_OPTIONS = new Set<keyof LoadOptions>([
   'warmupS',
 ]);
 
+/** Endpoints (nodes) one run spreads its stations over at most. */
+const MAX_ENDPOINTS = 16;
+
 export function resolveLoadOptions(
   options: LoadOptions,
   randomSeed: () => number,
 ): Result<ResolvedLoadOptions, LoadOptionError> {
-  if (!/^wss?:\/\/[^/]/.test(options.url)) {
-    return err({ option: 'url', message: `must be a ws:// or wss:// URL (got ${options.url})` });
+  const urls = options.url.split(',').map((url) => url.trim().replace(/\/+$/, ''));
+  if (urls.length > MAX_ENDPOINTS) {
+    return err({ option: 'url', message: `at most ${MAX_ENDPOINTS} endpoints (got ${urls.length})` });
+  }
+  for (const url of urls) {
+    if (!/^wss?:\/\/[^/]/.test(url)) {
+      return err({ option: 'url', message: `must be ws:// or wss:// URLs, separated by commas (got ${url || '""'})` });
+    }
   }
   for (const [option, [min, max]] of Object.entries(LOAD_LIMITS) as [keyof typeof LOAD_LIMITS, [number, number]][]) {
     const value = options[option];
@@ -147,7 +162,8 @@ export function resolveLoadOptions(
     return err({ option: 'idTagPrefix', message: 'must be at most 13 letters or digits (idTags are CiString20)' });
   }
   return ok({
-    url: options.url.replace(/\/+$/, ''),
+    url: urls.join(','),
+    urls,
     stations: options.stations,
     durationS: options.durationS,
     protocol: options.protocol ?? LOAD_DEFAULTS.protocol,

@@ -68,6 +68,14 @@ describe('parseLoadArgs', () => {
       ok: false,
       error: { message: '--client-cert and --client-key go together' },
     });
+    expect(parseLoadArgs(['--stations', '5', '--duration', '5', '--url', 'ws://a:1/ocpp,http://b:2/ocpp'])).toEqual({
+      ok: false,
+      error: { message: '--url must be ws:// or wss:// URLs, separated by commas (got http://b:2/ocpp)' },
+    });
+    expect(parseLoadArgs(['--stations', '5', '--duration', '5', '--url', 'ws://a:1/ocpp,'])).toEqual({
+      ok: false,
+      error: { message: '--url must be ws:// or wss:// URLs, separated by commas (got "")' },
+    });
     expect(parseLoadArgs(['--stations', '5', '--duration', 'x'])).toEqual({
       ok: false,
       error: { message: '--duration must be a number (got x)' },

@@ -29,8 +29,10 @@ for S real seconds; prints messages/s, acknowledgement latency p50/p95/p99 and e
   --stations N             stations (1 to 100000)
   --duration S             real seconds of load (1 to 86400)
   --protocol P             ocpp1.6 (default), ocpp2.0.1 or mixed (odd stations 1.6, even ones 2.0.1)
-  --url URL                CSMS endpoint ws://host:port/ocpp; without it Voltbill runs in-process
-                           (on DATABASE_URL when set, else the embedded database in memory) with the fleet registered
+  --url URL[,URL...]       CSMS endpoint ws://host:port/ocpp; without it Voltbill runs in-process
+                           (on DATABASE_URL when set, else the embedded database in memory) with the fleet registered.
+                           Several (a cluster's nodes): station n connects first to URL n mod k, each reconnect to
+                           the next one, as behind a load balancer
   --provision              with --url: register the fleet in DATABASE_URL's database first
   --meter-interval S       real seconds between meter values (default 10; 0 = next as soon as acknowledged)
   --samples N              meter values per session (default 6)

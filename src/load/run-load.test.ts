@@ -113,6 +113,31 @@ describe('runLoad against a strict OCPP stub', () => {
     expect(report.connections.bootsAccepted).toBe(40);
   });
 
+  it('several endpoints (a cluster): stations spread over them and reconnect to the next one', async () => {
+    stub = await startCsmsStub();
+    const other = await startCsmsStub();
+    try {
+      const report = await runLoad({
+        url: `${stub.url},${other.url}/`,
+        stations: 20,
+        durationS: 8,
+        sessions: false,
+        reconnectStormAtS: 3,
+        stormWindowS: 0.5,
+        seed: 1,
+      });
+      expect(report.storm).toMatchObject({ stations: 20, notReconnected: 0, failedBoots: 0 });
+      // Station n first on endpoint n mod 2, after the storm on the other: each endpoint saw every station once.
+      for (let n = 1; n <= 20; n += 1) {
+        const id = `LOAD-${String(n).padStart(5, '0')}`;
+        expect([stub.connectionsOf(id), other.connectionsOf(id)]).toEqual([1, 1]);
+      }
+      expect(report.connections.bootsAccepted).toBe(40);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('an aborted run drains at once: sessions in progress are stopped and delivered', async () => {
     stub = await startCsmsStub();
     const stop = new AbortController();
