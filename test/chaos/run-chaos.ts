@@ -18,7 +18,12 @@
  * (--settle-s, 150 s by default: a step claimed by a killed worker returns after its 60 s lease), then
  * payment-checks.ts compares the provider's state with Voltbill's payments and invoices.
  *
- *   npm run chaos [-- --quick] [--scenario kill|postgres-restart] [--kills 10] [--stations 50] [--pglite]
+ * With --nodes N (PostgreSQL) N `voltbill serve` nodes share the database, as a cluster behind a load balancer:
+ * station n connects first to node n mod N and each reconnect goes to the next node; each kill hits one node, drawn
+ * at random, whose stations reconnect to another while it restarts. Every node runs its payment worker, so with
+ * --provider-faults two nodes' workers claim from one outbox (one step of a payment at a time across them).
+ *
+ *   npm run chaos [-- --quick] [--scenario kill|postgres-restart] [--kills 10] [--stations 50] [--pglite] [--nodes 2]
  *                 [--protocol ocpp1.6|ocpp2.0.1|mixed] [--duplicate-stops 0.1] [--late-meter-values 0.05] [--seed N]
  *                 [--provider-faults [--provider-timeouts 0.05] [--provider-5xx 0.02] [--provider-lost 0.01]
  *                  [--settle-s 150]]
@@ -63,6 +68,7 @@ const { values } = parseArgs({
     'provider-5xx': { type: 'string' },
     'provider-lost': { type: 'string' },
     'settle-s': { type: 'string' },
+    nodes: { type: 'string' },
   },
 });
 const SCENARIOS = ['kill', 'postgres-restart'] as const;
@@ -87,6 +93,11 @@ const faultRates = {
 };
 /** Upper bound on the wait for the payment worker after the stations drained (a killed claim lapses after 60 s). */
 const settleS = Number(values['settle-s'] ?? 150);
+const nodes = Number(values.nodes ?? 1);
+if (!Number.isInteger(nodes) || nodes < 1 || nodes > 4) {
+  console.error(`--nodes must be an integer from 1 to 4 (got ${values.nodes})`);
+  process.exit(2);
+}
 /** The Stripe SDK's per-call timeout in Voltbill: a held request costs the worker this long. */
 const STRIPE_TIMEOUT_MS = 2000;
 /** Test-mode credentials the Stripe-shaped server accepts (it checks the sk_test_ prefix; no webhooks are sent). */
@@ -100,6 +111,10 @@ const STARTUP_TIMEOUT_MS = 300_000;
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 23)}] ${line}`);
 
 const usePglite = values.pglite || 'missing' in findPostgresBinaries();
+if (nodes > 1 && usePglite) {
+  console.error('--nodes needs PostgreSQL server binaries (and no --pglite): the embedded database admits one process');
+  process.exit(2);
+}
 if (scenario === 'postgres-restart' && usePglite) {
   console.error('--scenario postgres-restart needs PostgreSQL server binaries (and no --pglite)');
   process.exit(2);
@@ -108,6 +123,7 @@ log(
   `seed ${seed}; scenario ${scenario}; ${stations} stations (${protocol}), ${kills} faults; ` +
     `${duplicateStopRate * 100} % duplicated stops, ${lateMeterValueRate * 100} % late meter values; ` +
     `database ${usePglite ? 'embedded PGlite' : 'PostgreSQL'}` +
+    (nodes > 1 ? `; ${nodes} nodes` : '') +
     (providerFaults
       ? `; Stripe-shaped provider with ${faultRates.timeout * 100} % timeouts, ${faultRates.serverError * 100} % 5xx, ` +
         `${faultRates.lostResponse * 100} % lost responses`
@@ -116,7 +132,8 @@ log(
 
 let postgres: PostgresServer | undefined;
 let dataDir: string | undefined;
-let server: ChildProcess | undefined;
+/** The running node processes, by node index (one unless --nodes). */
+const servers: (ChildProcess | undefined)[] = [];
 /** The last 4,000 characters the current server wrote to stderr: shown when it dies unexpectedly. */
 let serverStderr = '';
 let stripe: StripeShapedServer | undefined;
@@ -155,15 +172,21 @@ try {
     await prepared.close();
   }
 
-  const ocppPort = await freePort();
-  const httpPort = await freePort();
+  const ocppPorts: number[] = [];
+  const httpPorts: number[] = [];
+  for (let i = 0; i < nodes; i++) {
+    ocppPorts.push(await freePort());
+    httpPorts.push(await freePort());
+  }
   const env: NodeJS.ProcessEnv = {
     ...LOAD_TEST_LIMITS,
     ...process.env,
     VOLTBILL_HOST: '127.0.0.1',
-    VOLTBILL_OCPP_PORT: String(ocppPort),
-    VOLTBILL_HTTP_PORT: String(httpPort),
+    VOLTBILL_OCPP_PORT: String(ocppPorts[0]),
+    VOLTBILL_HTTP_PORT: String(httpPorts[0]),
     VOLTBILL_LOG_LEVEL: 'error',
+    // A killed node counts as dead (its stations offline, its job claims lapsed) within seconds, not 20 s.
+    ...(nodes > 1 && { VOLTBILL_CLUSTER_HEARTBEAT_S: '1', VOLTBILL_CLUSTER_NODE_TTL_S: '3' }),
     ...(target.kind === 'postgres' ? { DATABASE_URL: target.url } : { VOLTBILL_DATA_DIR: target.dataDir }),
     ...(stripe && {
       VOLTBILL_PAYMENT_PROVIDER: 'stripe',
@@ -177,10 +200,16 @@ try {
     }),
   };
   if (target.kind === 'pglite') delete env.DATABASE_URL;
-  const startServer = async (): Promise<ChildProcess> => {
+  const startServer = async (node = 0): Promise<ChildProcess> => {
+    const httpPort = httpPorts[node] as number;
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/voltbill.js'), 'serve', '--no-seed'], {
       cwd: REPO_ROOT,
-      env,
+      env: {
+        ...env,
+        VOLTBILL_OCPP_PORT: String(ocppPorts[node]),
+        VOLTBILL_HTTP_PORT: String(httpPort),
+        ...(nodes > 1 && { VOLTBILL_NODE_ID: `chaos_node_${node + 1}` }),
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -203,11 +232,14 @@ try {
 
   // Faults from now on: saving the cards above is setup, not the test.
   stripe?.injectFaults({ rates: faultRates, seed: deriveSeed(seed, 0x5717e) });
-  server = await startServer();
-  log(`server up (pid ${server.pid}) on ws://127.0.0.1:${ocppPort}/ocpp`);
+  const ocppUrls = ocppPorts.map((port) => `ws://127.0.0.1:${port}/ocpp`);
+  for (let node = 0; node < nodes; node++) {
+    servers[node] = await startServer(node);
+    log(`server up (pid ${servers[node]?.pid}) on ${ocppUrls[node]}`);
+  }
   const stopLoad = new AbortController();
   const load = runLoad({
-    url: `ws://127.0.0.1:${ocppPort}/ocpp`,
+    url: ocppUrls.join(','),
     stations,
     durationS: 86_400,
     protocol,
@@ -235,24 +267,29 @@ try {
       const startedAt = Date.now();
       await (postgres as PostgresServer).restart(downMs);
       downtimes.push(Date.now() - startedAt);
-      if (server.exitCode !== null) {
-        throw new Error(`the server exited (${server.exitCode}) when PostgreSQL went down: ${serverStderr}`);
+      const exited = servers.find((node) => node?.exitCode !== null);
+      if (exited) {
+        throw new Error(`a server exited (${exited.exitCode}) when PostgreSQL went down: ${serverStderr}`);
       }
       log(
         `outage ${kill}/${kills}: PostgreSQL down for ${Date.now() - startedAt} ms (immediate stop), Voltbill kept running`,
       );
       continue;
     }
-    const victim = server;
+    // One node's draw only with several, so that a seed replays the same run with one node as before.
+    const node = nodes > 1 ? randomInt(prng, 0, nodes - 1) : 0;
+    const victim = servers[node] as ChildProcess;
     const exited = new Promise((resolve) => victim.once('exit', resolve));
     victim.kill('SIGKILL');
     await exited;
     const killedAt = Date.now();
     await sleep(randomInt(prng, 0, 1000));
-    server = await startServer();
+    const restarted = await startServer(node);
+    servers[node] = restarted;
     downtimes.push(Date.now() - killedAt);
     log(
-      `kill ${kill}/${kills}: SIGKILL pid ${victim.pid}; restarted as pid ${server.pid} after ${Date.now() - killedAt} ms`,
+      `kill ${kill}/${kills}: SIGKILL ${nodes > 1 ? `node ${node + 1}, ` : ''}pid ${victim.pid}; restarted as pid ` +
+        `${restarted.pid} after ${Date.now() - killedAt} ms`,
     );
   }
   // Let the stations settle after the last restart, then end their sessions and deliver the stops.
@@ -276,12 +313,16 @@ try {
         : `payment worker caught up ${settledS.toFixed(1)} s after the stations drained (bound ${settleS} s)`,
     );
   }
-  const survived = server.exitCode === null;
-  // A graceful stop flushes what the server buffers; then the checks read the database directly.
-  const stopped = new Promise((resolve) => server?.once('exit', resolve));
-  server.kill('SIGTERM');
-  await stopped;
-  server = undefined;
+  const survived = servers.every((node) => node?.exitCode === null);
+  // A graceful stop flushes what the servers buffer; then the checks read the database directly.
+  await Promise.all(
+    servers.map((node) => {
+      const stopped = new Promise((resolve) => node?.once('exit', resolve));
+      node?.kill('SIGTERM');
+      return stopped;
+    }),
+  );
+  servers.length = 0;
   const db = await openTarget(target);
   let results: CheckResult[];
   let figures: PaymentFigures | undefined;
@@ -304,7 +345,7 @@ try {
     results.push({
       name: 'Voltbill kept running through every PostgreSQL outage',
       ok: survived,
-      detail: survived ? `${kills} outages, one server process` : 'the server process exited',
+      detail: survived ? `${kills} outages, one process per node` : 'a server process exited',
     });
   }
   results.push(reconcile(env));
@@ -338,7 +379,7 @@ try {
 } catch (error) {
   log(`crashed: ${(error as Error).stack ?? error}`);
 } finally {
-  if (server && server.exitCode === null) server.kill('SIGKILL');
+  for (const node of servers) if (node && node.exitCode === null) node.kill('SIGKILL');
   postgres?.stop();
   await stripe?.close();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
@@ -362,8 +403,8 @@ async function settlePayments(
       let pending: number;
       if (probe) pending = await pendingOutboxItems(probe.db);
       else {
-        const stopped = new Promise((resolve) => server?.once('exit', resolve));
-        server?.kill('SIGTERM');
+        const stopped = new Promise((resolve) => servers[0]?.once('exit', resolve));
+        servers[0]?.kill('SIGTERM');
         await stopped;
         const db = await openTarget(target);
         try {
@@ -371,7 +412,7 @@ async function settlePayments(
         } finally {
           await db.close();
         }
-        server = await startServer();
+        servers[0] = await startServer();
       }
       if (pending === 0) return (Date.now() - startedAt) / 1000;
       if (Date.now() > deadline) return undefined;
