@@ -1,7 +1,8 @@
 /**
  * The payment worker: after commit, it places holds that sessions need, releases holds nearing expiry, and works
  * the outbox (provider calls under idempotency keys). Several workers (one per node) may run: claims are leased
- * rows taken with SKIP LOCKED, so each item has one worker at a time, and a killed worker's item comes back.
+ * rows taken with SKIP LOCKED, so each item has one worker at a time, each payment one step at a time (the claim
+ * leases the payment too), and a killed worker's item comes back.
  */
 
 import { linkAdHocSessions, placeMissingHolds, releaseExpiringHolds } from '../flows/place-holds.ts';
