@@ -2,7 +2,7 @@
  * The payment outbox: intents recorded in Voltbill's database before any provider call, claimed by a worker with a
  * lease (so a killed worker's claim lapses and another worker takes the row), and finished after the call.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database, PaymentOutboxRow, PaymentOutboxTable } from '../../db/schema.ts';
 
 export type NewOutboxItem = {
@@ -44,48 +44,44 @@ export async function enqueueOutbox(db: Kysely<Database>, item: NewOutboxItem): 
  * NO KEY UPDATE (what the two UPDATEs need): inserts that only reference the payment (foreign-key checks) neither
  * wait for a claim nor make it skip the payment. Release with `releasePaymentLease`.
  */
-export async function claimNextOutboxItem(
+export function claimNextOutboxItem(
   db: Kysely<Database>,
   now: Date,
   leaseMs: number,
 ): Promise<PaymentOutboxRow | undefined> {
-  const until = new Date(now.getTime() + leaseMs);
-  const result = await sql<PaymentOutboxRow>`
-    with item as (
-      select o.id, o.payment_id from payment_outbox o join payments p on p.id = o.payment_id
-      where o.status = 'pending' and o.next_attempt_at <= ${now} and (o.locked_until is null or o.locked_until <= ${now})
-        and (p.outbox_lease_until is null or p.outbox_lease_until <= ${now})
-      order by o.next_attempt_at, o.id
-      limit 1
-      for no key update of o, p skip locked
-    ), leased as (
-      update payments set outbox_lease_until = ${until} from item where payments.id = item.payment_id
-      returning payments.id
-    )
-    update payment_outbox set locked_until = ${until}, attempts = attempts + 1, updated_at = ${now}
-    from item, leased
-    where payment_outbox.id = item.id
-    returning payment_outbox.*`.execute(db);
-  return result.rows[0];
+  return claimWithPaymentLease(db, sql`o.next_attempt_at <= ${now}`, sql`order by o.next_attempt_at, o.id limit 1`, {
+    now,
+    leaseMs,
+  });
 }
 
 /**
  * Claims one item by its idempotency key while a request waits for it (an ad-hoc hold, a dunning charge), with the
  * same payment lease as `claimNextOutboxItem`; undefined when it is done, held by a worker, or its payment is leased.
  */
-export async function claimOutboxItemByKey(
+export function claimOutboxItemByKey(
   db: Kysely<Database>,
   idempotencyKey: string,
   now: Date,
   leaseMs: number,
 ): Promise<PaymentOutboxRow | undefined> {
+  return claimWithPaymentLease(db, sql`o.idempotency_key = ${idempotencyKey}`, sql.raw(''), { now, leaseMs });
+}
+
+/** The one claim statement: the first pending, unlocked item that `which` picks (in `order`), with its payment. */
+async function claimWithPaymentLease(
+  db: Kysely<Database>,
+  which: RawBuilder<unknown>,
+  order: RawBuilder<unknown>,
+  { now, leaseMs }: { now: Date; leaseMs: number },
+): Promise<PaymentOutboxRow | undefined> {
   const until = new Date(now.getTime() + leaseMs);
   const result = await sql<PaymentOutboxRow>`
     with item as (
       select o.id, o.payment_id from payment_outbox o join payments p on p.id = o.payment_id
-      where o.idempotency_key = ${idempotencyKey} and o.status = 'pending'
-        and (o.locked_until is null or o.locked_until <= ${now})
+      where ${which} and o.status = 'pending' and (o.locked_until is null or o.locked_until <= ${now})
         and (p.outbox_lease_until is null or p.outbox_lease_until <= ${now})
+      ${order}
       for no key update of o, p skip locked
     ), leased as (
       update payments set outbox_lease_until = ${until} from item where payments.id = item.payment_id

@@ -315,6 +315,14 @@ async function captureAndFinish(
   return 'done';
 }
 
+/** Puts a step back for another look within a second, without spending an attempt: an earlier step must end first. */
+async function waitForEarlierStep(ctx: PaymentContext, item: PaymentOutboxRow, reason: string): Promise<StepOutcome> {
+  const now = ctx.clock.now();
+  const at = new Date(now.getTime() + Math.min(ctx.settings.retryBaseMs, 1000));
+  await retryOutboxItem(ctx.db, item.id, at, now, reason, { countAttempt: false });
+  return 'waiting';
+}
+
 /** Captures exactly what is due from the session's hold and releases the rest; charges anew what the hold lacks. */
 async function settleStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: PaymentRow): Promise<StepOutcome> {
   const due = item.amount_minor ?? 0n;
@@ -331,12 +339,8 @@ async function settleStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: 
       .where('action', '=', 'authorize')
       .where('status', '=', 'pending')
       .executeTakeFirst();
-    if (authorizing) {
-      // The hold is still being placed (or retried): settle after it, without spending an attempt.
-      const at = new Date(now.getTime() + Math.min(ctx.settings.retryBaseMs, 1000));
-      await retryOutboxItem(ctx.db, item.id, at, now, 'waiting for the hold', { countAttempt: false });
-      return 'waiting';
-    }
+    // The hold is still being placed (or retried): settle after it.
+    if (authorizing) return waitForEarlierStep(ctx, item, 'waiting for the hold');
   }
   if (due === 0n) {
     if (payment.status === 'authorized' || payment.status === 'requires_authentication') {
@@ -456,12 +460,7 @@ async function refundStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: 
     .where('status', '=', 'pending')
     .where('id', '<', item.id)
     .executeTakeFirst();
-  if (earlier) {
-    const now = ctx.clock.now();
-    const at = new Date(now.getTime() + Math.min(ctx.settings.retryBaseMs, 1000));
-    await retryOutboxItem(ctx.db, item.id, at, now, 'waiting for an earlier refund', { countAttempt: false });
-    return 'waiting';
-  }
+  if (earlier) return waitForEarlierStep(ctx, item, 'waiting for an earlier refund');
   const amount = moneyOf(payment, item.amount_minor ?? 0n);
   const providerPaymentId = payment.provider_payment_id;
   if (!providerPaymentId) {
