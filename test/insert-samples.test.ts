@@ -1,0 +1,119 @@
+/**
+ * The samples' batch INSERT on a real database (both): only samples of Active sessions are stored, a repeat changes
+ * nothing, and the database's generic plan for the prepared statement checks each row's session with its own
+ * lookup, never by joining the batch against all Active sessions (such a plan compared every row with every Active
+ * session: quadratic in the fleet, and most of PostgreSQL's time per meter value under load).
+ */
+import { sql } from 'kysely';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchWriter } from '../src/db/batch-writer.ts';
+import type { DatabaseHandle } from '../src/db/open-database.ts';
+import { demoIdTag, demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
+import { createSessionService, type SessionService } from '../src/sessions/session-service.ts';
+import { insertSamples, insertSamplesStatement, type SampleRow } from '../src/sessions/session-store.ts';
+import { fixedClock } from '../src/shared/clock.ts';
+import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
+
+const skip = postgresSkipReason();
+const UNKNOWN_SESSION = '00000000-0000-4000-8000-000000000000';
+
+describe.skipIf(skip)('the samples batch INSERT', () => {
+  let handle: DatabaseHandle;
+  let service: SessionService;
+
+  beforeAll(async () => {
+    handle = await openTestDatabase();
+    await seedDemo(handle.db, 'half-up');
+    const db = handle.db;
+    service = createSessionService({
+      db,
+      clock: fixedClock(new Date('2026-11-20T08:00:00Z')),
+      logger: pino({ level: 'silent' }),
+      sampleWriter: new BatchWriter<SampleRow>((rows) => insertSamples(db, rows), {
+        maxBatchItems: 100,
+        maxQueuedItems: 10_000,
+      }),
+      maxSamplesPerSession: 1000,
+    });
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  const startSession = async (station: number, transactionId: string): Promise<string> => {
+    const started = await service.start({
+      kind: 'TransactionStarted',
+      stationId: demoStationId(station),
+      evseId: 1,
+      connectorId: 1,
+      idTag: demoIdTag(station),
+      meterStartWh: 1000n,
+      startedAt: new Date('2026-11-20T06:00:00Z'),
+      transactionId,
+    });
+    if (!started.ok) throw new Error(`the start was refused: ${JSON.stringify(started)}`);
+    return started.sessionId;
+  };
+  const row = (sessionId: string, minute: number, registerWh: string): SampleRow => ({
+    session_id: sessionId,
+    sampled_at: new Date(Date.UTC(2026, 10, 20, 6, minute)),
+    context: 'Sample.Periodic',
+    register_wh: registerWh,
+    power_w: '11000.000',
+    current_a: null,
+    soc_percent: null,
+  });
+  const storedOf = async (sessionId: string) =>
+    handle.db
+      .selectFrom('meter_samples')
+      .select(['sampled_at', 'register_wh'])
+      .where('session_id', '=', sessionId)
+      .orderBy('sampled_at')
+      .execute();
+
+  it('stores the samples of Active sessions only, and a repeated batch changes nothing', async () => {
+    const active = await startSession(6, 'tx-samples-active');
+    const completed = await startSession(7, 'tx-samples-completed');
+    await handle.db.updateTable('sessions').set({ status: 'Completed' }).where('id', '=', completed).execute();
+
+    const batch = [
+      row(active, 15, '2500.000'),
+      row(completed, 15, '3000.000'),
+      row(UNKNOWN_SESSION, 15, '4000.000'),
+      row(active, 30, '4000.500'),
+    ];
+    await insertSamples(handle.db, batch);
+    await insertSamples(handle.db, batch);
+
+    const stored = await storedOf(active);
+    expect(stored.map((s) => [s.sampled_at.toISOString(), Number(s.register_wh).toFixed(3)])).toEqual([
+      ['2026-11-20T06:15:00.000Z', '2500.000'],
+      ['2026-11-20T06:30:00.000Z', '4000.500'],
+    ]);
+    expect(await storedOf(completed)).toEqual([]);
+    expect(await storedOf(UNKNOWN_SESSION)).toEqual([]);
+  });
+
+  it("looks each row's session up on its own in the generic plan, with no join over all sessions", async () => {
+    const compiled = insertSamplesStatement([row(UNKNOWN_SESSION, 0, '0.000')]).compile(handle.db);
+    const plan = await handle.db.connection().execute(async (connection) => {
+      // The pool's statements are prepared (src/db/prepared-statements.ts); after five runs PostgreSQL may keep a
+      // generic plan, made without the arrays' sizes. Forced here, so that the test sees the plan a busy node runs.
+      await sql.raw(`prepare vb_samples_plan as ${compiled.sql}`).execute(connection);
+      try {
+        await sql`set plan_cache_mode = force_generic_plan`.execute(connection);
+        const nulls = compiled.parameters.map(() => 'null').join(', ');
+        const explained = await sql
+          .raw<Record<string, string>>(`explain (costs off) execute vb_samples_plan(${nulls})`)
+          .execute(connection);
+        return explained.rows.map((r) => Object.values(r)[0]).join('\n');
+      } finally {
+        await sql`reset plan_cache_mode`.execute(connection);
+        await sql`deallocate vb_samples_plan`.execute(connection);
+      }
+    });
+    expect(plan).toContain('SubPlan');
+    expect(plan).not.toMatch(/Join|Nested Loop|Materialize/);
+  });
+});
