@@ -1,17 +1,14 @@
 /**
- * The samples' batch INSERT on a real database (both): only samples of Active sessions are stored, a repeat changes
- * nothing, and the database's generic plan for the prepared statement checks each row's session with its own
- * lookup, never by joining the batch against all Active sessions (such a plan compared every row with every Active
- * session: quadratic in the fleet, and most of PostgreSQL's time per meter value under load).
+ * The samples' batch INSERT on a real database (both): only samples of Active sessions are stored, and a repeat
+ * changes nothing. How the database executes it: hot-path-plans.test.ts.
  */
-import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchWriter } from '../src/db/batch-writer.ts';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
 import { demoIdTag, demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
 import { createSessionService, type SessionService } from '../src/sessions/session-service.ts';
-import { insertSamples, insertSamplesStatement, type SampleRow } from '../src/sessions/session-store.ts';
+import { insertSamples, type SampleRow } from '../src/sessions/session-store.ts';
 import { fixedClock } from '../src/shared/clock.ts';
 import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
 
@@ -93,27 +90,5 @@ describe.skipIf(skip)('the samples batch INSERT', () => {
     ]);
     expect(await storedOf(completed)).toEqual([]);
     expect(await storedOf(UNKNOWN_SESSION)).toEqual([]);
-  });
-
-  it("looks each row's session up on its own in the generic plan, with no join over all sessions", async () => {
-    const compiled = insertSamplesStatement([row(UNKNOWN_SESSION, 0, '0.000')]).compile(handle.db);
-    const plan = await handle.db.connection().execute(async (connection) => {
-      // The pool's statements are prepared (src/db/prepared-statements.ts); after five runs PostgreSQL may keep a
-      // generic plan, made without the arrays' sizes. Forced here, so that the test sees the plan a busy node runs.
-      await sql.raw(`prepare vb_samples_plan as ${compiled.sql}`).execute(connection);
-      try {
-        await sql`set plan_cache_mode = force_generic_plan`.execute(connection);
-        const nulls = compiled.parameters.map(() => 'null').join(', ');
-        const explained = await sql
-          .raw<Record<string, string>>(`explain (costs off) execute vb_samples_plan(${nulls})`)
-          .execute(connection);
-        return explained.rows.map((r) => Object.values(r)[0]).join('\n');
-      } finally {
-        await sql`reset plan_cache_mode`.execute(connection);
-        await sql`deallocate vb_samples_plan`.execute(connection);
-      }
-    });
-    expect(plan).toContain('SubPlan');
-    expect(plan).not.toMatch(/Join|Nested Loop|Materialize/);
   });
 });

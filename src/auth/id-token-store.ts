@@ -1,5 +1,6 @@
 /** Lookups of id tokens (RFID cards, app tokens) within one operator; OCPP compares idTags case-insensitively. */
 import { type Kysely, sql } from 'kysely';
+import { SESSION_ACTIVE } from '../db/partial-index-literals.ts';
 import type { Database, IdTokenStatus } from '../db/schema.ts';
 
 export type IdTokenRecord = {
@@ -45,7 +46,7 @@ export async function isChargingElsewhere(
     .selectFrom('sessions')
     .select('id')
     .where('operator_id', '=', operatorId)
-    .where('status', '=', 'Active')
+    .where('status', '=', SESSION_ACTIVE)
     .where('authorization_status', '=', 'Accepted')
     .where(sql`upper(id_tag)`, '=', uid.toUpperCase())
     .where((eb) => eb.or([eb('station_id', '<>', stationId), eb('evse_id', '<>', evseId)]))
@@ -106,7 +107,7 @@ export async function findIdTokenForDecision(
             .selectFrom('sessions as s')
             .select('s.id')
             .where('s.operator_id', '=', operatorId)
-            .where('s.status', '=', 'Active')
+            .where('s.status', '=', SESSION_ACTIVE)
             .where('s.authorization_status', '=', 'Accepted')
             .where(sql`upper(s.id_tag)`, '=', upperUid)
             .where((w) => w.or([w('s.station_id', '<>', elsewhere.stationId), w('s.evse_id', '<>', elsewhere.evseId)])),

@@ -1,5 +1,6 @@
 /** Reads and writes of sessions, their samples and state changes. */
-import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { SESSION_ACTIVE } from '../db/partial-index-literals.ts';
 import type { Database, NewSession, SessionRow } from '../db/schema.ts';
 import type { MeterSample } from '../metering/meter-sample.ts';
 import { formatScaled, parseScaled } from '../shared/decimal.ts';
@@ -51,7 +52,7 @@ export async function findActiveSessionOnEvse(
     .selectAll()
     .where('station_id', '=', stationId)
     .where('evse_id', '=', evseId)
-    .where('status', '=', 'Active')
+    .where('status', '=', SESSION_ACTIVE)
     .orderBy('started_at', 'desc')
     .limit(1)
     .executeTakeFirst();
@@ -91,13 +92,8 @@ function decimalText(value: number, decimals: number): string {
  * caller's cached view of a session (session-service.ts) cannot be wrong about it.
  */
 export async function insertSamples(db: Db, rows: readonly SampleRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await insertSamplesStatement(rows).execute(db);
-}
-
-/** The one statement of `insertSamples`; exported so that a test can check the plan the database makes of it. */
-export function insertSamplesStatement(rows: readonly SampleRow[]): RawBuilder<unknown> {
   const n = rows.length;
+  if (n === 0) return;
   const sessionIds = new Array<string>(n);
   const sampledAt = new Array<string>(n);
   const contexts = new Array<string>(n);
@@ -120,14 +116,14 @@ export function insertSamplesStatement(rows: readonly SampleRow[]): RawBuilder<u
   // one primary-key probe per row. Written as EXISTS, the planner turned it into a join, and its generic plan (the
   // statement is prepared; it guesses 10 rows per array and 2 Active sessions) was a nested loop over every Active
   // session for every row: 12,000 comparisons for a batch of 135 rows among 200 sessions, growing with the fleet.
-  return sql`
+  await sql`
     insert into meter_samples (session_id, sampled_at, context, register_wh, power_w, current_a, soc_percent)
     select v.session_id, v.sampled_at, v.context, v.register_wh, v.power_w, v.current_a, v.soc_percent
     from unnest(${sessionIds}::uuid[], ${sampledAt}::timestamptz[], ${contexts}::text[], ${registerWh}::numeric[],
                 ${powerW}::numeric[], ${currentA}::numeric[], ${socPercent}::numeric[])
       as v(session_id, sampled_at, context, register_wh, power_w, current_a, soc_percent)
     where (select s.status from sessions s where s.id = v.session_id) = 'Active'
-    on conflict (session_id, sampled_at, context) do nothing`;
+    on conflict (session_id, sampled_at, context) do nothing`.execute(db);
 }
 
 /**

@@ -6,6 +6,7 @@
  * that starts after its retirement.
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { TARIFF_SCOPE } from '../db/partial-index-literals.ts';
 import type { Database, TariffAudience, TariffScopeKind } from '../db/schema.ts';
 
 /**
@@ -61,14 +62,24 @@ export async function findTariffInForce(
     .where('a.audience', 'in', audiences)
     .where((eb) =>
       eb.or([
-        eb('a.scope', '=', 'operator'),
-        eb.and([eb('a.scope', '=', 'location'), eb('a.location_id', '=', scope.locationId)]),
+        // Scopes as literals: each branch can then read its scope's partial index in the generic plan (every start
+        // runs this), instead of every assignment of the operator.
+        eb.and([eb('a.scope', '=', TARIFF_SCOPE.operator), eb('a.operator_id', '=', scope.operatorId)]),
+        eb.and([eb('a.scope', '=', TARIFF_SCOPE.location), eb('a.location_id', '=', scope.locationId)]),
         eb.and([
-          eb('a.scope', '=', 'evse'),
+          eb('a.scope', '=', TARIFF_SCOPE.evse),
           eb('a.station_id', '=', scope.stationId),
           eb('a.evse_id', '=', scope.evseId),
         ]),
-        ...(scope.groupId ? [eb.and([eb('a.scope', '=', 'group'), eb('a.group_id', '=', scope.groupId)])] : []),
+        ...(scope.groupId
+          ? [
+              eb.and([
+                eb('a.scope', '=', TARIFF_SCOPE.group),
+                eb('a.operator_id', '=', scope.operatorId),
+                eb('a.group_id', '=', scope.groupId),
+              ]),
+            ]
+          : []),
       ]),
     )
     .where('v.valid_from', '<=', scope.at)

@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
+import { SESSION_ACTIVE } from '../../db/partial-index-literals.ts';
 import type { Database } from '../../db/schema.ts';
 import { parseScaled } from '../../shared/decimal.ts';
 import { formatMoney } from '../../shared/money.ts';
@@ -112,7 +113,7 @@ export async function buildLiveSnapshot(
         'tariff_versions.body as tariff_body',
       ])
       .where('sessions.operator_id', '=', operatorId)
-      .where('sessions.status', '=', 'Active')
+      .where('sessions.status', '=', SESSION_ACTIVE)
       .orderBy('sessions.started_at', 'desc')
       .limit(MAX_ACTIVE_SESSIONS)
       .execute(),

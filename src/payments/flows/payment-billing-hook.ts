@@ -8,6 +8,7 @@
 import type { Kysely } from 'kysely';
 import type { BillingHook } from '../../billing/billing-hooks.ts';
 import { sharedInvoiceId } from '../../billing/billing-shared.ts';
+import { PAYMENT_ADHOC } from '../../db/partial-index-literals.ts';
 import type { Database, SessionRow } from '../../db/schema.ts';
 import { recordDecision } from '../apply-provider-payment.ts';
 import { bookWalletDebit } from '../payment-ledger.ts';
@@ -95,6 +96,8 @@ export function createPaymentBillingHook(): BillingHook {
  * the worker has not linked yet (then linked here). One statement reads both candidates.
  */
 async function findHoldPayment(trx: Kysely<Database>, session: SessionRow) {
+  // 'adhoc' as a literal: the generic plan of this prepared statement can then read the partial index of ad-hoc
+  // payments by token (payments_token) instead of every payment ever made.
   const idTokenId = session.id_token_id;
   const candidates = await trx
     .selectFrom('payments')
@@ -103,7 +106,7 @@ async function findHoldPayment(trx: Kysely<Database>, session: SessionRow) {
       eb.or([
         eb.and([eb('session_id', '=', session.id), eb('kind', 'in', ['session', 'adhoc'])]),
         ...(idTokenId
-          ? [eb.and([eb('kind', '=', 'adhoc'), eb('id_token_id', '=', idTokenId), eb('session_id', 'is', null)])]
+          ? [eb.and([eb('kind', '=', PAYMENT_ADHOC), eb('id_token_id', '=', idTokenId), eb('session_id', 'is', null)])]
           : []),
       ]),
     )

@@ -4,6 +4,7 @@
  * account customer in good standing from charging: the session starts, and the hold follows when the provider
  * recovers. Ad-hoc payments, whose hold came first, are linked to the session their remote start created.
  */
+import { PAYMENT_ADHOC, SESSION_ACTIVE } from '../../db/partial-index-literals.ts';
 import type { PaymentContext } from '../payment-context.ts';
 import { enqueueOutbox } from '../worker/outbox-store.ts';
 import { renewKey } from '../worker/renew-step.ts';
@@ -38,7 +39,7 @@ export async function placeMissingHolds(ctx: PaymentContext): Promise<number> {
       'pm.status as methodStatus',
       'pp.hold_minor as holdMinor',
     ])
-    .where('s.status', '=', 'Active')
+    .where('s.status', '=', SESSION_ACTIVE)
     .where('s.authorization_status', '=', 'Accepted')
     .where('pp.method', '=', 'card')
     .where('pm.provider', '=', ctx.provider.name)
@@ -94,8 +95,11 @@ export async function linkAdHocSessions(ctx: PaymentContext): Promise<void> {
     .selectFrom('payments as p')
     .innerJoin('sessions as s', 's.id_token_id', 'p.id_token_id')
     .select(['p.id as paymentId', 's.id as sessionId'])
-    .where('p.kind', '=', 'adhoc')
+    .where('p.kind', '=', PAYMENT_ADHOC)
     .where('p.session_id', 'is', null)
+    // Running sessions only (a session that ended first is linked by its stop: payment-billing-hook.ts), read from
+    // their partial index, so that the sweep does not join every session ever held.
+    .where('s.status', '=', SESSION_ACTIVE)
     .limit(SWEEP_LIMIT)
     .execute();
   for (const u of unlinked) {
@@ -130,7 +134,7 @@ export async function releaseExpiringHolds(ctx: PaymentContext): Promise<number>
     .where('p.hold_expires_at', '<=', renewHorizon)
     .where('p.hold_expires_at', '>', horizon)
     .where('p.provider', '=', ctx.provider.name)
-    .where('s.status', '=', 'Active')
+    .where('s.status', '=', SESSION_ACTIVE)
     // A hold renewed within the last lead time is not renewed again: with a provider whose holds live shorter than
     // two lead times, renewing would not gain time, only churn holds; the release sweep takes over instead.
     .where((eb) =>

@@ -6,6 +6,7 @@
  * a station that is offline or refuses is asked again on the next pass.
  */
 import { sql } from 'kysely';
+import { SESSION_ACTIVE } from '../../db/partial-index-literals.ts';
 import type { SessionRow } from '../../db/schema.ts';
 import { priceRunningSession } from '../../ocpp/v201/session-cost.ts';
 import { recordDecision } from '../apply-provider-payment.ts';
@@ -35,7 +36,7 @@ export async function stopExhaustedWalletSessions(ctx: PaymentContext, remoteSto
     )
     .selectAll('s')
     .select(['w.balance_minor as walletBalanceMinor', 'w.currency as walletCurrency'])
-    .where('s.status', '=', 'Active')
+    .where('s.status', '=', SESSION_ACTIVE)
     .where('s.authorization_status', '=', 'Accepted')
     .where('pp.method', '=', 'wallet')
     .where('d.id', 'is', null)

@@ -1,0 +1,179 @@
+/**
+ * How the database executes the statements of every message, on a database with history (both databases): the plan
+ * checked is the generic plan of the prepared statement, the one a busy node runs (test/support/generic-plan.ts).
+ * Each of these once read rows in proportion to the history or the fleet instead of the message:
+ * - the samples' batch INSERT compared every row with every Active session (a join; now one key lookup per row);
+ * - "is this idTag charging elsewhere" (every Authorize and start) read every session of the operator, and the
+ *   Active session of an EVSE (every charging-state change) every session of the station: now the partial indexes
+ *   of running sessions (migration 0016);
+ * - the stop's "payment of this session" read every payment ever made: now the ad-hoc payments' partial index;
+ * - the tariff in force at a start read every tariff assignment of the operator: now each scope's partial index.
+ * The lookups still decide as before.
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findIdTokenForDecision } from '../src/auth/id-token-store.ts';
+import type { BillingContext } from '../src/billing/billing-hooks.ts';
+import type { DatabaseHandle } from '../src/db/open-database.ts';
+import { createPaymentBillingHook } from '../src/payments/flows/payment-billing-hook.ts';
+import { demoIdTag, demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
+import {
+  findActiveSessionOnEvse,
+  findSessionByTransaction,
+  insertSamples,
+  recordStateChangeOnEvse,
+} from '../src/sessions/session-store.ts';
+import { findTariffInForce } from '../src/tariff/tariff-store.ts';
+import { genericPlanOf, statementsOf } from './support/generic-plan.ts';
+import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
+
+const skip = postgresSkipReason();
+const HISTORY_SESSIONS = 3000;
+
+describe.skipIf(skip)('lookups of running sessions', () => {
+  let handle: DatabaseHandle;
+  let operatorId: string;
+
+  beforeAll(async () => {
+    handle = await openTestDatabase();
+    operatorId = (await seedDemo(handle.db, 'half-up'))!.operatorId;
+    // Completed sessions of every demo card on station 1, EVSE 1: the history the old plans read through.
+    await sql`
+      insert into sessions (operator_id, station_id, evse_id, connector_id, transaction_id, start_key, id_tag,
+                            authorization_status, status, billing_status, started_at, ended_at, meter_start_wh,
+                            time_zone, currency)
+      select ${operatorId}::uuid, ${demoStationId(1)}, 1, 1, 'history-' || i, 'history-' || i,
+             'DEMO' || lpad(((i % 10) + 1)::text, 4, '0'), 'Accepted', 'Completed', 'NotBillable',
+             timestamptz '2024-01-01' + i * interval '1 hour', timestamptz '2024-01-01' + i * interval '1 hour',
+             0, 'Europe/Berlin', 'EUR'
+      from generate_series(1, ${HISTORY_SESSIONS}) as i`.execute(handle.db);
+    // A captured payment for each, as the sessions of a card customer leave behind.
+    await sql`
+      insert into payments (operator_id, kind, provider, session_id, currency, requested_minor, status)
+      select operator_id, 'session', 'sandbox', id, 'EUR', 1000, 'captured' from sessions`.execute(handle.db);
+    // Tariffs assigned to many driver groups, as a CPO with fleet contracts has.
+    await sql`
+      insert into tariff_assignments (operator_id, tariff_id, audience, scope, group_id)
+      select ${operatorId}::uuid, (select id from tariffs limit 1), 'contract', 'group', 'fleet-' || i
+      from generate_series(1, ${HISTORY_SESSIONS}) as i`.execute(handle.db);
+    await sql`analyze tariff_assignments`.execute(handle.db);
+    await sql`analyze sessions`.execute(handle.db);
+    await sql`analyze payments`.execute(handle.db);
+  }, 180_000);
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  const planOf = async (run: Parameters<typeof statementsOf>[1]) => {
+    const [statement] = await statementsOf(handle.db, run);
+    return genericPlanOf(handle.db, statement!);
+  };
+
+  it("checks each sample's session by its key, with no join over all sessions", async () => {
+    const plan = await planOf((db) =>
+      insertSamples(db, [
+        {
+          session_id: '00000000-0000-4000-8000-000000000000',
+          sampled_at: new Date('2026-11-20T06:00:00Z'),
+          context: 'Sample.Periodic',
+          register_wh: '0.000',
+          power_w: null,
+          current_a: null,
+          soc_percent: null,
+        },
+      ]),
+    );
+    expect(plan).toContain('SubPlan');
+    expect(plan).not.toMatch(/Join|Nested Loop|Materialize|Seq Scan on sessions/);
+  });
+
+  it('asks "charging elsewhere" of the running sessions only', async () => {
+    const plan = await planOf((db) =>
+      findIdTokenForDecision(db, operatorId, demoIdTag(2), { stationId: demoStationId(2), evseId: 1 }),
+    );
+    expect(plan).toContain('sessions_active_id_tag');
+    expect(plan).not.toMatch(/sessions_operator_started|Seq Scan on sessions/);
+  });
+
+  it('finds the Active session of an EVSE among the running sessions only', async () => {
+    const find = await planOf((db) => findActiveSessionOnEvse(db, demoStationId(1), 1));
+    expect(find).toContain('sessions_active_evse');
+    expect(find).not.toMatch(/sessions_station_started|Seq Scan on sessions/);
+
+    const change = await planOf((db) =>
+      recordStateChangeOnEvse(db, demoStationId(1), 1, 'SuspendedEV', new Date('2026-11-20T06:30:00Z')),
+    );
+    expect(change).toContain('sessions_active_evse');
+    expect(change).not.toMatch(/sessions_station_started|Seq Scan on sessions/);
+  });
+
+  it("reads the stop's payment by the session and the ad-hoc payments of its token only", async () => {
+    const history = await findSessionByTransaction(handle.db, demoStationId(1), 'history-7');
+    const token = await handle.db.selectFrom('id_tokens').select('id').limit(1).executeTakeFirstOrThrow();
+    const context = {
+      session: { ...history!, id_token_id: token.id },
+      outcome: { status: 'NotBillable' },
+      now: new Date('2026-11-20T08:00:00Z'),
+      shared: { paymentProfile: null },
+    } as unknown as BillingContext;
+    const hook = createPaymentBillingHook();
+    const [statement] = await statementsOf(handle.db, (db) => db.transaction().execute((trx) => hook(trx, context)));
+    expect(statement!.sql).toMatch(/^select \* from "payments"/);
+    const plan = await genericPlanOf(handle.db, statement!);
+    expect(plan).toContain('payments_token');
+    expect(plan).not.toContain('Seq Scan on payments');
+  });
+
+  it('reads the tariff in force through the partial index of each scope', async () => {
+    const station = await handle.db
+      .selectFrom('stations')
+      .select('location_id')
+      .where('id', '=', demoStationId(1))
+      .executeTakeFirstOrThrow();
+    const plan = await planOf((db) =>
+      findTariffInForce(db, {
+        operatorId,
+        locationId: station.location_id!,
+        stationId: demoStationId(1),
+        evseId: 1,
+        at: new Date('2026-11-20T06:00:00Z'),
+        groupId: 'fleet-7',
+      }),
+    );
+    expect(plan).toContain('tariff_assignments_group');
+    expect(plan).not.toContain('Seq Scan on tariff_assignments');
+  });
+
+  it('decides as before: completed sessions do not count, a running one on another EVSE does', async () => {
+    const decide = (stationId: string) =>
+      findIdTokenForDecision(handle.db, operatorId, demoIdTag(3).toLowerCase(), { stationId, evseId: 1 });
+    expect((await decide(demoStationId(3)))?.chargingElsewhere).toBe(false);
+    expect(await findActiveSessionOnEvse(handle.db, demoStationId(1), 1)).toBeUndefined();
+
+    await handle.db
+      .insertInto('sessions')
+      .values({
+        operator_id: operatorId,
+        station_id: demoStationId(1),
+        evse_id: 1,
+        connector_id: 1,
+        transaction_id: 'running-1',
+        start_key: 'running-1',
+        id_tag: demoIdTag(3),
+        authorization_status: 'Accepted',
+        status: 'Active',
+        started_at: new Date('2026-11-20T06:00:00Z'),
+        meter_start_wh: 0n,
+        time_zone: 'Europe/Berlin',
+        currency: 'EUR',
+      })
+      .execute();
+    expect((await decide(demoStationId(3)))?.chargingElsewhere).toBe(true);
+    // Its own EVSE is not "elsewhere".
+    expect((await decide(demoStationId(1)))?.chargingElsewhere).toBe(false);
+    expect((await findActiveSessionOnEvse(handle.db, demoStationId(1), 1))?.transaction_id).toBe('running-1');
+    expect(
+      await recordStateChangeOnEvse(handle.db, demoStationId(1), 1, 'SuspendedEV', new Date('2026-11-20T06:30:00Z')),
+    ).toBe(true);
+  });
+});
