@@ -7,7 +7,8 @@
  *   Active session of an EVSE (every charging-state change) every session of the station: now the partial indexes
  *   of running sessions (migration 0016);
  * - the stop's "payment of this session" read every payment ever made: now the ad-hoc payments' partial index;
- * - the tariff in force at a start read every tariff assignment of the operator: now each scope's partial index.
+ * - the tariff in force at a start read every tariff assignment of the operator: now each scope's partial index;
+ * - the payment worker's claim read and sorted every due outbox item to take one: now the first, in index order.
  * The lookups still decide as before.
  */
 import { sql } from 'kysely';
@@ -16,6 +17,7 @@ import { findIdTokenForDecision } from '../src/auth/id-token-store.ts';
 import type { BillingContext } from '../src/billing/billing-hooks.ts';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
 import { createPaymentBillingHook } from '../src/payments/flows/payment-billing-hook.ts';
+import { claimNextOutboxItem } from '../src/payments/worker/outbox-store.ts';
 import { demoIdTag, demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
 import {
   findActiveSessionOnEvse,
@@ -142,6 +144,32 @@ describe.skipIf(skip)('lookups of running sessions', () => {
     );
     expect(plan).toContain('tariff_assignments_group');
     expect(plan).not.toContain('Seq Scan on tariff_assignments');
+  });
+
+  it("claims the first due payment step without reading the whole queue", async () => {
+    // A backlog as a burst of stops leaves: a capture queued for each of the 3,000 payments, every one due.
+    await sql`
+      insert into payment_outbox (payment_id, action, idempotency_key, amount_minor, next_attempt_at)
+      select id, 'settle', 'settle:' || id, 1000, timestamptz '2026-11-20T05:00:00Z' + (row_number() over ()) * interval '1 ms'
+      from payments`.execute(handle.db);
+    await sql`analyze payment_outbox`.execute(handle.db);
+    const now = new Date('2026-11-20T06:00:00Z');
+    const statements = await statementsOf(handle.db, (db) => claimNextOutboxItem(db, now, 60_000));
+    const plan = await genericPlanOf(handle.db, statements[0]!);
+    // In order from the index, stopping at the first lockable item: no sort of every due item.
+    expect(plan).toContain('payment_outbox_due_in_order');
+    expect(plan).not.toMatch(/Sort|Seq Scan on payment_outbox/);
+    // And it claimed the earliest due item, leasing it and its payment.
+    const first = await handle.db
+      .selectFrom('payment_outbox')
+      .select(['id', 'locked_until', 'attempts'])
+      .orderBy('next_attempt_at')
+      .orderBy('id')
+      .limit(2)
+      .execute();
+    expect(first[0]!.locked_until).toEqual(new Date(now.getTime() + 60_000));
+    expect(first[0]!.attempts).toBe(1);
+    expect(first[1]!.locked_until).toBeNull();
   });
 
   it('decides as before: completed sessions do not count, a running one on another EVSE does', async () => {
