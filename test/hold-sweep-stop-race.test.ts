@@ -1,0 +1,140 @@
+/**
+ * The hold sweep and a stop reach the same session at once (a session that ends before its hold was placed, which
+ * short sessions and a busy worker make common): the stop locks the session and charges it itself, the sweep would
+ * place its hold. They must not deadlock (PostgreSQL would fail one of them after deadlock_timeout, 1 s: a failed
+ * worker pass, a stop answered a second late) and the session must end with exactly one payment.
+ * PostgreSQL only: the embedded database has one connection, so the two cannot overlap there.
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadIdTag, loadStationId } from '../src/load/load-options.ts';
+import { provisionFleet } from '../src/load/provision-fleet.ts';
+import type { RunningServer } from '../src/main.ts';
+import { placeMissingHolds } from '../src/payments/flows/place-holds.ts';
+import { createSandboxProvider, type SandboxProvider } from '../src/payments/sandbox/sandbox-provider.ts';
+import { systemClock } from '../src/shared/clock.ts';
+import { testBackend } from './support/test-database.ts';
+import { startTestServer } from './support/test-server.ts';
+
+/** How long to wait for the sweep to block on the stop's lock before the test gives up. */
+const BLOCK_TIMEOUT_MS = 10_000;
+
+describe.skipIf(testBackend !== 'postgres')('hold sweep meets a stop on the same session', () => {
+  let server: RunningServer;
+  let sandbox: SandboxProvider;
+
+  beforeAll(async () => {
+    sandbox = createSandboxProvider({
+      clock: systemClock,
+      webhookSecret: 'race-test-webhook-secret',
+      webhookDelayMs: 1,
+    });
+    server = await startTestServer({ VOLTBILL_RECONCILE_INTERVAL_S: '0' }, { paymentProvider: sandbox });
+    await provisionFleet(server.database.db, {
+      stations: 1,
+      firstStation: 1,
+      stationPrefix: 'RACE-',
+      idTagPrefix: 'RC',
+      card: {
+        provider: sandbox,
+        paymentMethodRef: () => {
+          const card = sandbox.tokenizeCard({ number: '4242424242424242', expMonth: 12, expYear: 2099, cvc: '123' });
+          if (!card.ok) throw new Error(card.error.message);
+          return card.value.paymentMethodRef;
+        },
+        ...(server.payments.ctx.cipher && { cipher: server.payments.ctx.cipher }),
+      },
+    });
+  }, 240_000);
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('lets the stop charge the session while the sweep waits, then skips it: one payment, no deadlock', async () => {
+    const db = server.database.db;
+    const token = await db
+      .selectFrom('id_tokens')
+      .select(['id', 'operator_id'])
+      .where('uid', '=', loadIdTag('RC', 1))
+      .executeTakeFirstOrThrow();
+    const session = await db
+      .insertInto('sessions')
+      .values({
+        operator_id: token.operator_id,
+        station_id: loadStationId('RACE-', 1),
+        evse_id: 1,
+        connector_id: 1,
+        transaction_id: 'race-1',
+        start_key: 'race-1',
+        id_tag: loadIdTag('RC', 1),
+        id_token_id: token.id,
+        authorization_status: 'Accepted',
+        status: 'Active',
+        started_at: new Date(),
+        meter_start_wh: 0n,
+        time_zone: 'Europe/Berlin',
+        currency: 'EUR',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    let sweep: Promise<number> | undefined;
+    await db.transaction().execute(async (stop) => {
+      // The stop: the session locked as stop-session does, held while the sweep runs into it.
+      await stop.selectFrom('sessions').select('id').where('id', '=', session.id).forUpdate().execute();
+      sweep = placeMissingHolds(server.payments.ctx);
+      await waitUntilSomeoneWaitsOnALock(server);
+      // The stop's charge at the end (payment-billing-hook.ts): its insert of the session's payment.
+      const method = await stop.selectFrom('payment_methods').select(['id', 'token']).executeTakeFirstOrThrow();
+      await stop
+        .insertInto('payments')
+        .values({
+          operator_id: token.operator_id,
+          kind: 'session',
+          provider: 'sandbox',
+          session_id: session.id,
+          id_token_id: token.id,
+          payment_method_id: method.id,
+          payment_method_token: method.token,
+          currency: 'EUR',
+          requested_minor: 1234n,
+          due_minor: 1234n,
+        })
+        .onConflict((oc) => oc.columns(['session_id', 'kind']).where('session_id', 'is not', null).doNothing())
+        .execute();
+      await stop
+        .updateTable('sessions')
+        .set({ status: 'Completed', ended_at: new Date() })
+        .where('id', '=', session.id)
+        .execute();
+    });
+    // Before the fix the sweep took the payment's key first and was failed here as a deadlock victim.
+    await expect(sweep).resolves.toBe(0);
+    const payments = await db
+      .selectFrom('payments')
+      .select(['requested_minor', 'due_minor'])
+      .where('session_id', '=', session.id)
+      .execute();
+    expect(payments).toEqual([{ requested_minor: 1234n, due_minor: 1234n }]);
+    const outbox = await db
+      .selectFrom('payment_outbox')
+      .select('id')
+      .where('idempotency_key', '=', `hold:${session.id}`)
+      .execute();
+    expect(outbox).toEqual([]);
+  });
+});
+
+/** Until another connection of the server waits on a row lock (the sweep, blocked by the stop's session lock). */
+async function waitUntilSomeoneWaitsOnALock(server: RunningServer): Promise<void> {
+  const deadline = Date.now() + BLOCK_TIMEOUT_MS;
+  for (;;) {
+    const waiting = await sql<{ n: string }>`
+      select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(
+      server.database.db,
+    );
+    if (Number(waiting.rows[0]?.n) > 0) return;
+    if (Date.now() > deadline) throw new Error('the sweep never reached the stop lock');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
