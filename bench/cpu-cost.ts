@@ -14,9 +14,7 @@
  * (as bench/e2e.bench.ts --pay none: not paid by card, since captures run after the stops, outside the window).
  * Not a *.bench.ts file, so `npm run bench` does not run it; it prints, never asserts.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import {
   countRows,
@@ -29,32 +27,11 @@ import {
 } from '../src/load/bench-harness.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
 import { benchDatabaseUrl } from './load-bench-server.ts';
+import { childrenCpuS, postgresCpuS } from './process-cpu.ts';
 
 const mode = process.argv.includes('e2e') ? 'e2e' : 'gateway';
 const stations = numberFlag('stations', 200);
 const durationS = numberFlag('duration', 15);
-const CLOCK_TICKS_PER_S = 100;
-
-/** CPU seconds of the postmaster, its live children and its reaped children. */
-function postgresCpuS(dataDir: string): number {
-  const postmaster = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]?.trim();
-  let ticks = 0;
-  for (const pid of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // the process ended meanwhile
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (pid !== postmaster && fields[1] !== postmaster) continue;
-    ticks += Number(fields[11]) + Number(fields[12]);
-    if (pid === postmaster) ticks += Number(fields[13]) + Number(fields[14]);
-  }
-  return ticks / CLOCK_TICKS_PER_S;
-}
-
 /**
  * pg_stat_statements over the steady phase: reset at 30 % of the run's duration and read at 90 %, and divided by the
  * requests answered in between (close to, not exactly, the CPU window above, which is placed by requests).
@@ -107,22 +84,6 @@ class StatementWindow {
       );
     }
   }
-}
-
-/** CPU seconds of this process's child processes still running (the load generator), from /proc. */
-function childrenCpuS(): number {
-  let ticks = 0;
-  for (const pid of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[1] === String(process.pid)) ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return ticks / CLOCK_TICKS_PER_S;
 }
 
 console.log(`CPU cost (${mode}) — ${describeMachine()}`);

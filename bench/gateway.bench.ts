@@ -107,10 +107,19 @@ function print(label: string, report: LoadReport): void {
       `errors ${report.errors.total}  (window ${report.windowS} s, ${w.count} acknowledged in it)\n` +
       `${''.padEnd(36)} MeterValues in the window: ${mv?.count ?? 0}, p50 ${fmt(mv?.p50Ms ?? 0)} ms, p99 ${fmt(mv?.p99Ms ?? 0)} ms; ` +
       `all calls of the run (ramp and drain included): p99 ${fmt(l.p99Ms)} ms, max ${fmt(l.maxMs)} ms` +
+      slowestAction(report) +
       (process.env.BENCH_ALL_ACTIONS
         ? Object.entries(report.windowByAction)
             .map(([a, x]) => `\n  ${a}: ${x.count}, p50 ${fmt(x.p50Ms)} ms, p99 ${fmt(x.p99Ms)} ms`)
             .join('')
         : ''),
   );
+}
+
+/** Which action the run's slowest call was, and that action's own p99 over the whole run (ramp included). */
+function slowestAction(report: LoadReport): string {
+  const slowest = Object.entries(report.byAction).sort(([, a], [, b]) => (b.maxMs ?? 0) - (a.maxMs ?? 0))[0];
+  if (!slowest) return '';
+  const [action, x] = slowest;
+  return ` (the slowest: ${action}, ${x.count} in the run, p99 ${fmt(x.p99Ms)} ms)`;
 }

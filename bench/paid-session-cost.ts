@@ -1,0 +1,106 @@
+/**
+ * What one complete paid session costs, drain included: back-to-back sessions paid by a saved card (SANDBOX
+ * provider), then the wait until every billed session is captured; over that whole span, the server's CPU
+ * (this process), PostgreSQL's CPU (/proc) and every SQL statement (pg_stat_statements: calls and execution time,
+ * lock waits included), each divided by the sessions captured. `cpu-cost.ts e2e` measures a steady window of the
+ * stations' requests, which leaves out most of the payment worker's captures (they run after the stops); this
+ * counts them, so it is the cost that bounds "complete sessions per second, capture included".
+ *
+ *   npx tsx bench/paid-session-cost.ts [--stations 100] [--duration 15] [--top 25]
+ *
+ * Not a *.bench.ts file, so `npm run bench` does not run it; it prints, never asserts. The load generator's own
+ * CPU is not counted (it runs in a child process that has ended by the time the captures have).
+ */
+import os from 'node:os';
+import pg from 'pg';
+import { describeMachine, fmt, numberFlag, runLoadChild, startBenchServer } from '../src/load/bench-harness.ts';
+import { startPostgres } from '../test/support/postgres-server.ts';
+import { benchDatabaseUrl } from './load-bench-server.ts';
+import { postgresCpuS } from './process-cpu.ts';
+
+const stations = numberFlag('stations', 100);
+const durationS = numberFlag('duration', 15);
+const top = numberFlag('top', 25);
+/** The captures of a 15 s run finish within ~15 s after it; a run that has not captured after this is broken. */
+const CAPTURE_TIMEOUT_MS = 120_000;
+
+console.log(`paid session cost — ${describeMachine()}`);
+const postgres = await startPostgres({ durable: true, maxConnections: 100, statementStatistics: true });
+try {
+  const bench = await startBenchServer({ kind: 'postgres', url: benchDatabaseUrl(postgres, false) }, stations, {
+    payByCard: true,
+  });
+  const client = new pg.Client({ connectionString: postgres.url });
+  try {
+    await client.connect();
+    await client.query('create extension if not exists pg_stat_statements');
+    const count = async (sql: string) => Number((await client.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
+    const cdrsBefore = await count('select count(*) as n from cdrs');
+    const capturedBefore = await count(`select count(*) as n from payments where status = 'captured'`);
+    await client.query('select pg_stat_statements_reset()');
+    const nodeBefore = process.cpuUsage();
+    const postgresBeforeS = postgresCpuS(postgres.dataDir);
+    const startedAt = Date.now();
+    const report = await runLoadChild([
+      ...['--url', bench.server.ocppUrl, '--stations', String(stations), '--duration', String(durationS)],
+      ...['--meter-interval', '0', '--samples', '2', '--idle', '0', '--connect-rate', '1000', '--drain-timeout', '30'],
+    ]);
+    const stationsDoneAt = Date.now();
+    let cdrs = 0;
+    let captured = 0;
+    for (;;) {
+      cdrs = (await count('select count(*) as n from cdrs')) - cdrsBefore;
+      captured = (await count(`select count(*) as n from payments where status = 'captured'`)) - capturedBefore;
+      if (captured >= cdrs || Date.now() - stationsDoneAt > CAPTURE_TIMEOUT_MS) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const capturedAt = Date.now();
+    const node = process.cpuUsage(nodeBefore);
+    const nodeS = (node.user + node.system) / 1e6;
+    const postgresS = postgresCpuS(postgres.dataDir) - postgresBeforeS;
+    const statements = await client.query<{ query: string; calls: number; total_ms: number }>(
+      `select query, calls::int as calls, (total_exec_time + total_plan_time)::float8 as total_ms
+         from pg_stat_statements
+        where query not like '%pg_stat_statements%' and query not like 'select count(*) as n from %'
+        order by total_exec_time + total_plan_time desc`,
+    );
+    const spanS = (capturedAt - startedAt) / 1000;
+    console.log(
+      `${stations} stations, ${durationS} s: ${report.messages.perSecond} msg/s, errors ${report.errors.total}; ` +
+        `${cdrs} CDRs, ${captured} captured (${captured >= cdrs ? 'all' : 'NOT all'}), the last ` +
+        `${fmt((capturedAt - stationsDoneAt) / 1000)} s after the stations were done; ` +
+        `${fmt(captured / spanS)} complete sessions/s over ${fmt(spanS)} s`,
+    );
+    if (captured === 0) throw new Error('no session was captured');
+    const perSessionMs = (s: number) => fmt((s * 1000) / captured);
+    console.log(
+      `CPU per captured session (ramp, stops and drain): node ${perSessionMs(nodeS)} ms + PostgreSQL ` +
+        `${perSessionMs(postgresS)} ms = ${perSessionMs(nodeS + postgresS)} ms; at that cost the ` +
+        `${os.availableParallelism()} cores allow at most ${fmt((os.availableParallelism() * captured) / (nodeS + postgresS))} ` +
+        `complete paid sessions/s (stations elsewhere); busy over the span: node ${fmt((100 * nodeS) / spanS)} %, ` +
+        `PostgreSQL ${fmt((100 * postgresS) / spanS)} % of one core`,
+    );
+    let calls = 0;
+    let totalMs = 0;
+    for (const row of statements.rows) {
+      calls += row.calls;
+      totalMs += row.total_ms;
+    }
+    console.log(
+      `statements per captured session: ${fmt(calls / captured)} (foreign-key checks and trigger statements ` +
+        `included), ${fmt((totalMs * 1000) / captured)} µs of execution (lock waits included); the top ${top}:`,
+    );
+    console.log('  calls/session  µs/session  statement');
+    for (const row of statements.rows.slice(0, top)) {
+      console.log(
+        `  ${fmt(row.calls / captured).padStart(13)}  ${fmt((row.total_ms * 1000) / captured).padStart(10)}  ` +
+          row.query.replace(/\s+/g, ' ').trim().slice(0, 120),
+      );
+    }
+  } finally {
+    await client.end();
+    await bench.close();
+  }
+} finally {
+  await postgres.stop();
+}

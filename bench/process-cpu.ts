@@ -1,0 +1,45 @@
+/**
+ * CPU seconds of processes this machine runs for a benchmark, read from /proc (Linux only): what a shared machine's
+ * other tenants slow down but do not add to. Used by cpu-cost.ts and paid-session-cost.ts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** /proc/PID/stat counts in clock ticks: 100 per second on Linux (USER_HZ). */
+const CLOCK_TICKS_PER_S = 100;
+
+/** CPU seconds of the postmaster, its live children and its reaped children. */
+export function postgresCpuS(dataDir: string): number {
+  const postmaster = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]?.trim();
+  let ticks = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // the process ended meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (pid !== postmaster && fields[1] !== postmaster) continue;
+    ticks += Number(fields[11]) + Number(fields[12]);
+    if (pid === postmaster) ticks += Number(fields[13]) + Number(fields[14]);
+  }
+  return ticks / CLOCK_TICKS_PER_S;
+}
+
+/** CPU seconds of this process's child processes still running (the load generator), from /proc. */
+export function childrenCpuS(): number {
+  let ticks = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[1] === String(process.pid)) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / CLOCK_TICKS_PER_S;
+}
