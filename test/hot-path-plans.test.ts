@@ -8,7 +8,8 @@
  *   of running sessions (migration 0016);
  * - the stop's "payment of this session" read every payment ever made: now the ad-hoc payments' partial index;
  * - the tariff in force at a start read every tariff assignment of the operator: now each scope's partial index;
- * - the payment worker's claim read and sorted every due outbox item to take one: now the first, in index order.
+ * - the payment worker's claim read and sorted every due outbox item to take one: now the first, in index order;
+ * - a paying token's decision looked for open disputes among every payment ever made: now among the open disputes.
  * The lookups still decide as before.
  */
 import { sql } from 'kysely';
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findIdTokenForDecision } from '../src/auth/id-token-store.ts';
 import type { BillingContext } from '../src/billing/billing-hooks.ts';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
+import { createPaymentAuthorizer } from '../src/payments/flows/authorize-payment.ts';
 import { createPaymentBillingHook } from '../src/payments/flows/payment-billing-hook.ts';
 import { claimNextOutboxItem } from '../src/payments/worker/outbox-store.ts';
 import { demoIdTag, demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
@@ -25,6 +27,7 @@ import {
   insertSamples,
   recordStateChangeOnEvse,
 } from '../src/sessions/session-store.ts';
+import { fixedClock } from '../src/shared/clock.ts';
 import { findTariffInForce } from '../src/tariff/tariff-store.ts';
 import { genericPlanOf, statementsOf } from './support/generic-plan.ts';
 import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
@@ -146,7 +149,7 @@ describe.skipIf(skip)('lookups of running sessions', () => {
     expect(plan).not.toContain('Seq Scan on tariff_assignments');
   });
 
-  it("claims the first due payment step without reading the whole queue", async () => {
+  it('claims the first due payment step without reading the whole queue', async () => {
     // A backlog as a burst of stops leaves: a capture queued for each of the 3,000 payments, every one due.
     await sql`
       insert into payment_outbox (payment_id, action, idempotency_key, amount_minor, next_attempt_at)
@@ -170,6 +173,106 @@ describe.skipIf(skip)('lookups of running sessions', () => {
     expect(first[0]!.locked_until).toEqual(new Date(now.getTime() + 60_000));
     expect(first[0]!.attempts).toBe(1);
     expect(first[1]!.locked_until).toBeNull();
+  });
+
+  it('decides a paying token from its own rows: open disputes by key, its own starts of the hour', async () => {
+    const db = handle.db;
+    const token = await db
+      .selectFrom('id_tokens')
+      .select('id')
+      .where('uid', '=', demoIdTag(5))
+      .executeTakeFirstOrThrow();
+    const method = await db
+      .insertInto('payment_methods')
+      .values({
+        operator_id: operatorId,
+        id_token_id: token.id,
+        provider: 'sandbox',
+        provider_customer_id: 'cus_plan',
+        token: 'pm_plan',
+        brand: 'visa',
+        last4: '4242',
+        exp_month: 12,
+        exp_year: 2099,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('payment_profiles')
+      .values({ id_token_id: token.id, operator_id: operatorId, method: 'card', payment_method_id: method.id })
+      .execute();
+    // History: 1,000 disputes long closed, and 3,000 starts of 1,000 other drivers within the hour.
+    await sql`
+      insert into payment_disputes (operator_id, payment_id, provider, provider_dispute_id, currency, amount_minor,
+                                    reason, status, opened_at, closed_at)
+      select operator_id, id, 'sandbox', 'dp_' || id, 'EUR', 1000, 'fraudulent', 'won', now(), now()
+      from payments limit 1000`.execute(db);
+    await sql`
+      insert into id_tokens (operator_id, uid, status, label)
+      select ${operatorId}::uuid, 'FLEET' || i, 'Accepted', 'fleet card' from generate_series(1, 1000) as i`.execute(
+      db,
+    );
+    await sql`
+      insert into authorization_decisions (operator_id, id_token_id, id_tag, station_id, evse_id, purpose, status,
+                                           reason, at)
+      select ${operatorId}::uuid, t.id, t.uid, ${demoStationId(2)}, 1, 'start', 'Accepted', 'Ok',
+             timestamptz '2026-11-20T05:00:00Z' + i * interval '1 minute'
+      from id_tokens t cross join generate_series(1, 3) as i where t.uid like 'FLEET%'`.execute(db);
+    await sql`analyze payment_disputes`.execute(db);
+    await sql`analyze authorization_decisions`.execute(db);
+    const input = {
+      operatorId,
+      idTokenId: token.id,
+      idTag: demoIdTag(5),
+      stationId: demoStationId(1),
+      evseId: 1,
+      purpose: 'start' as const,
+      hasPaymentProfile: true,
+    };
+    const authorizerOn = (on: typeof db) =>
+      createPaymentAuthorizer({
+        db: on,
+        clock: fixedClock(new Date('2026-11-20T06:00:00Z')),
+        settings: { walletMinStartMinor: 500n, startsPerTokenPerHour: 6, startsPerCardPerHour: 10 },
+      });
+    const statements = await statementsOf(db, (on) => authorizerOn(on).decide(input));
+    const decision = statements.find((statement) => statement.sql.includes('open_dispute'));
+    const plan = await genericPlanOf(db, decision!);
+    expect(plan).toContain('payment_disputes_open');
+    expect(plan).toContain('authorization_decisions_token_starts');
+    expect(plan).not.toMatch(/Seq Scan on (payments|payment_disputes|authorization_decisions)/);
+    // And it decides as before: accepted; refused once one of the token's own payments has an open dispute.
+    expect((await authorizerOn(db).decide(input)).status).toBe('Accepted');
+    const disputed = await db
+      .insertInto('payments')
+      .values({
+        operator_id: operatorId,
+        kind: 'session',
+        provider: 'sandbox',
+        id_token_id: token.id,
+        payment_method_id: method.id,
+        currency: 'EUR',
+        requested_minor: 1000n,
+        status: 'captured',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('payment_disputes')
+      .values({
+        operator_id: operatorId,
+        payment_id: disputed.id,
+        provider: 'sandbox',
+        provider_dispute_id: 'dp_open',
+        currency: 'EUR',
+        amount_minor: 1000n,
+        reason: 'fraudulent',
+        status: 'open',
+        opened_at: new Date('2026-11-19T00:00:00Z'),
+      })
+      .execute();
+    const refused = await authorizerOn(db).decide(input);
+    expect(refused).toMatchObject({ status: 'Blocked', reason: 'DisputeOpen', detail: 'dispute dp_open is open' });
   });
 
   it('decides as before: completed sessions do not count, a running one on another EVSE does', async () => {

@@ -124,12 +124,19 @@ export function createPaymentAuthorizer(deps: {
         .where('id_token_id', '=', input.idTokenId)
         .executeTakeFirst()) !== undefined;
     if (!profiled) return { status: 'Accepted', reason: 'Ok', paymentMethodId: null, profiled: false };
+    // The open-dispute check reads the open disputes (few, partial index of migration 0018) and each one's payment
+    // by its key, in a scalar subquery that PostgreSQL does not turn into a join. As a join, the order was the
+    // planner's: with the statistics of small tables (a young database, or before autovacuum's next analyze) it read
+    // every payment ever made, on every Authorize and start (seen under the e2e benchmark).
+    // test/hot-path-plans.test.ts checks the plan.
     const result = await sql<DecisionInputs>`
       select pp.method, pp.payment_method_id, pm.status as method_status, pm.blocked_reason, pm.exp_month,
         pm.exp_year, pp.wallet_id, w.balance_minor,
-        (select d.provider_dispute_id from payment_disputes d join payments p on p.id = d.payment_id
+        (select d.provider_dispute_id from payment_disputes d
           where d.status = 'open'
-            and (p.id_token_id = t.id or (pp.payment_method_id is not null and p.payment_method_id = pp.payment_method_id))
+            and (select p.id_token_id = t.id
+                   or (pp.payment_method_id is not null and p.payment_method_id = pp.payment_method_id)
+                 from payments p where p.id = d.payment_id)
           limit 1) as open_dispute,
         (select count(*) from authorization_decisions a
           where pp.method is not null and a.id_token_id = t.id and a.purpose = 'start' and a.status = 'Accepted'
