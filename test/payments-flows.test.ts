@@ -372,6 +372,46 @@ describe.skipIf(skip)('payment flows with the SANDBOX provider', () => {
     await client.close({ force: true });
   });
 
+  it('a session that ends before its hold was placed is charged its exact total in one worker step', async () => {
+    const ref = await tokenize('4242424242424242');
+    expect((await api('POST', '/api/v1/payments/methods', { idTag: 'DEMO0008', paymentMethodRef: ref })).status).toBe(
+      201,
+    );
+    const clearingBefore = await balance('provider_clearing:sandbox');
+    const client = await station('DEMO-0008');
+    const session = await charge(client, 'DEMO0008', 8, 3000);
+    // No worker pass between start and stop: the stop finds no hold and creates the payment itself.
+    await session.stop();
+    const total = await cdrTotal(session.sessionId);
+    expect(total).toBeGreaterThan(0n);
+    const [created] = await payments(session.sessionId);
+    expect(created).toMatchObject({ kind: 'session', status: 'pending', requested_minor: total, due_minor: total });
+    const queued = await server.database.db
+      .selectFrom('payment_outbox')
+      .select(['action', 'idempotency_key', 'amount_minor', 'status'])
+      .where('payment_id', '=', created!.id)
+      .execute();
+    expect(queued).toEqual([
+      { action: 'charge', idempotency_key: `charge:${created!.id}`, amount_minor: total, status: 'pending' },
+    ]);
+    expect(await server.payments.worker.runOnce()).toBe(1);
+    await sandbox.flushWebhooks();
+    const [paid] = await payments(session.sessionId);
+    expect(paid).toMatchObject({
+      status: 'captured',
+      authorized_minor: total,
+      captured_minor: total,
+      due_minor: total,
+    });
+    expect(paid!.invoice_id).not.toBeNull();
+    expect(paid!.outbox_lease_until).toBeNull();
+    const atProvider = await sandbox.getStatus({ idempotencyKey: `charge:${created!.id}` });
+    expect(atProvider.ok && atProvider.value).toMatchObject({ status: 'captured', capturedMinor: total });
+    expect(await balance('provider_clearing:sandbox')).toBe(clearingBefore + total);
+    expect(await server.payments.worker.runOnce()).toBe(0);
+    await client.close({ force: true });
+  });
+
   it('refuses request bodies with card numbers on Voltbill endpoints', async () => {
     const refused = await api('POST', '/api/v1/payments/methods', {
       idTag: 'DEMO0001',

@@ -39,8 +39,7 @@ export function createPaymentBillingHook(): BillingHook {
     }
     if (!hold && profile?.method !== 'card') return;
 
-    let paymentId = hold?.id;
-    if (!paymentId) {
+    if (!hold) {
       // The session ended before its hold was placed (provider outage, or a very short session): charge at the end.
       const method = await trx
         .selectFrom('payment_methods')
@@ -72,8 +71,22 @@ export function createPaymentBillingHook(): BillingHook {
         .onConflict((oc) => oc.columns(['session_id', 'kind']).where('session_id', 'is not', null).doNothing())
         .returning('id')
         .executeTakeFirst();
-      paymentId = created?.id ?? (await findHoldPayment(trx, session))?.id;
+      // No hold means nothing to capture: the worker charges the whole amount at once (authorize and capture, under
+      // the same key a settle step would have used for it), one worker step instead of a settle that only finds no
+      // hold and then queues this charge. A concurrent hold sweep cannot have placed a hold meanwhile: it locks the
+      // session first (place-holds.ts), which this stop holds FOR UPDATE, and its insert would take the same key.
+      if (created && due > 0n) {
+        await enqueueOutbox(trx, {
+          paymentId: created.id,
+          action: 'charge',
+          idempotencyKey: `charge:${created.id}`,
+          amountMinor: due,
+          notBefore: now,
+        });
+      }
+      if (created) return;
     }
+    const paymentId = (hold ?? (await findHoldPayment(trx, session)))?.id;
     if (!paymentId) return;
     await trx
       .updateTable('payments')
