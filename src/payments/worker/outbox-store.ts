@@ -3,7 +3,7 @@
  * lease (so a killed worker's claim lapses and another worker takes the row), and finished after the call.
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
-import type { Database, PaymentOutboxRow, PaymentOutboxTable } from '../../db/schema.ts';
+import type { Database, PaymentOutboxRow, PaymentOutboxTable, PaymentRow, PaymentsTable } from '../../db/schema.ts';
 
 export type NewOutboxItem = {
   readonly paymentId: string;
@@ -34,6 +34,9 @@ export async function enqueueOutbox(db: Kysely<Database>, item: NewOutboxItem): 
   return inserted !== undefined;
 }
 
+/** A claimed outbox item with its payment's row as the claim left it (leased): the step reads it from here. */
+export type ClaimedOutboxItem = PaymentOutboxRow & { readonly payment: PaymentRow };
+
 /**
  * Claims the next due item (skipping rows other workers hold) and counts the attempt. The claim also leases the
  * item's payment until the item's own lease ends, and skips payments under a live lease: across all nodes and
@@ -42,13 +45,13 @@ export async function enqueueOutbox(db: Kysely<Database>, item: NewOutboxItem): 
  * still being placed or renewed), so two at once could misjudge each other. A payment row being updated by a
  * transaction in progress (a stop, a webhook) is skipped too, instead of waited for. The row locks are the weaker
  * NO KEY UPDATE (what the two UPDATEs need): inserts that only reference the payment (foreign-key checks) neither
- * wait for a claim nor make it skip the payment. Release with `releasePaymentLease`.
+ * wait for a claim nor make it skip the payment. The lease ends with the item's finish or retry (below).
  */
 export function claimNextOutboxItem(
   db: Kysely<Database>,
   now: Date,
   leaseMs: number,
-): Promise<PaymentOutboxRow | undefined> {
+): Promise<ClaimedOutboxItem | undefined> {
   return claimWithPaymentLease(db, sql`o.next_attempt_at <= ${now}`, sql`order by o.next_attempt_at, o.id limit 1`, {
     now,
     leaseMs,
@@ -64,9 +67,47 @@ export function claimOutboxItemByKey(
   idempotencyKey: string,
   now: Date,
   leaseMs: number,
-): Promise<PaymentOutboxRow | undefined> {
+): Promise<ClaimedOutboxItem | undefined> {
   return claimWithPaymentLease(db, sql`o.idempotency_key = ${idempotencyKey}`, sql.raw(''), { now, leaseMs });
 }
+
+/**
+ * Every column of `payments`, checked against the schema's type by the compiler (a column added to PaymentsTable
+ * and not here fails to compile): the claim returns the leased payment row under these names, prefixed, next to the
+ * item's own columns, so that the step need not read the row again (one round trip fewer per step).
+ */
+const PAYMENT_COLUMNS = Object.keys({
+  id: 1,
+  operator_id: 1,
+  kind: 1,
+  provider: 1,
+  session_id: 1,
+  id_token_id: 1,
+  payment_method_id: 1,
+  wallet_id: 1,
+  payment_method_token: 1,
+  provider_customer_id: 1,
+  provider_payment_id: 1,
+  currency: 1,
+  requested_minor: 1,
+  authorized_minor: 1,
+  captured_minor: 1,
+  refunded_minor: 1,
+  due_minor: 1,
+  invoice_id: 1,
+  status: 1,
+  hold_expires_at: 1,
+  failure_code: 1,
+  station_id: 1,
+  evse_id: 1,
+  created_at: 1,
+  updated_at: 1,
+  settles_payment_id: 1,
+  renewed_from_provider_payment_id: 1,
+  outbox_lease_until: 1,
+} satisfies Record<keyof PaymentsTable, 1>) as (keyof PaymentsTable)[];
+const PAYMENT_PREFIX = 'payment__';
+const RETURNED_PAYMENT_COLUMNS = sql.raw(PAYMENT_COLUMNS.map((c) => `leased.${c} as ${PAYMENT_PREFIX}${c}`).join(', '));
 
 /** The one claim statement: the first pending, unlocked item that `which` picks (in `order`), with its payment. */
 async function claimWithPaymentLease(
@@ -74,9 +115,9 @@ async function claimWithPaymentLease(
   which: RawBuilder<unknown>,
   order: RawBuilder<unknown>,
   { now, leaseMs }: { now: Date; leaseMs: number },
-): Promise<PaymentOutboxRow | undefined> {
+): Promise<ClaimedOutboxItem | undefined> {
   const until = new Date(now.getTime() + leaseMs);
-  const result = await sql<PaymentOutboxRow>`
+  const result = await sql<Record<string, unknown>>`
     with item as (
       select o.id, o.payment_id from payment_outbox o join payments p on p.id = o.payment_id
       where ${which} and o.status = 'pending' and (o.locked_until is null or o.locked_until <= ${now})
@@ -85,61 +126,79 @@ async function claimWithPaymentLease(
       for no key update of o, p skip locked
     ), leased as (
       update payments set outbox_lease_until = ${until} from item where payments.id = item.payment_id
-      returning payments.id
+      returning payments.*
     )
     update payment_outbox set locked_until = ${until}, attempts = attempts + 1, updated_at = ${now}
     from item, leased
     where payment_outbox.id = item.id
-    returning payment_outbox.*`.execute(db);
-  return result.rows[0];
+    returning payment_outbox.*, ${RETURNED_PAYMENT_COLUMNS}`.execute(db);
+  const row = result.rows[0];
+  if (!row) return undefined;
+  const item: Record<string, unknown> = {};
+  const payment: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) {
+    if (column.startsWith(PAYMENT_PREFIX)) payment[column.slice(PAYMENT_PREFIX.length)] = value;
+    else item[column] = value;
+  }
+  return { ...(item as PaymentOutboxRow), payment: payment as PaymentRow };
 }
+
+/** What finishing or putting back an item needs of it: its row and the lease its claim took on its payment. */
+export type OutboxItemRef = Pick<PaymentOutboxRow, 'id' | 'payment_id' | 'locked_until'>;
 
 /**
- * Ends the payment's lease taken with `item`'s claim, once its step is over (done, failed or put back). Only that
- * lease: if it lapsed and another worker leased the payment since, theirs stays.
+ * Ends an item (done or failed) and, in the same statement, the payment lease its claim took: the payment's next step may go once this commits, and it costs no round trip of its own.
  */
-export async function releasePaymentLease(db: Kysely<Database>, item: PaymentOutboxRow): Promise<void> {
-  if (item.locked_until === null) return;
-  await db
-    .updateTable('payments')
-    .set({ outbox_lease_until: null })
-    .where('id', '=', item.payment_id)
-    .where('outbox_lease_until', '=', item.locked_until)
-    .execute();
-}
-
 export async function finishOutboxItem(
   db: Kysely<Database>,
-  id: bigint,
+  item: OutboxItemRef,
   status: 'done' | 'failed',
   now: Date,
   lastError: string | null = null,
 ): Promise<void> {
-  await db
+  await withLeaseReleased(db, item)
     .updateTable('payment_outbox')
     .set({ status, locked_until: null, updated_at: now, last_error: lastError })
-    .where('id', '=', id)
+    .where('id', '=', item.id)
     .execute();
 }
 
-/** Puts an item back for a later attempt (after a 5xx, a timeout, or while it waits for another step). */
+/**
+ * Puts an item back for a later attempt (after a 5xx, a timeout, or while it waits for another step), ending its
+ * payment's lease in the same statement unless `keepLease` (a step that failed unexpectedly: its outcome is open,
+ * so no other step of the payment may start until the lease lapses).
+ */
 export async function retryOutboxItem(
   db: Kysely<Database>,
-  id: bigint,
+  item: OutboxItemRef,
   at: Date,
   now: Date,
   lastError: string | null,
-  options: { countAttempt: boolean } = { countAttempt: true },
+  options: { countAttempt?: boolean; keepLease?: boolean } = {},
 ): Promise<void> {
-  await db
+  const { countAttempt = true, keepLease = false } = options;
+  await (keepLease ? db : withLeaseReleased(db, item))
     .updateTable('payment_outbox')
     .set((eb) => ({
       next_attempt_at: at,
       locked_until: null,
       updated_at: now,
       last_error: lastError,
-      ...(!options.countAttempt && { attempts: eb('attempts', '-', 1) }),
+      ...(!countAttempt && { attempts: eb('attempts', '-', 1) }),
     }))
-    .where('id', '=', id)
+    .where('id', '=', item.id)
     .execute();
+}
+
+/** `db` with a leading CTE that ends the item's payment lease (only its own: a lapsed and retaken lease stays). */
+function withLeaseReleased(db: Kysely<Database>, item: OutboxItemRef): Kysely<Database> {
+  const until = item.locked_until;
+  if (until === null) return db;
+  return db.with('released_lease', (qb) =>
+    qb
+      .updateTable('payments')
+      .set({ outbox_lease_until: null })
+      .where('id', '=', item.payment_id)
+      .where('outbox_lease_until', '=', until),
+  ) as unknown as Kysely<Database>;
 }

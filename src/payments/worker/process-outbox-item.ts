@@ -16,7 +16,7 @@ import { bookRefund } from '../payment-ledger.ts';
 import { CARD_FATAL_CODES, type ProviderError, type ProviderPayment, UNKNOWN_OUTCOME_CODES } from '../provider.ts';
 import { openProviderCustomerId } from '../provider-customer-id.ts';
 import { retryDelayMs } from './backoff.ts';
-import { enqueueOutbox, finishOutboxItem, retryOutboxItem } from './outbox-store.ts';
+import { type ClaimedOutboxItem, enqueueOutbox, finishOutboxItem, retryOutboxItem } from './outbox-store.ts';
 import { renewStep } from './renew-step.ts';
 
 export type StepOutcome = 'done' | 'failed' | 'retry' | 'waiting';
@@ -26,12 +26,12 @@ type Resolved =
   | { kind: 'unknown'; error: ProviderError }
   | { kind: 'error'; error: ProviderError };
 
-export async function processOutboxItem(ctx: PaymentContext, item: PaymentOutboxRow): Promise<StepOutcome> {
-  const payment = await ctx.db.selectFrom('payments').selectAll().where('id', '=', item.payment_id).executeTakeFirst();
-  if (!payment) {
-    await finishOutboxItem(ctx.db, item.id, 'failed', ctx.clock.now(), 'payment not found');
-    return 'failed';
-  }
+/**
+ * Works one claimed step with the payment row its claim returned. Every way out finishes the item or puts it back
+ * (`finishOutboxItem`, `retryOutboxItem`), which ends the payment's lease in the same statement.
+ */
+export async function processOutboxItem(ctx: PaymentContext, item: ClaimedOutboxItem): Promise<StepOutcome> {
+  const { payment } = item;
   switch (item.action) {
     case 'authorize':
       return authorizeStep(ctx, item, payment, { thenCapture: false });
@@ -77,13 +77,13 @@ export async function retryLater(
   const now = ctx.clock.now();
   if (item.attempts >= ctx.settings.maxAttempts) {
     await ctx.db.transaction().execute(async (trx) => {
-      await finishOutboxItem(trx, item.id, 'failed', now, `${error.code}: ${error.message}`);
+      await finishOutboxItem(trx, item, 'failed', now, `${error.code}: ${error.message}`);
       await giveUp(trx, ctx, payment, item, error.code, now);
     });
     return 'failed' as const;
   }
   const at = new Date(now.getTime() + retryDelayMs(item.attempts, ctx.settings.retryBaseMs));
-  await retryOutboxItem(ctx.db, item.id, at, now, `${error.code}: ${error.message}`);
+  await retryOutboxItem(ctx.db, item, at, now, `${error.code}: ${error.message}`);
   return 'retry' as const;
 }
 
@@ -197,7 +197,7 @@ async function authorizeStep(
     }
     const applied = await ctx.db.transaction().execute(async (trx) => {
       const outcome = await applyProviderPayment(trx, current.id, got, ctx.clock.now());
-      if (!options.thenCapture) await finishOutboxItem(trx, item.id, 'done', ctx.clock.now());
+      if (!options.thenCapture) await finishOutboxItem(trx, item, 'done', ctx.clock.now());
       return outcome;
     });
     if (!applied.applied) {
@@ -208,7 +208,7 @@ async function authorizeStep(
     current = applied.payment;
   }
   if (!options.thenCapture) {
-    await finishOutboxItem(ctx.db, item.id, 'done', ctx.clock.now());
+    await finishOutboxItem(ctx.db, item, 'done', ctx.clock.now());
     return 'done';
   }
   if (current.status === 'authorized') {
@@ -216,7 +216,7 @@ async function authorizeStep(
     return captureAndFinish(ctx, item, current, `${item.idempotency_key}:capture`, amount);
   }
   if (current.captured_minor > 0n) {
-    await finishOutboxItem(ctx.db, item.id, 'done', ctx.clock.now());
+    await finishOutboxItem(ctx.db, item, 'done', ctx.clock.now());
     return 'done';
   }
   await finishAndFail(ctx, item, current, current.failure_code ?? `payment is ${current.status}`);
@@ -242,7 +242,7 @@ async function authorizationRefused(
       .where('id', '=', payment.id)
       .where('status', '=', 'pending')
       .execute();
-    await finishOutboxItem(trx, item.id, 'failed', now, `${error.code}: ${error.message}`);
+    await finishOutboxItem(trx, item, 'failed', now, `${error.code}: ${error.message}`);
     await giveUp(trx, ctx, payment, item, error.code, now);
   });
   return 'failed';
@@ -279,7 +279,7 @@ async function captureAndFinish(
           await createExtraCharge(trx, ctx, fresh, amount.minor);
         await finishOutboxItem(
           trx,
-          item.id,
+          item,
           fresh.captured_minor > 0n ? 'done' : 'failed',
           ctx.clock.now(),
           resolved.error.code,
@@ -291,13 +291,7 @@ async function captureAndFinish(
     }
     if (UNKNOWN_OUTCOME_CODES.has(resolved.error.code)) return retryLater(ctx, item, payment, resolved.error);
     await ctx.db.transaction().execute(async (trx) => {
-      await finishOutboxItem(
-        trx,
-        item.id,
-        'failed',
-        ctx.clock.now(),
-        `${resolved.error.code}: ${resolved.error.message}`,
-      );
+      await finishOutboxItem(trx, item, 'failed', ctx.clock.now(), `${resolved.error.code}: ${resolved.error.message}`);
       await giveUp(trx, ctx, payment, item, resolved.error.code, ctx.clock.now());
     });
     return 'failed';
@@ -310,7 +304,7 @@ async function captureAndFinish(
   await ctx.db.transaction().execute(async (trx) => {
     await applyProviderPayment(trx, payment.id, got, ctx.clock.now());
     if (after) await after(trx);
-    await finishOutboxItem(trx, item.id, 'done', ctx.clock.now());
+    await finishOutboxItem(trx, item, 'done', ctx.clock.now());
   });
   return 'done';
 }
@@ -319,7 +313,7 @@ async function captureAndFinish(
 async function waitForEarlierStep(ctx: PaymentContext, item: PaymentOutboxRow, reason: string): Promise<StepOutcome> {
   const now = ctx.clock.now();
   const at = new Date(now.getTime() + Math.min(ctx.settings.retryBaseMs, 1000));
-  await retryOutboxItem(ctx.db, item.id, at, now, reason, { countAttempt: false });
+  await retryOutboxItem(ctx.db, item, at, now, reason, { countAttempt: false });
   return 'waiting';
 }
 
@@ -328,7 +322,7 @@ async function settleStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: 
   const due = item.amount_minor ?? 0n;
   const now = ctx.clock.now();
   if (payment.captured_minor > 0n) {
-    await finishOutboxItem(ctx.db, item.id, 'done', now);
+    await finishOutboxItem(ctx.db, item, 'done', now);
     return 'done';
   }
   if (payment.status === 'pending') {
@@ -346,7 +340,7 @@ async function settleStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: 
     if (payment.status === 'authorized' || payment.status === 'requires_authentication') {
       return voidStep(ctx, item, payment);
     }
-    await finishOutboxItem(ctx.db, item.id, 'done', now);
+    await finishOutboxItem(ctx.db, item, 'done', now);
     return 'done';
   }
   if (payment.status === 'authorized') {
@@ -373,7 +367,7 @@ async function settleStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: 
         notBefore: now,
       });
     } else await createExtraCharge(trx, ctx, payment, due);
-    await finishOutboxItem(trx, item.id, 'done', now);
+    await finishOutboxItem(trx, item, 'done', now);
   });
   return 'done';
 }
@@ -423,7 +417,7 @@ export async function createExtraCharge(
 async function voidStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: PaymentRow): Promise<StepOutcome> {
   const now = ctx.clock.now();
   if (!payment.provider_payment_id || payment.status !== 'authorized') {
-    await finishOutboxItem(ctx.db, item.id, 'done', now);
+    await finishOutboxItem(ctx.db, item, 'done', now);
     return 'done';
   }
   const providerPaymentId = payment.provider_payment_id;
@@ -439,7 +433,7 @@ async function voidStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: Pa
     if (got) await applyProviderPayment(trx, payment.id, got, ctx.clock.now());
     await finishOutboxItem(
       trx,
-      item.id,
+      item,
       got ? 'done' : 'failed',
       ctx.clock.now(),
       resolved.kind === 'error' ? resolved.error.code : null,
@@ -523,7 +517,7 @@ async function refundStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: 
     }
     await finishOutboxItem(
       trx,
-      item.id,
+      item,
       resolved.kind === 'ok' ? 'done' : 'failed',
       now,
       resolved.kind === 'error' ? `${resolved.error.code}: ${resolved.error.message}` : null,
@@ -541,7 +535,7 @@ async function finishAndFail(
 ): Promise<void> {
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
-    await finishOutboxItem(trx, item.id, 'failed', now, `${code} ${detail}`.trim());
+    await finishOutboxItem(trx, item, 'failed', now, `${code} ${detail}`.trim());
     await recordDecision(trx, payment, `${item.action}-failed`, `${code} ${detail}`.trim(), now);
   });
   ctx.logger.error({ paymentId: payment.id, action: item.action, code, detail }, 'payment step failed');

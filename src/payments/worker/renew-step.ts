@@ -32,7 +32,7 @@ export async function renewStep(
     !payment.payment_method_token ||
     item.idempotency_key !== renewKey(payment.id, oldId)
   ) {
-    await finishOutboxItem(ctx.db, item.id, 'done', now, 'nothing to renew');
+    await finishOutboxItem(ctx.db, item, 'done', now, 'nothing to renew');
     return 'done';
   }
   const amount = { minor: payment.authorized_minor, currency: payment.currency as CurrencyCode };
@@ -55,7 +55,7 @@ export async function renewStep(
   if (resolved.kind === 'error' || resolved.payment.status !== 'authorized') {
     const code = resolved.kind === 'error' ? resolved.error.code : `renewal is ${resolved.payment.status}`;
     await ctx.db.transaction().execute(async (trx) => {
-      await finishOutboxItem(trx, item.id, 'failed', now, code);
+      await finishOutboxItem(trx, item, 'failed', now, code);
       await recordDecision(trx, payment, 'hold-renewal-failed', code, now);
     });
     return 'failed';
@@ -63,7 +63,7 @@ export async function renewStep(
   const fresh = resolved.payment;
   if (fresh.currency !== payment.currency || fresh.authorizedMinor !== amount.minor) {
     await ctx.db.transaction().execute(async (trx) => {
-      await finishOutboxItem(trx, item.id, 'failed', now, 'AmountMismatch');
+      await finishOutboxItem(trx, item, 'failed', now, 'AmountMismatch');
       await recordDecision(
         trx,
         payment,
@@ -93,7 +93,7 @@ export async function renewStep(
       .where('status', '=', 'authorized')
       .returning('id')
       .executeTakeFirst();
-    await finishOutboxItem(trx, item.id, 'done', now);
+    await finishOutboxItem(trx, item, 'done', now);
     if (row) {
       await recordDecision(
         trx,
