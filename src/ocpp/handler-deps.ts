@@ -8,6 +8,7 @@ import type { Database } from '../db/schema.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { EvseStatusWriter } from '../stations/evse-status-writer.ts';
 import type { LastSeenWriter } from '../stations/last-seen-writer.ts';
 import type { StationConnection } from './station-connection.ts';
 
@@ -21,6 +22,8 @@ export type OcppHandlerDeps = {
   readonly autoRegisterStations: boolean;
   /** Heartbeats record the station's last-seen time here, written in batches (not one UPDATE per heartbeat). */
   readonly lastSeen: LastSeenWriter;
+  /** StatusNotification writes the EVSE's status here: group-committed, the reply waits for the commit. */
+  readonly evseStatus: EvseStatusWriter;
 };
 
 export type OcppParams = Record<string, unknown>;

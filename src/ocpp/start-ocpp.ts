@@ -11,6 +11,7 @@ import type { Database } from '../db/schema.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import type { Clock } from '../shared/clock.ts';
+import { createEvseStatusWriter } from '../stations/evse-status-writer.ts';
 import { createLastSeenWriter } from '../stations/last-seen-writer.ts';
 import { createGateway, type Gateway, type StationPresenceHooks } from './gateway.ts';
 import type { MessageLog } from './message-log.ts';
@@ -42,8 +43,10 @@ export type RunningOcpp = {
 export async function startOcpp(deps: OcppDeps): Promise<RunningOcpp> {
   const { db, clock, logger, metrics, sessions, config } = deps;
   const lastSeen = createLastSeenWriter(db, logger);
+  const evseStatus = createEvseStatusWriter(db);
   const common = {
     lastSeen,
+    evseStatus,
     db,
     clock,
     logger,
@@ -110,6 +113,7 @@ export async function startOcpp(deps: OcppDeps): Promise<RunningOcpp> {
       clearInterval(sweep);
       await gateway.close();
       await lastSeen.close();
+      await evseStatus.flush();
     },
   };
 }

@@ -59,25 +59,6 @@ export async function registerPendingStation(
   return row?.registration_status ?? 'Pending';
 }
 
-export async function updateEvseStatus(
-  db: Kysely<Database>,
-  stationId: string,
-  evseId: number,
-  status: string,
-  errorCode: string | null,
-  at: Date,
-): Promise<boolean> {
-  const result = await db
-    .updateTable('evses')
-    .set({ status, error_code: errorCode, status_at: at })
-    .where('station_id', '=', stationId)
-    .where('evse_id', '=', evseId)
-    // A status older than the stored one (a late retry) must not overwrite a newer one.
-    .where((eb) => eb.or([eb('status_at', 'is', null), eb('status_at', '<=', at)]))
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
-
 /** Everything a session start needs to know about where it happens. */
 export type EvseContext = {
   readonly stationId: string;

@@ -5,7 +5,7 @@ import { normalizeV16MeterValues, type V16MeterValue } from '../../metering/norm
 import { extractV16SignedValues } from '../../meters/extract-signed-values.ts';
 import { storeSignedValues } from '../../meters/signed-values-store.ts';
 import type { ChargingState } from '../../sessions/session-event.ts';
-import { type BootInfo, recordBoot, registerPendingStation, updateEvseStatus } from '../../stations/station-store.ts';
+import { type BootInfo, recordBoot, registerPendingStation } from '../../stations/station-store.ts';
 import type { OcppHandler, OcppHandlerDeps } from '../handler-deps.ts';
 import { requireNonNegative } from '../value-rules.ts';
 
@@ -68,7 +68,13 @@ export function createV16Handlers(deps: V16Deps): Record<string, V16Handler> {
       const at = typeof params.timestamp === 'string' ? new Date(params.timestamp) : clock.now();
       const status = String(params.status);
       if (connectorId > 0) {
-        await updateEvseStatus(db, station.stationId, connectorId, status, String(params.errorCode), at);
+        await deps.evseStatus.enqueue({
+          stationId: station.stationId,
+          evseId: connectorId,
+          status,
+          errorCode: String(params.errorCode),
+          at,
+        });
         const state = STATUS_TO_CHARGING_STATE[status];
         if (state)
           await sessions.changeState({

@@ -1,6 +1,6 @@
 import type { AuthorizationStatus } from '../../auth/authorize-id-tag.ts';
 import { normalizeV201SampledValues, type V201MeterValue } from '../../metering/normalize-v201.ts';
-import { type BootInfo, recordBoot, registerPendingStation, updateEvseStatus } from '../../stations/station-store.ts';
+import { type BootInfo, recordBoot, registerPendingStation } from '../../stations/station-store.ts';
 import type { OcppHandler, OcppHandlerDeps, OcppParams } from '../handler-deps.ts';
 import type { StationConnection } from '../station-connection.ts';
 import { requireNonEmpty, requireNonNegative } from '../value-rules.ts';
@@ -91,7 +91,13 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
 
     async StatusNotification(station, params) {
       const at = new Date(String(params.timestamp));
-      await updateEvseStatus(db, station.stationId, Number(params.evseId), String(params.connectorStatus), null, at);
+      await deps.evseStatus.enqueue({
+        stationId: station.stationId,
+        evseId: Number(params.evseId),
+        status: String(params.connectorStatus),
+        errorCode: null,
+        at,
+      });
       return {};
     },
 
