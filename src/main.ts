@@ -224,6 +224,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await app.close();
         await sampleWriter.flush();
         await messageLog.flush();
+        await payments.authorizer.flush();
         await database.close();
       },
     };

@@ -11,7 +11,8 @@
  * authorization_decisions; the velocity limits count its accepted starts (so a station's retried StartTransaction,
  * recorded once, counts once). Accepted starts of plain RFID tokens are recorded by their session only.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
+import { BatchWriter } from '../../db/batch-writer.ts';
 import type { AuthorizationDecisionsTable, Database } from '../../db/schema.ts';
 import type { Clock } from '../../shared/clock.ts';
 
@@ -69,6 +70,8 @@ export type PaymentAuthorizer = {
     input: Omit<PaymentAuthorizationInput, 'idTokenId'> & { idTokenId: string | null; sessionId?: string | null },
     decision: RecordedDecision,
   ): Promise<void>;
+  /** Resolves once every decision recorded so far is written (shutdown). */
+  flush(): Promise<void>;
 };
 
 export type PaymentAuthorizerSettings = {
@@ -209,29 +212,65 @@ export function createPaymentAuthorizer(deps: {
     return { status: 'Accepted', reason: 'Ok', paymentMethodId: methodId, profiled: row.method !== null };
   }
 
+  // Decisions are group-committed: a paid session records two (Authorize, then its start), each an INSERT with its
+  // own round trip and commit when written one by one; under load one statement carries every decision that queued
+  // meanwhile. record() still resolves only once its decision is committed, so the velocity limits of the next
+  // decision count it exactly as before.
+  const decisions = new BatchWriter<DecisionRow>((rows) => insertDecisions(db, rows), {
+    maxBatchItems: DECISION_BATCH_ITEMS,
+    maxQueuedItems: DECISION_BATCH_ITEMS * 50,
+  });
+
   async function record(
     input: Omit<PaymentAuthorizationInput, 'idTokenId'> & { idTokenId: string | null; sessionId?: string | null },
     decision: RecordedDecision,
   ): Promise<void> {
     if (!shouldRecord(decision)) return;
-    await db
-      .insertInto('authorization_decisions')
-      .values({
-        operator_id: input.operatorId,
-        id_token_id: input.idTokenId,
-        id_tag: input.idTag.slice(0, 64),
-        payment_method_id: decision.paymentMethodId ?? null,
-        station_id: input.stationId,
-        evse_id: input.evseId,
-        purpose: input.purpose,
-        status: decision.status,
-        reason: decision.reason.slice(0, 200),
-        detail: decision.detail?.slice(0, 1000) ?? null,
-        session_id: input.sessionId ?? null,
-        at: clock.now(),
-      })
-      .execute();
+    await decisions.enqueue({
+      operator_id: input.operatorId,
+      id_token_id: input.idTokenId,
+      id_tag: input.idTag.slice(0, 64),
+      payment_method_id: decision.paymentMethodId ?? null,
+      station_id: input.stationId,
+      evse_id: input.evseId,
+      purpose: input.purpose,
+      status: decision.status,
+      reason: decision.reason.slice(0, 200),
+      detail: decision.detail?.slice(0, 1000) ?? null,
+      session_id: input.sessionId ?? null,
+      at: clock.now(),
+    });
   }
 
-  return { decide, record };
+  return { decide, record, flush: () => decisions.flush() };
+}
+
+/** Most decisions per statement (each column travels as one array parameter, so the text is the same for any count). */
+const DECISION_BATCH_ITEMS = 500;
+
+type DecisionRow = Omit<Insertable<AuthorizationDecisionsTable>, 'id'> & {
+  readonly id_token_id: string | null;
+  readonly payment_method_id: string | null;
+  readonly station_id: string | null;
+  readonly evse_id: number | null;
+  readonly detail: string | null;
+  readonly session_id: string | null;
+  readonly at: Date;
+};
+
+/** One INSERT for a batch of decisions, in the order they were recorded (their ids follow that order). */
+async function insertDecisions(db: Kysely<Database>, rows: readonly DecisionRow[]): Promise<void> {
+  const column = <K extends keyof DecisionRow>(key: K) => rows.map((row) => row[key]);
+  await sql`
+    insert into authorization_decisions (operator_id, id_token_id, id_tag, payment_method_id, station_id, evse_id,
+      purpose, status, reason, detail, session_id, at)
+    select operator_id, id_token_id, id_tag, payment_method_id, station_id, evse_id, purpose, status, reason, detail,
+      session_id, at
+    from unnest(${column('operator_id')}::uuid[], ${column('id_token_id')}::uuid[], ${column('id_tag')}::text[],
+      ${column('payment_method_id')}::uuid[], ${column('station_id')}::text[], ${column('evse_id')}::int4[],
+      ${column('purpose')}::text[], ${column('status')}::text[], ${column('reason')}::text[], ${column('detail')}::text[],
+      ${column('session_id')}::uuid[], ${rows.map((row) => row.at.toISOString())}::timestamptz[])
+    with ordinality as v(operator_id, id_token_id, id_tag, payment_method_id, station_id, evse_id, purpose, status,
+      reason, detail, session_id, at, n)
+    order by n`.execute(db);
 }
