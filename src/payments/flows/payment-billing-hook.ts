@@ -5,14 +5,14 @@
  * wallet is Voltbill's own money and needs no provider. Contract customers (method 'invoice') wait for their
  * monthly statement. A session that is Held for review keeps its hold until it is released or settled.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { BillingHook } from '../../billing/billing-hooks.ts';
 import { sharedInvoiceId } from '../../billing/billing-shared.ts';
 import { PAYMENT_ADHOC } from '../../db/partial-index-literals.ts';
 import type { Database, SessionRow } from '../../db/schema.ts';
+import { assert } from '../../shared/assert.ts';
 import { recordDecision } from '../apply-provider-payment.ts';
 import { bookWalletDebit } from '../payment-ledger.ts';
-import { enqueueOutbox } from '../worker/outbox-store.ts';
 
 export function createPaymentBillingHook(): BillingHook {
   return async (trx, { session, outcome, now, shared }) => {
@@ -41,67 +41,65 @@ export function createPaymentBillingHook(): BillingHook {
 
     if (!hold) {
       // The session ended before its hold was placed (provider outage, or a very short session): charge at the end.
-      const method = await trx
-        .selectFrom('payment_methods')
-        .selectAll()
-        .where('id', '=', profile!.payment_method_id!)
-        .executeTakeFirstOrThrow();
-      const created = await trx
-        .insertInto('payments')
-        .values({
-          operator_id: session.operator_id,
-          kind: 'session',
-          provider: method.provider,
-          session_id: session.id,
-          id_token_id: session.id_token_id,
-          payment_method_id: method.id,
-          wallet_id: null,
-          payment_method_token: method.token,
-          provider_customer_id: method.provider_customer_id,
-          provider_payment_id: null,
-          currency: session.currency,
-          requested_minor: due,
-          due_minor: due,
-          invoice_id: invoiceId,
-          hold_expires_at: null,
-          failure_code: null,
-          station_id: null,
-          evse_id: null,
-        })
-        .onConflict((oc) => oc.columns(['session_id', 'kind']).where('session_id', 'is not', null).doNothing())
-        .returning('id')
-        .executeTakeFirst();
       // No hold means nothing to capture: the worker charges the whole amount at once (authorize and capture, under
-      // the same key a settle step would have used for it), one worker step instead of a settle that only finds no
-      // hold and then queues this charge. A concurrent hold sweep cannot have placed a hold meanwhile: it locks the
-      // session first (place-holds.ts), which this stop holds FOR UPDATE, and its insert would take the same key.
-      if (created && due > 0n) {
-        await enqueueOutbox(trx, {
-          paymentId: created.id,
-          action: 'charge',
-          idempotencyKey: `charge:${created.id}`,
-          amountMinor: due,
-          notBefore: now,
-        });
-      }
+      // the key a settle step would have given it), one worker step instead of a settle that only finds no hold and
+      // then queues this charge. A concurrent hold sweep cannot place a hold meanwhile: it locks the session first
+      // (place-holds.ts), which this stop holds FOR UPDATE, and its insert would take the same unique key.
+      const created = await chargeWithoutHold(trx, session, profile!.payment_method_id!, due, invoiceId, now);
       if (created) return;
     }
     const paymentId = (hold ?? (await findHoldPayment(trx, session)))?.id;
     if (!paymentId) return;
-    await trx
-      .updateTable('payments')
-      .set({ due_minor: due, invoice_id: invoiceId, updated_at: now })
-      .where('id', '=', paymentId)
-      .execute();
-    await enqueueOutbox(trx, {
-      paymentId,
-      action: 'settle',
-      // Derived from the invoice when there is one ("capture:<invoiceId>"), else from the session.
-      idempotencyKey: invoiceId ? `capture:${invoiceId}` : `capture:session:${session.id}`,
-      amountMinor: due,
-      notBefore: now,
-    });
+    // The amount due on the payment and the intent to settle it: one statement (one round trip of the stop).
+    const key = invoiceId ? `capture:${invoiceId}` : `capture:session:${session.id}`;
+    await sql`
+      with due as (
+        update payments set due_minor = ${due}::int8, invoice_id = ${invoiceId}::uuid, updated_at = ${now}
+        where id = ${paymentId}::uuid
+        returning id
+      )
+      insert into payment_outbox (payment_id, action, idempotency_key, amount_minor, next_attempt_at)
+      select id, 'settle', ${key}, ${due}::int8, ${now} from due
+      on conflict (idempotency_key) do nothing`.execute(trx);
   };
+}
+
+/**
+ * The session's payment, created at its end from the token's saved card, and (for a total above zero) its charge
+ * queued under the key "charge:<paymentId>", as a settle that finds no hold would queue it: one statement. Returns
+ * false when the session has a payment already (its unique key), which the caller then settles instead.
+ */
+async function chargeWithoutHold(
+  trx: Kysely<Database>,
+  session: SessionRow,
+  paymentMethodId: string,
+  due: bigint,
+  invoiceId: string | null,
+  now: Date,
+): Promise<boolean> {
+  const result = await sql<{ methods: number; created: string | null }>`
+    with method as (
+      select id, provider, token, provider_customer_id from payment_methods where id = ${paymentMethodId}::uuid
+    ), created as (
+      insert into payments (operator_id, kind, provider, session_id, id_token_id, payment_method_id,
+                            payment_method_token, provider_customer_id, currency, requested_minor, due_minor,
+                            invoice_id)
+      select ${session.operator_id}::uuid, 'session', method.provider, ${session.id}::uuid,
+             ${session.id_token_id}::uuid, method.id, method.token, method.provider_customer_id, ${session.currency},
+             ${due}::int8, ${due}::int8, ${invoiceId}::uuid
+      from method
+      on conflict (session_id, kind) where session_id is not null do nothing
+      returning id
+    ), charge as (
+      insert into payment_outbox (payment_id, action, idempotency_key, amount_minor, next_attempt_at)
+      select id, 'charge', 'charge:' || id::text, ${due}::int8, ${now} from created where ${due}::int8 > 0
+      on conflict (idempotency_key) do nothing
+    )
+    select (select count(*) from method)::int as methods, (select id from created) as created`.execute(trx);
+  const row = result.rows[0];
+  // The payment profile names the card (foreign key): a missing one is a broken invariant, not a driver's error.
+  assert(row !== undefined && row.methods === 1, `payment method ${paymentMethodId} of a payment profile not found`);
+  return row.created !== null;
 }
 
 /**
