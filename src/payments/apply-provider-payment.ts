@@ -4,7 +4,7 @@
  * duplicated, late and reordered reports change nothing twice; money moved is booked in the ledger by keys that
  * derive from the payment, so the worker and a webhook reporting the same capture book it once.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database, PaymentRow } from '../db/schema.ts';
 import { assert } from '../shared/assert.ts';
 import { resolveDunning } from './flows/dunning-notices.ts';
@@ -21,7 +21,81 @@ export async function applyProviderPayment(
   reported: ProviderPayment,
   now: Date,
 ): Promise<ApplyOutcome> {
-  const row = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst();
+  // One statement: the row locked (FOR UPDATE in the subquery, so that the values read are the ones updated, also
+  // when another transaction changed the row meanwhile), the report merged into it by the rules above, and the row
+  // before and after returned. It was a locking read and an UPDATE, two round trips, on every step and webhook.
+  const reportedRank = PAYMENT_STATUS_RANK[reported.status];
+  const result = await sql<PaymentRow & { old_captured_minor: bigint; old_refunded_minor: bigint }>`
+    update payments p set
+      status = ${newStatusSql(reportedRank, reported.status)},
+      provider_payment_id = ${reported.providerPaymentId},
+      authorized_minor = case when ${reportedRank}::int > ${OLD_STATUS_RANK} and ${reported.status}::text = 'authorized'
+                              then ${reported.authorizedMinor}::int8 else old.authorized_minor end,
+      captured_minor = greatest(old.captured_minor, ${reported.capturedMinor}::int8),
+      refunded_minor = greatest(old.refunded_minor, ${reported.refundedMinor}::int8),
+      hold_expires_at = case when ${newStatusSql(reportedRank, reported.status)} = 'authorized'
+                             then coalesce(${reported.holdExpiresAt ?? null}::timestamptz, old.hold_expires_at) end,
+      updated_at = ${now}
+    from (select * from payments where id = ${paymentId}::uuid for update) old
+    where p.id = old.id and old.currency = ${reported.currency}
+      and (old.provider_payment_id is null or old.provider_payment_id = ${reported.providerPaymentId})
+    returning p.*, old.captured_minor as old_captured_minor, old.refunded_minor as old_refunded_minor`.execute(trx);
+  const merged = result.rows[0];
+  if (!merged) return refused(trx, paymentId, reported, now);
+  const { old_captured_minor: capturedBefore, old_refunded_minor: refundedBefore, ...updated } = merged;
+  const captured = updated.captured_minor;
+  const refunded = updated.refunded_minor;
+  const newlyCaptured = captured - capturedBefore;
+  if (newlyCaptured > 0n) {
+    // A second capture of one payment cannot happen at a provider; a growing capture is a broken invariant.
+    assert(capturedBefore === 0n, `payment ${updated.id} captured twice (${capturedBefore}, then ${captured})`);
+    const booked = await bookCapture(trx, updated, captured, now);
+    assert(booked.ok, `capture of payment ${updated.id} could not be booked: ${!booked.ok && booked.message}`);
+    if (updated.kind === 'wallet_top_up' && updated.wallet_id) await creditWallet(trx, updated, captured);
+    // The driver paid a failed payment through the dunning pay link: close the dunning and unblock the card.
+    if (updated.kind === 'dunning') await resolveDunning(trx, updated, now);
+  }
+  // Refunds are booked per refund when Voltbill's own refund request is confirmed (process-outbox-item.ts); a
+  // refund Voltbill did not request (made in the provider's dashboard) is recorded for finance to book by hand.
+  if (refunded > refundedBefore) {
+    const requested = await trx
+      .selectFrom('payment_refunds')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<bigint>('amount_minor'), eb.val(0n)).as('total'))
+      .where('payment_id', '=', updated.id)
+      .executeTakeFirstOrThrow();
+    if (refunded > BigInt(requested.total)) {
+      await recordDecision(
+        trx,
+        updated,
+        'unexpected-refund',
+        `provider reports ${refunded} refunded; Voltbill requested ${requested.total}`,
+        now,
+      );
+    }
+  }
+  return { applied: true, payment: updated, newlyCapturedMinor: newlyCaptured };
+}
+
+/** The stored status's rank, as a CASE over PAYMENT_STATUS_RANK (code constants, so written into the text). */
+const OLD_STATUS_RANK = sql.raw(
+  `(case old.status ${Object.entries(PAYMENT_STATUS_RANK)
+    .map(([status, rank]) => `when '${status}' then ${rank}`)
+    .join(' ')} end)`,
+);
+
+/** The status after the merge: the reported one when it ranks above the stored one, else the stored one. */
+function newStatusSql(reportedRank: number, reportedStatus: PaymentStatus): RawBuilder<string> {
+  return sql<string>`(case when ${reportedRank}::int > ${OLD_STATUS_RANK} then ${reportedStatus}::text else old.status end)`;
+}
+
+/** Why the merge changed nothing (no such payment, another currency, another provider payment), recorded. */
+async function refused(
+  trx: Kysely<Database>,
+  paymentId: string,
+  reported: ProviderPayment,
+  now: Date,
+): Promise<ApplyOutcome> {
+  const row = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
   if (!row) return { applied: false, reason: 'NotFound' };
   if (reported.currency !== row.currency) {
     await recordDecision(
@@ -33,58 +107,7 @@ export async function applyProviderPayment(
     );
     return { applied: false, reason: 'CurrencyMismatch' };
   }
-  if (row.provider_payment_id && row.provider_payment_id !== reported.providerPaymentId) {
-    return { applied: false, reason: 'PaymentIdMismatch' };
-  }
-  const forward = PAYMENT_STATUS_RANK[reported.status] > PAYMENT_STATUS_RANK[row.status as PaymentStatus];
-  const status = forward ? reported.status : row.status;
-  const captured = max(row.captured_minor, reported.capturedMinor);
-  const refunded = max(row.refunded_minor, reported.refundedMinor);
-  const authorized = forward && reported.status === 'authorized' ? reported.authorizedMinor : row.authorized_minor;
-  const holdExpiresAt = status === 'authorized' ? (reported.holdExpiresAt ?? row.hold_expires_at) : null;
-  const updated = await trx
-    .updateTable('payments')
-    .set({
-      status,
-      provider_payment_id: reported.providerPaymentId,
-      authorized_minor: authorized,
-      captured_minor: captured,
-      refunded_minor: refunded,
-      hold_expires_at: holdExpiresAt,
-      updated_at: now,
-    })
-    .where('id', '=', row.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const newlyCaptured = captured - row.captured_minor;
-  if (newlyCaptured > 0n) {
-    // A second capture of one payment cannot happen at a provider; a growing capture is a broken invariant.
-    assert(row.captured_minor === 0n, `payment ${row.id} captured twice (${row.captured_minor}, then ${captured})`);
-    const booked = await bookCapture(trx, updated, captured, now);
-    assert(booked.ok, `capture of payment ${row.id} could not be booked: ${!booked.ok && booked.message}`);
-    if (updated.kind === 'wallet_top_up' && updated.wallet_id) await creditWallet(trx, updated, captured);
-    // The driver paid a failed payment through the dunning pay link: close the dunning and unblock the card.
-    if (updated.kind === 'dunning') await resolveDunning(trx, updated, now);
-  }
-  // Refunds are booked per refund when Voltbill's own refund request is confirmed (process-outbox-item.ts); a
-  // refund Voltbill did not request (made in the provider's dashboard) is recorded for finance to book by hand.
-  if (refunded > row.refunded_minor) {
-    const requested = await trx
-      .selectFrom('payment_refunds')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<bigint>('amount_minor'), eb.val(0n)).as('total'))
-      .where('payment_id', '=', row.id)
-      .executeTakeFirstOrThrow();
-    if (refunded > BigInt(requested.total)) {
-      await recordDecision(
-        trx,
-        row,
-        'unexpected-refund',
-        `provider reports ${refunded} refunded; Voltbill requested ${requested.total}`,
-        now,
-      );
-    }
-  }
-  return { applied: true, payment: updated, newlyCapturedMinor: newlyCaptured };
+  return { applied: false, reason: 'PaymentIdMismatch' };
 }
 
 async function creditWallet(trx: Kysely<Database>, payment: PaymentRow, amountMinor: bigint): Promise<void> {
@@ -129,8 +152,4 @@ export async function recordDecision(
       at,
     })
     .execute();
-}
-
-function max(a: bigint, b: bigint): bigint {
-  return a > b ? a : b;
 }

@@ -1,0 +1,168 @@
+/**
+ * The merge of a provider's report into a stored payment (apply-provider-payment.ts, one UPDATE) on a real database
+ * (both): state only moves forward by PAYMENT_STATUS_RANK, amounts only grow, a capture is booked once, and a report
+ * of another currency or another provider payment changes nothing.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../src/db/open-database.ts';
+import { applyProviderPayment } from '../src/payments/apply-provider-payment.ts';
+import type { ProviderPayment } from '../src/payments/provider.ts';
+import { seedDemo } from '../src/seed/seed-demo.ts';
+import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
+
+const skip = postgresSkipReason();
+const NOW = new Date('2026-11-27T08:00:00.000Z');
+const HOLD_UNTIL = new Date('2026-12-04T08:00:00.000Z');
+const UNKNOWN_PAYMENT = '00000000-0000-4000-8000-000000000000';
+
+describe.skipIf(skip)('applying a provider report to a payment', () => {
+  let handle: DatabaseHandle;
+  let operatorId: string;
+  let paymentId: string;
+  /** The provider's id of this test's payment (unique per provider, as at a provider). */
+  let providerPaymentId: string;
+  let tests = 0;
+
+  beforeAll(async () => {
+    handle = await openTestDatabase();
+    await seedDemo(handle.db, 'half-up');
+    operatorId = (await handle.db.selectFrom('operators').select('id').executeTakeFirstOrThrow()).id;
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+  beforeEach(async () => {
+    providerPaymentId = `pi_${++tests}`;
+    paymentId = (
+      await handle.db
+        .insertInto('payments')
+        .values({
+          operator_id: operatorId,
+          kind: 'extra',
+          provider: 'sandbox',
+          session_id: null,
+          id_token_id: null,
+          payment_method_id: null,
+          wallet_id: null,
+          payment_method_token: 'pm_test',
+          provider_customer_id: null,
+          provider_payment_id: null,
+          currency: 'EUR',
+          requested_minor: 5000n,
+          due_minor: null,
+          invoice_id: null,
+          hold_expires_at: null,
+          failure_code: null,
+          station_id: null,
+          evse_id: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+  });
+
+  const report = (fields: Partial<ProviderPayment>): ProviderPayment => ({
+    providerPaymentId,
+    status: 'authorized',
+    currency: 'EUR' as ProviderPayment['currency'],
+    authorizedMinor: 5000n,
+    capturedMinor: 0n,
+    refundedMinor: 0n,
+    holdExpiresAt: HOLD_UNTIL,
+    ...fields,
+  });
+  const apply = (fields: Partial<ProviderPayment>, id = paymentId) =>
+    handle.db.transaction().execute((trx) => applyProviderPayment(trx, id, report(fields), NOW));
+  const stored = () =>
+    handle.db
+      .selectFrom('payments')
+      .select([
+        'status',
+        'provider_payment_id',
+        'authorized_minor',
+        'captured_minor',
+        'refunded_minor',
+        'hold_expires_at',
+        'updated_at',
+      ])
+      .where('id', '=', paymentId)
+      .executeTakeFirstOrThrow();
+  const captureTransfers = () =>
+    handle.db
+      .selectFrom('ledger_transfers')
+      .select('id')
+      .where('cause_type', '=', 'capture')
+      .where('cause_id', '=', paymentId)
+      .execute();
+
+  it('an authorization sets the hold; a capture then books once; late and repeated reports change nothing', async () => {
+    const held = await apply({});
+    expect(held).toMatchObject({ applied: true, newlyCapturedMinor: 0n, payment: { status: 'authorized' } });
+    expect(await stored()).toEqual({
+      status: 'authorized',
+      provider_payment_id: providerPaymentId,
+      authorized_minor: 5000n,
+      captured_minor: 0n,
+      refunded_minor: 0n,
+      hold_expires_at: HOLD_UNTIL,
+      updated_at: NOW,
+    });
+
+    const captured = await apply({ status: 'captured', capturedMinor: 1234n, holdExpiresAt: undefined });
+    expect(captured).toMatchObject({ applied: true, newlyCapturedMinor: 1234n });
+    const afterCapture = {
+      status: 'captured',
+      provider_payment_id: providerPaymentId,
+      authorized_minor: 5000n,
+      captured_minor: 1234n,
+      refunded_minor: 0n,
+      hold_expires_at: null,
+      updated_at: NOW,
+    };
+    expect(await stored()).toEqual(afterCapture);
+    expect(await captureTransfers()).toHaveLength(1);
+
+    // The capture's webhook after the worker's answer, then the authorization's webhook, late; and a 'voided' of
+    // the same rank as 'captured': none moves the payment back or books anything again.
+    expect(await apply({ status: 'captured', capturedMinor: 1234n })).toMatchObject({ newlyCapturedMinor: 0n });
+    expect(await apply({ status: 'authorized', authorizedMinor: 9999n })).toMatchObject({ newlyCapturedMinor: 0n });
+    expect(await apply({ status: 'voided' })).toMatchObject({ applied: true, payment: { status: 'captured' } });
+    expect(await stored()).toEqual(afterCapture);
+    expect(await captureTransfers()).toHaveLength(1);
+  });
+
+  it('a refund the provider reports beyond what Voltbill requested is recorded for finance', async () => {
+    await apply({ status: 'captured', capturedMinor: 1000n });
+    const refunded = await apply({ status: 'partially_refunded', capturedMinor: 1000n, refundedMinor: 300n });
+    expect(refunded).toMatchObject({ applied: true, payment: { status: 'partially_refunded', refunded_minor: 300n } });
+    const decisions = await handle.db
+      .selectFrom('payment_decisions')
+      .select(['decision', 'reason'])
+      .where('subject_id', '=', paymentId)
+      .execute();
+    expect(decisions).toEqual([
+      { decision: 'unexpected-refund', reason: 'provider reports 300 refunded; Voltbill requested 0' },
+    ]);
+  });
+
+  it('another currency or another provider payment changes nothing; an unknown payment is NotFound', async () => {
+    await apply({});
+    const before = await stored();
+    expect(
+      await apply({ currency: 'USD' as ProviderPayment['currency'], status: 'captured', capturedMinor: 1n }),
+    ).toEqual({ applied: false, reason: 'CurrencyMismatch' });
+    expect(await apply({ providerPaymentId: 'pi_other', status: 'captured', capturedMinor: 1n })).toEqual({
+      applied: false,
+      reason: 'PaymentIdMismatch',
+    });
+    expect(await apply({}, UNKNOWN_PAYMENT)).toEqual({ applied: false, reason: 'NotFound' });
+    expect(await stored()).toEqual(before);
+    expect(await captureTransfers()).toHaveLength(0);
+    const decisions = await handle.db
+      .selectFrom('payment_decisions')
+      .select(['decision', 'reason'])
+      .where('subject_id', '=', paymentId)
+      .execute();
+    expect(decisions).toEqual([{ decision: 'ProviderReportRejected', reason: 'provider reported USD, expected EUR' }]);
+  });
+});
