@@ -223,6 +223,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await ocpp.close();
         await app.close();
         await sampleWriter.flush();
+        await sessions.flush();
         await messageLog.flush();
         await payments.authorizer.flush();
         await database.close();

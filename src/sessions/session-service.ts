@@ -12,7 +12,7 @@ import { type BillingOutcome, billSession } from '../billing/bill-session.ts';
 import { type BillingHook, runBillingHooks } from '../billing/billing-hooks.ts';
 import type { BillingShared } from '../billing/billing-shared.ts';
 import { TariffVersionCache } from '../billing/tariff-version-cache.ts';
-import type { BatchWriter } from '../db/batch-writer.ts';
+import { BatchWriter } from '../db/batch-writer.ts';
 import type { Database, SessionRow } from '../db/schema.ts';
 import type { PlausibilityConfig } from '../metering/plausibility/plausibility-input.ts';
 import { assessSessionMetering } from '../meters/assess-session-metering.ts';
@@ -25,11 +25,12 @@ import { decideEnd } from './end-transaction.ts';
 import type { Finding } from './finding.ts';
 import type { ChargingStateChanged, MeterSampled, TransactionEnded, TransactionStarted } from './session-event.ts';
 import {
+  type EvseStateChange,
   findSessionByTransaction,
   findSessionForSampling,
   insertSamples,
   insertSessionOnce,
-  recordStateChangeOnEvse,
+  recordStateChangesOnEvses,
   type SampleRow,
   toSampleRow,
 } from './session-store.ts';
@@ -66,6 +67,8 @@ export type SessionService = {
   sample(event: MeterSampled): Promise<SampleOutcome>;
   changeState(event: ChargingStateChanged): Promise<void>;
   end(event: TransactionEnded): Promise<EndOutcome>;
+  /** Resolves once every charging-state change queued so far is written (shutdown). */
+  flush(): Promise<void>;
   /** The payment side of authorization (wallet balance, blocked cards, velocity), shared by both OCPP versions. */
   readonly paymentAuthorizer?: PaymentAuthorizer;
   /** The immutable tariff versions this service has read, for the running cost of its sessions (session-cost.ts). */
@@ -94,6 +97,8 @@ export function randomTransactionId(): string {
 }
 
 const MAX_ID_ATTEMPTS = 5;
+/** Most charging-state changes per statement (each column one array parameter, so the text is the same for any count). */
+const STATE_CHANGE_BATCH_ITEMS = 1_000;
 /** Active sessions whose id and sample count the meter-value path keeps in memory (about 200 bytes each). */
 const MAX_CACHED_SESSIONS = 100_000;
 
@@ -102,6 +107,15 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   const newTransactionId = deps.newTransactionId ?? randomTransactionId;
   const activeSessions = new ActiveSessionCache(MAX_CACHED_SESSIONS);
   const tariffs = new TariffVersionCache();
+  // Charging-state changes (StatusNotification Charging, SuspendedEV, …; TransactionEvent chargingState) are
+  // group-committed: every change that queued while a batch was written goes in the next statement. The caller's
+  // reply still waits for its change's commit.
+  const stateChanges = new BatchWriter<EvseStateChange>(
+    async (changes) => {
+      await recordStateChangesOnEvses(db, changes);
+    },
+    { maxBatchItems: STATE_CHANGE_BATCH_ITEMS, maxQueuedItems: STATE_CHANGE_BATCH_ITEMS * 50 },
+  );
 
   async function start(event: TransactionStarted): Promise<StartOutcome> {
     const where = await loadEvseContext(db, event.stationId, event.evseId);
@@ -262,7 +276,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   }
 
   async function changeState(event: ChargingStateChanged): Promise<void> {
-    await recordStateChangeOnEvse(db, event.stationId, event.evseId, event.state, event.at);
+    await stateChanges.enqueue({ stationId: event.stationId, evseId: event.evseId, state: event.state, at: event.at });
   }
 
   async function end(event: TransactionEnded): Promise<EndOutcome> {
@@ -362,6 +376,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     sample,
     changeState,
     end,
+    flush: () => stateChanges.flush(),
     tariffs,
     ...(deps.paymentAuthorizer && { paymentAuthorizer: deps.paymentAuthorizer }),
   };

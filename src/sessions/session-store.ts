@@ -142,11 +142,57 @@ export async function findSessionForSampling(
   return found && { id: found.id, status: found.status, storedSamples: found.stored_samples };
 }
 
+/** A charging-state change as a station reports it, for the Active session of its EVSE. */
+export type EvseStateChange = {
+  readonly stationId: string;
+  readonly evseId: number;
+  readonly state: ChargingState;
+  readonly at: Date;
+};
+
+/** The range `evses.evse_id` allows (migrations/0001_foundation.sql): no session can be on another EVSE number. */
+const MIN_EVSE_ID = 1;
+const MAX_EVSE_ID = 1000;
+
 /**
- * Records a charging-state change on the Active session of an EVSE (the latest started), unless the change is
- * older than the session's start: one statement and one commit (was a SELECT, an INSERT and an UPDATE), since every
- * StatusNotification of a charging station may carry one. Returns whether a session took it.
+ * Records charging-state changes, each on the Active session of its EVSE (the latest started) unless it is older
+ * than that session's start: one statement and one commit for a whole batch (session-service.ts group-commits them;
+ * each change had been one statement, and before that a SELECT, an INSERT and an UPDATE). A session's
+ * `charging_state` becomes the last of its changes in the batch, in the order given, as one-by-one writes would
+ * leave it. A change for an EVSE number no row can have is left out (it would fail the cast, and the whole batch).
+ * Returns how many sessions took a change.
  */
+export async function recordStateChangesOnEvses(db: Db, changes: readonly EvseStateChange[]): Promise<number> {
+  const valid = changes.filter((c) => Number.isInteger(c.evseId) && c.evseId >= MIN_EVSE_ID && c.evseId <= MAX_EVSE_ID);
+  if (valid.length === 0) return 0;
+  // The Active session per change by the partial index sessions_active_evse (status as a literal, migration 0016).
+  const result = await sql<{ id: string }>`
+    with v as (
+      select * from unnest(${valid.map((c) => c.stationId)}::text[], ${valid.map((c) => c.evseId)}::int4[],
+                           ${valid.map((c) => c.state)}::text[], ${valid.map((c) => c.at.toISOString())}::timestamptz[])
+        with ordinality as v(station_id, evse_id, state, at, n)
+    ), target as (
+      select s.id, v.state, v.at, v.n from v
+      cross join lateral (
+        select id, started_at from sessions
+        where station_id = v.station_id and evse_id = v.evse_id and status = 'Active'
+        order by started_at desc limit 1
+      ) s
+      where s.started_at <= v.at
+    ), recorded as (
+      insert into session_states (session_id, changed_at, state)
+      select id, at, state from target
+      on conflict do nothing
+    ), latest as (
+      select distinct on (id) id, state from target order by id, n desc
+    )
+    update sessions set charging_state = latest.state
+    from latest where sessions.id = latest.id and sessions.status = 'Active'
+    returning sessions.id`.execute(db);
+  return result.rows.length;
+}
+
+/** One change (`recordStateChangesOnEvses`); whether a session took it. */
 export async function recordStateChangeOnEvse(
   db: Db,
   stationId: string,
@@ -154,22 +200,7 @@ export async function recordStateChangeOnEvse(
   state: ChargingState,
   at: Date,
 ): Promise<boolean> {
-  const result = await sql<{ id: string }>`
-    with s as (
-      select id from sessions
-      where station_id = ${stationId} and evse_id = ${evseId} and status = 'Active'
-      order by started_at desc limit 1
-    ), target as (
-      select sessions.id from sessions join s on s.id = sessions.id where sessions.started_at <= ${at}::timestamptz
-    ), recorded as (
-      insert into session_states (session_id, changed_at, state)
-      select id, ${at}::timestamptz, ${state} from target
-      on conflict do nothing
-    )
-    update sessions set charging_state = ${state}
-    from target where sessions.id = target.id and sessions.status = 'Active'
-    returning sessions.id`.execute(db);
-  return result.rows.length > 0;
+  return (await recordStateChangesOnEvses(db, [{ stationId, evseId, state, at }])) > 0;
 }
 
 export async function insertStateChange(db: Db, sessionId: string, state: ChargingState, at: Date): Promise<void> {
