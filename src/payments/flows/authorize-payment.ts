@@ -214,8 +214,9 @@ export function createPaymentAuthorizer(deps: {
 
   // Decisions are group-committed: a paid session records two (Authorize, then its start), each an INSERT with its
   // own round trip and commit when written one by one; under load one statement carries every decision that queued
-  // meanwhile. record() still resolves only once its decision is committed, so the velocity limits of the next
-  // decision count it exactly as before.
+  // meanwhile. record() still resolves only once its decision is committed, so a decision taken after it counts it
+  // for the velocity limits as before. Two decisions of one token or card at the same moment could each miss the
+  // other before too (the INSERT came after the count); the queue widens that window by up to one batch write.
   const decisions = new BatchWriter<DecisionRow>((rows) => insertDecisions(db, rows), {
     maxBatchItems: DECISION_BATCH_ITEMS,
     maxQueuedItems: DECISION_BATCH_ITEMS * 50,

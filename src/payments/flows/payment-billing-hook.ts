@@ -1,7 +1,8 @@
 /**
  * The payments billing hook, run in the stop's transaction after the billing decision. It only records intent
- * (never calls a provider inside a database transaction): card and ad-hoc sessions get a `settle` item in the
- * outbox with the exact invoice total; a wallet session is debited here, in the same transaction, because the
+ * (never calls a provider inside a database transaction): card and ad-hoc sessions with a hold get a `settle` item
+ * in the outbox with the exact invoice total, a card session that ended before its hold was placed a `charge` of
+ * that total; a wallet session is debited here, in the same transaction, because the
  * wallet is Voltbill's own money and needs no provider. Contract customers (method 'invoice') wait for their
  * monthly statement. A session that is Held for review keeps its hold until it is released or settled.
  */
