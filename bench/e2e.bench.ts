@@ -4,13 +4,19 @@
  * durable PostgreSQL. Stations run back-to-back sessions (no idle time, samples sent as soon as acknowledged). The
  * figure is counted in the database (CDRs written per second), not only from the stations' side.
  *
- *   npx tsx bench/e2e.bench.ts [--stations 200] [--duration 20] [--samples 2] [--pglite] [--unix-socket] [--pay none]
+ *   npx tsx bench/e2e.bench.ts [--stations 200] [--duration 20] [--samples 2] [--meter-interval 0] [--pglite]
+ *                              [--unix-socket] [--pay none]
  *
  * Every session pays by a saved card (default): a hold placed at its start, the exact amount captured after its
  * stop, both by the payment worker against the built-in SANDBOX provider (the stand-in for the card network, in this
  * process), whose webhooks come back to Voltbill's endpoint. The run then waits for the captures, and the figure
  * that counts is complete sessions, capture included, per second from the start of the run to the last capture.
  * `--pay none`: sessions invoiced and booked but not paid (the earlier figure).
+ *
+ * With the default `--meter-interval 0` a session lasts a few tens of milliseconds, so it ends before the worker has
+ * placed its hold and is charged at its end (payment-billing-hook.ts). `--meter-interval S` spaces the samples S
+ * seconds apart: sessions then last long enough for the hold, and the run takes a real session's path (hold placed
+ * by the worker during the session, then the exact amount captured from it). The run prints which steps it took.
  */
 import { sql } from 'kysely';
 import {
@@ -29,6 +35,7 @@ import { benchDatabaseUrl } from './load-bench-server.ts';
 const stations = numberFlag('stations', 200);
 const durationS = numberFlag('duration', 20);
 const samples = numberFlag('samples', 2);
+const meterIntervalS = numberFlag('meter-interval', 0);
 const payIndex = process.argv.indexOf('--pay');
 const payByCard = payIndex === -1 || process.argv[payIndex + 1] !== 'none';
 /** How long the captures may take after the stations are done before the run is reported as incomplete. */
@@ -36,7 +43,7 @@ const CAPTURE_DRAIN_TIMEOUT_MS = 120_000;
 
 console.log(`end-to-end benchmark — ${describeMachine()}`);
 console.log(
-  `${stations} stations, ${durationS} s, back-to-back sessions of ${samples} meter values each` +
+  `${stations} stations, ${durationS} s, back-to-back sessions of ${samples} meter values ${meterIntervalS} s apart` +
     `${payByCard ? ', paid by a saved card (hold at the start, capture after the stop; SANDBOX provider)' : ', not paid (--pay none)'}\n`,
 );
 
@@ -58,7 +65,7 @@ try {
       '--duration',
       String(durationS),
       '--meter-interval',
-      '0',
+      String(meterIntervalS),
       '--samples',
       String(samples),
       '--idle',
@@ -111,6 +118,12 @@ try {
       console.log(
         `payments by status: ${JSON.stringify(byStatus)}; ${captured} of ${cdrs} billed sessions captured ` +
           `${captured >= cdrs ? `(all), the last ${fmt((captureDoneMs - startedAtMs) / 1000 - report.wallTimeS)} s after the stations were done` : `(NOT all within ${CAPTURE_DRAIN_TIMEOUT_MS / 1000} s)`}`,
+      );
+      const steps = await sql<{ action: string; n: string }>`
+        select action, count(*)::text as n from payment_outbox group by action order by action`.execute(db);
+      console.log(
+        `payment steps: ${steps.rows.map((r) => `${r.action} ${r.n}`).join(', ')} (authorize + settle: a hold placed ` +
+          'during the session, then captured; charge: the session ended before its hold, charged at its end)',
       );
       console.log(
         `complete sessions, capture included: ${fmt(rate)}/s (${captured} from the run's start to the last capture, ${fmt(spanS)} s)`,

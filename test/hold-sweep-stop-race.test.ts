@@ -1,9 +1,15 @@
 /**
+ * Two races of the payment worker with a stop of the same session. PostgreSQL only: the embedded database has one
+ * connection, so the two cannot overlap there.
+ *
  * The hold sweep and a stop reach the same session at once (a session that ends before its hold was placed, which
  * short sessions and a busy worker make common): the stop locks the session and charges it itself, the sweep would
  * place its hold. They must not deadlock (PostgreSQL would fail one of them after deadlock_timeout, 1 s: a failed
  * worker pass, a stop answered a second late) and the session must end with exactly one payment.
- * PostgreSQL only: the embedded database has one connection, so the two cannot overlap there.
+ *
+ * The worker places a running session's hold while the session is being stopped: the step's transaction must not
+ * wait for the session's row, which the stop holds while it waits for the payment's row (a deadlock, seen in the
+ * ninth session when the step ended the payment's lease inside its transaction: see `releasePaymentLease`).
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +18,8 @@ import { provisionFleet } from '../src/load/provision-fleet.ts';
 import type { RunningServer } from '../src/main.ts';
 import { placeMissingHolds } from '../src/payments/flows/place-holds.ts';
 import { createSandboxProvider, type SandboxProvider } from '../src/payments/sandbox/sandbox-provider.ts';
+import { claimNextOutboxItem, releasePaymentLease } from '../src/payments/worker/outbox-store.ts';
+import { processOutboxItem } from '../src/payments/worker/process-outbox-item.ts';
 import { systemClock } from '../src/shared/clock.ts';
 import { testBackend } from './support/test-database.ts';
 import { startTestServer } from './support/test-server.ts';
@@ -122,6 +130,68 @@ describe.skipIf(testBackend !== 'postgres')('hold sweep meets a stop on the same
       .where('idempotency_key', '=', `hold:${session.id}`)
       .execute();
     expect(outbox).toEqual([]);
+  });
+
+  it("places a running session's hold while its stop holds the session, without waiting for it", async () => {
+    const db = server.database.db;
+    const token = await db
+      .selectFrom('id_tokens')
+      .select(['id', 'operator_id'])
+      .where('uid', '=', loadIdTag('RC', 1))
+      .executeTakeFirstOrThrow();
+    const session = await db
+      .insertInto('sessions')
+      .values({
+        operator_id: token.operator_id,
+        station_id: loadStationId('RACE-', 1),
+        evse_id: 1,
+        connector_id: 1,
+        transaction_id: 'race-2',
+        start_key: 'race-2',
+        id_tag: loadIdTag('RC', 1),
+        id_token_id: token.id,
+        authorization_status: 'Accepted',
+        status: 'Active',
+        started_at: new Date(),
+        meter_start_wh: 0n,
+        time_zone: 'Europe/Berlin',
+        currency: 'EUR',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    expect(await placeMissingHolds(server.payments.ctx)).toBe(1);
+    const ctx = server.payments.ctx;
+    let step: Promise<string> | undefined;
+    await db.transaction().execute(async (stop) => {
+      await stop.selectFrom('sessions').select('id').where('id', '=', session.id).forUpdate().execute();
+      // The worker's lane, as payment-worker.ts runs it: claim, the step (provider call, its transaction), release.
+      step = (async () => {
+        const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs);
+        if (!item) return 'nothing claimed';
+        const outcome = await processOutboxItem(ctx, item);
+        await releasePaymentLease(ctx.db, item);
+        return outcome;
+      })();
+      const settled = await Promise.race([
+        step,
+        new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), BLOCK_TIMEOUT_MS / 2)),
+      ]);
+      // Had the step waited for the session, the stop's update of the payment below would close a deadlock.
+      expect(settled).toBe('done');
+      await stop.updateTable('payments').set({ due_minor: 777n }).where('session_id', '=', session.id).execute();
+      await stop
+        .updateTable('sessions')
+        .set({ status: 'Completed', ended_at: new Date() })
+        .where('id', '=', session.id)
+        .execute();
+    });
+    await sandbox.flushWebhooks();
+    const payment = await db
+      .selectFrom('payments')
+      .select(['status', 'due_minor', 'outbox_lease_until'])
+      .where('session_id', '=', session.id)
+      .executeTakeFirstOrThrow();
+    expect(payment).toEqual({ status: 'authorized', due_minor: 777n, outbox_lease_until: null });
   });
 });
 

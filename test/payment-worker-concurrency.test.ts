@@ -12,6 +12,7 @@ import {
   claimOutboxItemByKey,
   enqueueOutbox,
   finishOutboxItem,
+  releasePaymentLease,
 } from '../src/payments/worker/outbox-store.ts';
 import { processOutboxItem } from '../src/payments/worker/process-outbox-item.ts';
 import { fixedClock } from '../src/shared/clock.ts';
@@ -146,18 +147,20 @@ describe('payment worker concurrency', () => {
 
     // a's step ends: its payment's next step may go; c's payment is still leased.
     await finishOutboxItem(db, a!, 'done', now);
+    await releasePaymentLease(db, a!);
     expect(await leaseOf(p1!)).toBeNull();
     const b = await claim(now);
     expect(b?.idempotency_key).toBe('test:b');
     await finishOutboxItem(db, b!, 'done', now);
+    await releasePaymentLease(db, b!);
 
     // c's worker was killed: its item's claim and its payment's lease lapse together, and the item comes back first.
     const lapsed = new Date(now.getTime() + LEASE_MS + 1);
     const again = await claim(lapsed);
     expect(again?.idempotency_key).toBe('test:c');
     expect(again?.attempts).toBe(2);
-    // The first worker was slow, not dead: its late finish does not end the lease of the worker that took over.
-    await finishOutboxItem(db, c!, 'done', lapsed);
+    // The killed worker's late release does not end the lease of the worker that took over.
+    await releasePaymentLease(db, c!);
     expect(await leaseOf(p2!)).toEqual(new Date(lapsed.getTime() + LEASE_MS));
     expect(await claim(lapsed)).toBeUndefined();
 
@@ -199,6 +202,7 @@ describe('payment worker concurrency', () => {
         atOnce--;
         working.set(item.payment_id, held - 1);
         await finishOutboxItem(db, item, 'done', clock.now());
+        await releasePaymentLease(db, item);
       }
     };
     await Promise.all(Array.from({ length: 6 }, claimer));
@@ -254,11 +258,13 @@ describe('payment worker concurrency', () => {
     expect(a?.idempotency_key).toBe('key:a');
     expect(await claimOutboxItemByKey(db, 'key:b', clock.now(), LEASE_MS)).toBeUndefined();
     await finishOutboxItem(db, a!, 'done', clock.now());
+    await releasePaymentLease(db, a!);
     const b = await claimOutboxItemByKey(db, 'key:b', clock.now(), LEASE_MS);
     expect([b?.idempotency_key, b?.attempts]).toEqual(['key:b', 1]);
     // Its payment is now leased to b: the worker's claim finds nothing of it.
     expect(await claimNextOutboxItem(db, clock.now(), LEASE_MS)).toBeUndefined();
     await finishOutboxItem(db, b!, 'done', clock.now());
+    await releasePaymentLease(db, b!);
   });
 
   it('a refund waits while an earlier refund of its payment is open, without spending an attempt', async () => {
@@ -294,13 +300,13 @@ describe('payment worker concurrency', () => {
       last_error: 'waiting for an earlier refund',
       next_attempt_at: new Date(clock.now().getTime() + 1000),
     });
-    // Put back with its payment's lease ended in the same statement: the earlier refund may be claimed at once.
     const payment = await db
       .selectFrom('payments')
-      .select(['refunded_minor', 'outbox_lease_until'])
+      .select('refunded_minor')
       .where('id', '=', p1!)
       .executeTakeFirstOrThrow();
-    expect(payment).toEqual({ refunded_minor: 0n, outbox_lease_until: null });
+    expect(payment.refunded_minor).toBe(0n);
+    await releasePaymentLease(db, second!);
     await db
       .updateTable('payment_outbox')
       .set({ status: 'done' })

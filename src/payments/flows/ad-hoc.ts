@@ -9,7 +9,7 @@ import { err, ok, type Result } from '../../shared/result.ts';
 import { loadEvseContext } from '../../stations/station-store.ts';
 import { findTariffInForce } from '../../tariff/tariff-store.ts';
 import type { PaymentContext } from '../payment-context.ts';
-import { claimOutboxItemByKey, enqueueOutbox } from '../worker/outbox-store.ts';
+import { claimOutboxItemByKey, enqueueOutbox, releasePaymentLease } from '../worker/outbox-store.ts';
 import { processOutboxItem } from '../worker/process-outbox-item.ts';
 import { holdAmountMinor } from './hold-amount.ts';
 import type { QrTokenClaims } from './qr-token.ts';
@@ -146,7 +146,10 @@ export async function startAdHoc(
   if (payment.status === 'pending') {
     // Place the hold now, while the driver waits (the worker would do it too; the claim keeps them apart).
     const claimed = await claimOutboxItemByKey(ctx.db, `hold:adhoc:${payment.id}`, now, ctx.settings.leaseMs);
-    if (claimed) await processOutboxItem(ctx, claimed); // its finish ends the payment's lease too
+    if (claimed) {
+      await processOutboxItem(ctx, claimed);
+      await releasePaymentLease(ctx.db, claimed);
+    }
     payment = await ctx.db.selectFrom('payments').selectAll().where('id', '=', payment.id).executeTakeFirstOrThrow();
   }
   const token = await ctx.db

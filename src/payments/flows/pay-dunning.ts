@@ -10,7 +10,7 @@ import type { Kysely } from 'kysely';
 import type { Database, PaymentRow } from '../../db/schema.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import type { PaymentContext } from '../payment-context.ts';
-import { claimOutboxItemByKey, enqueueOutbox } from '../worker/outbox-store.ts';
+import { claimOutboxItemByKey, enqueueOutbox, releasePaymentLease } from '../worker/outbox-store.ts';
 import { processOutboxItem } from '../worker/process-outbox-item.ts';
 
 export type DunningState = {
@@ -138,7 +138,10 @@ export async function payDunning(
   });
   // Charge now, while the driver waits (the worker would too; the lease keeps the two apart).
   const claimed = await claimOutboxItemByKey(db, `dunning:${attempt.id}`, now, ctx.settings.leaseMs);
-  if (claimed) await processOutboxItem(ctx, claimed); // its finish ends the payment's lease too
+  if (claimed) {
+    await processOutboxItem(ctx, claimed);
+    await releasePaymentLease(db, claimed);
+  }
   const after = await db.selectFrom('payments').selectAll().where('id', '=', attempt.id).executeTakeFirstOrThrow();
   if (after.status === 'failed' || after.status === 'requires_authentication') {
     return err({

@@ -45,7 +45,7 @@ export type ClaimedOutboxItem = PaymentOutboxRow & { readonly payment: PaymentRo
  * still being placed or renewed), so two at once could misjudge each other. A payment row being updated by a
  * transaction in progress (a stop, a webhook) is skipped too, instead of waited for. The row locks are the weaker
  * NO KEY UPDATE (what the two UPDATEs need): inserts that only reference the payment (foreign-key checks) neither
- * wait for a claim nor make it skip the payment. The lease ends with the item's finish or retry (below).
+ * wait for a claim nor make it skip the payment. Release with `releasePaymentLease`.
  */
 export function claimNextOutboxItem(
   db: Kysely<Database>,
@@ -143,12 +143,30 @@ async function claimWithPaymentLease(
   return { ...(item as PaymentOutboxRow), payment: payment as PaymentRow };
 }
 
-/** What finishing or putting back an item needs of it: its row and the lease its claim took on its payment. */
-export type OutboxItemRef = Pick<PaymentOutboxRow, 'id' | 'payment_id' | 'locked_until'>;
-
 /**
- * Ends an item (done or failed) and, in the same statement, the payment lease its claim took: the payment's next step may go once this commits, and it costs no round trip of its own.
+ * Ends the payment's lease taken with `item`'s claim, once its step is over (done, failed or put back). Only that
+ * lease: if it lapsed and another worker leased the payment since, theirs stays.
+ *
+ * A statement of its own, after the step's transaction has committed, on purpose (measured in the ninth session):
+ * ending the lease inside the step's transaction, which has already updated the payment (the provider's report
+ * applied), makes PostgreSQL check the payment's foreign keys on that second update of the row (a row last written
+ * by the current transaction is checked whatever changed), which takes a KEY SHARE lock on the payment's session.
+ * A stop of that session holds the session FOR UPDATE and waits for the payment row to set the amount due: a
+ * deadlock (seen under the end-to-end benchmark with holds placed during the sessions).
  */
+export async function releasePaymentLease(db: Kysely<Database>, item: PaymentOutboxRow): Promise<void> {
+  if (item.locked_until === null) return;
+  await db
+    .updateTable('payments')
+    .set({ outbox_lease_until: null })
+    .where('id', '=', item.payment_id)
+    .where('outbox_lease_until', '=', item.locked_until)
+    .execute();
+}
+
+/** What finishing or putting back an item needs of it. */
+export type OutboxItemRef = Pick<PaymentOutboxRow, 'id'>;
+
 export async function finishOutboxItem(
   db: Kysely<Database>,
   item: OutboxItemRef,
@@ -156,49 +174,31 @@ export async function finishOutboxItem(
   now: Date,
   lastError: string | null = null,
 ): Promise<void> {
-  await withLeaseReleased(db, item)
+  await db
     .updateTable('payment_outbox')
     .set({ status, locked_until: null, updated_at: now, last_error: lastError })
     .where('id', '=', item.id)
     .execute();
 }
 
-/**
- * Puts an item back for a later attempt (after a 5xx, a timeout, or while it waits for another step), ending its
- * payment's lease in the same statement unless `keepLease` (a step that failed unexpectedly: its outcome is open,
- * so no other step of the payment may start until the lease lapses).
- */
+/** Puts an item back for a later attempt (after a 5xx, a timeout, or while it waits for another step). */
 export async function retryOutboxItem(
   db: Kysely<Database>,
   item: OutboxItemRef,
   at: Date,
   now: Date,
   lastError: string | null,
-  options: { countAttempt?: boolean; keepLease?: boolean } = {},
+  options: { countAttempt: boolean } = { countAttempt: true },
 ): Promise<void> {
-  const { countAttempt = true, keepLease = false } = options;
-  await (keepLease ? db : withLeaseReleased(db, item))
+  await db
     .updateTable('payment_outbox')
     .set((eb) => ({
       next_attempt_at: at,
       locked_until: null,
       updated_at: now,
       last_error: lastError,
-      ...(!countAttempt && { attempts: eb('attempts', '-', 1) }),
+      ...(!options.countAttempt && { attempts: eb('attempts', '-', 1) }),
     }))
     .where('id', '=', item.id)
     .execute();
-}
-
-/** `db` with a leading CTE that ends the item's payment lease (only its own: a lapsed and retaken lease stays). */
-function withLeaseReleased(db: Kysely<Database>, item: OutboxItemRef): Kysely<Database> {
-  const until = item.locked_until;
-  if (until === null) return db;
-  return db.with('released_lease', (qb) =>
-    qb
-      .updateTable('payments')
-      .set({ outbox_lease_until: null })
-      .where('id', '=', item.payment_id)
-      .where('outbox_lease_until', '=', until),
-  ) as unknown as Kysely<Database>;
 }

@@ -8,7 +8,7 @@
 import { linkAdHocSessions, placeMissingHolds, releaseExpiringHolds } from '../flows/place-holds.ts';
 import type { PaymentContext } from '../payment-context.ts';
 import { retryDelayMs } from './backoff.ts';
-import { claimNextOutboxItem, retryOutboxItem } from './outbox-store.ts';
+import { claimNextOutboxItem, releasePaymentLease, retryOutboxItem } from './outbox-store.ts';
 import { processOutboxItem } from './process-outbox-item.ts';
 
 /** Outbox items one pass works at most, so a pass (and shutdown) stays short. */
@@ -57,10 +57,10 @@ export function createPaymentWorker(
         claimed++;
         const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs);
         if (!item) return;
+        let ended = false;
         try {
-          // The step ends its item (done, failed, or put back) together with the payment's lease, in one statement
-          // (outbox-store.ts): the payment's other steps may go once that commits.
           await processOutboxItem(ctx, item);
+          ended = true;
         } catch (error) {
           // Retried under the same key after a backoff (nothing moves twice), so that a step that fails the same way
           // every time neither spins nor, being due first, keeps its payment's other steps waiting forever. The
@@ -72,10 +72,14 @@ export function createPaymentWorker(
           );
           const now = ctx.clock.now();
           const at = new Date(now.getTime() + retryDelayMs(item.attempts, ctx.settings.retryBaseMs));
-          await retryOutboxItem(ctx.db, item, at, now, `unexpected: ${String(error)}`.slice(0, 500), {
-            keepLease: true,
-          }).catch(
+          await retryOutboxItem(ctx.db, item, at, now, `unexpected: ${String(error)}`.slice(0, 500)).catch(
             () => undefined, // the database is down: the claim lapses after its lease instead
+          );
+        }
+        if (ended) {
+          // The step ended (done, failed, or put back): the payment's other steps may go now.
+          await releasePaymentLease(ctx.db, item).catch((error: unknown) =>
+            ctx.logger.warn({ err: error, paymentId: item.payment_id }, 'payment lease not released; it lapses'),
           );
         }
         processed++;

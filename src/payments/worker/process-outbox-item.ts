@@ -27,8 +27,8 @@ type Resolved =
   | { kind: 'error'; error: ProviderError };
 
 /**
- * Works one claimed step with the payment row its claim returned. Every way out finishes the item or puts it back
- * (`finishOutboxItem`, `retryOutboxItem`), which ends the payment's lease in the same statement.
+ * Works one claimed step with the payment row its claim returned. Every way out finishes the item or puts it back;
+ * the caller then ends the payment's lease (`releasePaymentLease`).
  */
 export async function processOutboxItem(ctx: PaymentContext, item: ClaimedOutboxItem): Promise<StepOutcome> {
   const { payment } = item;

@@ -105,9 +105,7 @@ export async function renewStep(
     }
     return row !== undefined;
   });
-  // Only now, with the new hold in place, the old one is released. The finish above ended the payment's lease
-  // (outbox-store.ts), so a next step of the payment may already run: it works on the new hold, and this call touches
-  // only the old one, which no step reads any more. A failure here leaves a hold that lapses by
+  // Only now, with the new hold in place, the old one is released. A failure here leaves a hold that lapses by
   // itself at the provider (no money moves); it is recorded for support.
   const released = await ctx.provider.void({
     idempotencyKey: `release-renewed:${switched ? oldId : fresh.providerPaymentId}`,
