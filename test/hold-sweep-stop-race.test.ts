@@ -58,7 +58,8 @@ describe.skipIf(testBackend !== 'postgres')('hold sweep meets a stop on the same
     await server?.close();
   });
 
-  it('lets the stop charge the session while the sweep waits, then skips it: one payment, no deadlock', async () => {
+  /** A running session of the race's card-paying token on the race's station, as a start stores it. */
+  const runningSession = async (transactionId: string) => {
     const db = server.database.db;
     const token = await db
       .selectFrom('id_tokens')
@@ -72,8 +73,8 @@ describe.skipIf(testBackend !== 'postgres')('hold sweep meets a stop on the same
         station_id: loadStationId('RACE-', 1),
         evse_id: 1,
         connector_id: 1,
-        transaction_id: 'race-1',
-        start_key: 'race-1',
+        transaction_id: transactionId,
+        start_key: transactionId,
         id_tag: loadIdTag('RC', 1),
         id_token_id: token.id,
         authorization_status: 'Accepted',
@@ -85,6 +86,12 @@ describe.skipIf(testBackend !== 'postgres')('hold sweep meets a stop on the same
       })
       .returning('id')
       .executeTakeFirstOrThrow();
+    return { token, session };
+  };
+
+  it('lets the stop charge the session while the sweep waits, then skips it: one payment, no deadlock', async () => {
+    const db = server.database.db;
+    const { token, session } = await runningSession('race-1');
 
     let sweep: Promise<number> | undefined;
     await db.transaction().execute(async (stop) => {
@@ -134,31 +141,7 @@ describe.skipIf(testBackend !== 'postgres')('hold sweep meets a stop on the same
 
   it("places a running session's hold while its stop holds the session, without waiting for it", async () => {
     const db = server.database.db;
-    const token = await db
-      .selectFrom('id_tokens')
-      .select(['id', 'operator_id'])
-      .where('uid', '=', loadIdTag('RC', 1))
-      .executeTakeFirstOrThrow();
-    const session = await db
-      .insertInto('sessions')
-      .values({
-        operator_id: token.operator_id,
-        station_id: loadStationId('RACE-', 1),
-        evse_id: 1,
-        connector_id: 1,
-        transaction_id: 'race-2',
-        start_key: 'race-2',
-        id_tag: loadIdTag('RC', 1),
-        id_token_id: token.id,
-        authorization_status: 'Accepted',
-        status: 'Active',
-        started_at: new Date(),
-        meter_start_wh: 0n,
-        time_zone: 'Europe/Berlin',
-        currency: 'EUR',
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const { session } = await runningSession('race-2');
     expect(await placeMissingHolds(server.payments.ctx)).toBe(1);
     const ctx = server.payments.ctx;
     let step: Promise<string> | undefined;
