@@ -2,14 +2,12 @@
  * The samples' batch INSERT on a real database (both): only samples of Active sessions are stored, and a repeat
  * changes nothing. How the database executes it: hot-path-plans.test.ts.
  */
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchWriter } from '../src/db/batch-writer.ts';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
-import { demoIdTag, demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
-import { createSessionService, type SessionService } from '../src/sessions/session-service.ts';
+import { seedDemo } from '../src/seed/seed-demo.ts';
+import type { SessionService } from '../src/sessions/session-service.ts';
 import { insertSamples, type SampleRow } from '../src/sessions/session-store.ts';
-import { fixedClock } from '../src/shared/clock.ts';
+import { createTestSessionService, startDemoSession } from './support/session-service.ts';
 import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
 
 const skip = postgresSkipReason();
@@ -23,35 +21,14 @@ describe.skipIf(skip)('the samples batch INSERT', () => {
     handle = await openTestDatabase();
     await seedDemo(handle.db, 'half-up');
     const db = handle.db;
-    service = createSessionService({
-      db,
-      clock: fixedClock(new Date('2026-11-20T08:00:00Z')),
-      logger: pino({ level: 'silent' }),
-      sampleWriter: new BatchWriter<SampleRow>((rows) => insertSamples(db, rows), {
-        maxBatchItems: 100,
-        maxQueuedItems: 10_000,
-      }),
-      maxSamplesPerSession: 1000,
-    });
+    service = createTestSessionService(db, new Date('2026-11-20T08:00:00Z'));
   });
   afterAll(async () => {
     await handle?.close();
   });
 
-  const startSession = async (station: number, transactionId: string): Promise<string> => {
-    const started = await service.start({
-      kind: 'TransactionStarted',
-      stationId: demoStationId(station),
-      evseId: 1,
-      connectorId: 1,
-      idTag: demoIdTag(station),
-      meterStartWh: 1000n,
-      startedAt: new Date('2026-11-20T06:00:00Z'),
-      transactionId,
-    });
-    if (!started.ok) throw new Error(`the start was refused: ${JSON.stringify(started)}`);
-    return started.sessionId;
-  };
+  const startSession = (station: number, transactionId: string) =>
+    startDemoSession(service, station, transactionId, new Date('2026-11-20T06:00:00Z'));
   const row = (sessionId: string, minute: number, registerWh: string): SampleRow => ({
     session_id: sessionId,
     sampled_at: new Date(Date.UTC(2026, 10, 20, 6, minute)),

@@ -4,22 +4,20 @@
  * isChargingElsewhere + the payment profile), and the running cost with its inputs in one statement and the
  * tariff from the immutable version cache (versus without the cache), on both databases.
  */
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findIdToken, findIdTokenForDecision, isChargingElsewhere } from '../src/auth/id-token-store.ts';
 import { TariffVersionCache } from '../src/billing/tariff-version-cache.ts';
-import { BatchWriter } from '../src/db/batch-writer.ts';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
 import { priceRunningSession } from '../src/ocpp/v201/session-cost.ts';
 import { demoIdTag, demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
-import { createSessionService, type SessionService } from '../src/sessions/session-service.ts';
+import type { SessionService } from '../src/sessions/session-service.ts';
 import {
   findSessionByTransaction,
   insertSamples,
   recordStateChangeOnEvse,
   type SampleRow,
 } from '../src/sessions/session-store.ts';
-import { fixedClock } from '../src/shared/clock.ts';
+import { createTestSessionService } from './support/session-service.ts';
 import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
 
 const skip = postgresSkipReason();
@@ -34,16 +32,7 @@ describe.skipIf(skip)('merged reads on the request path', () => {
     const seeded = await seedDemo(handle.db, 'half-up');
     operatorId = seeded!.operatorId;
     const db = handle.db;
-    service = createSessionService({
-      db,
-      clock: fixedClock(new Date('2026-11-20T08:00:00Z')),
-      logger: pino({ level: 'silent' }),
-      sampleWriter: new BatchWriter<SampleRow>((rows) => insertSamples(db, rows), {
-        maxBatchItems: 100,
-        maxQueuedItems: 10_000,
-      }),
-      maxSamplesPerSession: 1000,
-    });
+    service = createTestSessionService(db, new Date('2026-11-20T08:00:00Z'));
   });
   afterAll(async () => {
     await handle?.close();

@@ -4,19 +4,12 @@
  * is stored once, a session's charging_state is the last of its changes in the order given (as one-by-one writes
  * left it), and a change for an EVSE without a running session or with an impossible number changes nothing.
  */
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchWriter } from '../src/db/batch-writer.ts';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
-import { demoIdTag, demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
-import { createSessionService, type SessionService } from '../src/sessions/session-service.ts';
-import {
-  type EvseStateChange,
-  insertSamples,
-  recordStateChangesOnEvses,
-  type SampleRow,
-} from '../src/sessions/session-store.ts';
-import { fixedClock } from '../src/shared/clock.ts';
+import { demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
+import type { SessionService } from '../src/sessions/session-service.ts';
+import { type EvseStateChange, recordStateChangesOnEvses } from '../src/sessions/session-store.ts';
+import { createTestSessionService, startDemoSession } from './support/session-service.ts';
 import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
 
 const skip = postgresSkipReason();
@@ -30,35 +23,14 @@ describe.skipIf(skip)('charging-state changes written in batches', () => {
     handle = await openTestDatabase();
     await seedDemo(handle.db, 'half-up');
     const db = handle.db;
-    service = createSessionService({
-      db,
-      clock: fixedClock(at(0)),
-      logger: pino({ level: 'silent' }),
-      sampleWriter: new BatchWriter<SampleRow>((rows) => insertSamples(db, rows), {
-        maxBatchItems: 100,
-        maxQueuedItems: 10_000,
-      }),
-      maxSamplesPerSession: 1000,
-    });
+    service = createTestSessionService(db, at(0));
   });
   afterAll(async () => {
     await handle?.close();
   });
 
-  const startSession = async (station: number, transactionId: string): Promise<string> => {
-    const started = await service.start({
-      kind: 'TransactionStarted',
-      stationId: demoStationId(station),
-      evseId: 1,
-      connectorId: 1,
-      idTag: demoIdTag(station),
-      meterStartWh: 1000n,
-      startedAt: at(10),
-      transactionId,
-    });
-    if (!started.ok) throw new Error(`the start was refused: ${JSON.stringify(started)}`);
-    return started.sessionId;
-  };
+  const startSession = (station: number, transactionId: string) =>
+    startDemoSession(service, station, transactionId, at(10));
   const change = (station: number, state: EvseStateChange['state'], minute: number, evseId = 1): EvseStateChange => ({
     stationId: demoStationId(station),
     evseId,
