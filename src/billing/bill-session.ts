@@ -17,6 +17,7 @@ import { priceSession } from '../tariff/price-session.ts';
 import { loadTariffVersion } from '../tariff/tariff-store.ts';
 import { type BillingShared, sharedIdToken } from './billing-shared.ts';
 import { buildCdr } from './build-cdr.ts';
+import { loadedSessionOfWrittenCdr } from './invoices/load-invoice-inputs.ts';
 import type { TariffVersionCache } from './tariff-version-cache.ts';
 
 export type BillingOutcome =
@@ -39,6 +40,10 @@ export type BillOptions = {
   readonly shared?: BillingShared;
 };
 
+/**
+ * `session` must be the row as the caller stores it after this (the stop writes exactly its columns): with
+ * `options.shared`, the invoice's view of the billed session is built from it (loadedSessionOfWrittenCdr).
+ */
 export async function billSession(
   trx: Transaction<Database>,
   session: SessionRow,
@@ -114,7 +119,10 @@ export async function billSession(
     priced.value.ocpi as Record<string, unknown>,
   );
   const { exclVat, inclVat } = priced.value.totals;
-  await trx
+  const lines = JSON.stringify(priced.value.lines, (_key, value) =>
+    typeof value === 'bigint' ? value.toString() : value,
+  );
+  const inserted = await trx
     .insertInto('cdrs')
     .values({
       id: cdrId,
@@ -126,12 +134,33 @@ export async function billSession(
       total_incl_vat_minor: inclVat.minor,
       tariff_version_id: version.tariffVersionId,
       cdr: JSON.stringify(cdr),
-      lines: JSON.stringify(priced.value.lines, (_key, value) =>
-        typeof value === 'bigint' ? value.toString() : value,
-      ),
+      lines,
       created_at: now,
     })
     .onConflict((oc) => oc.column('session_id').doNothing())
-    .execute();
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted && shared.loadedSession === undefined) {
+    // The invoice hook and the ledger posting read the session with its CDR next; all of it is in hand, so that
+    // read (one round trip per stop) is not made. A CDR this statement inserted is on no invoice yet: invoices take
+    // sessions with a CDR, and this one was not there before the statement. (A CDR that existed already, which
+    // the stop of an Active session never meets, is left to the read.)
+    shared.loadedSession = loadedSessionOfWrittenCdr(
+      session,
+      {
+        id: cdrId,
+        currency: priced.value.currency,
+        energyWh: session.energy_wh,
+        lines: JSON.parse(lines),
+        signed: isJsonObject(cdr.signed_data),
+      },
+      where,
+    );
+    if (shared.invoiceId === undefined) shared.invoiceId = null;
+  }
   return { status: 'Billed', cdrId, exclVat, inclVat, findings: all };
+}
+
+function isJsonObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,9 +1,10 @@
 /**
- * A session service on a test database, as the server builds it but without billing hooks or payments: the
- * samples group-committed, a fixed clock, silent logs. For tests of the session paths' statements.
+ * A session service on a test database, as the server builds it but without payments (billing hooks only when
+ * given): the samples group-committed, a fixed clock, silent logs. For tests of the session paths' statements.
  */
 import type { Kysely } from 'kysely';
 import pino from 'pino';
+import type { BillingHook } from '../../src/billing/billing-hooks.ts';
 import { BatchWriter } from '../../src/db/batch-writer.ts';
 import type { Database } from '../../src/db/schema.ts';
 import { demoIdTag, demoStationId } from '../../src/seed/seed-demo.ts';
@@ -11,7 +12,11 @@ import { createSessionService, type SessionService } from '../../src/sessions/se
 import { insertSamples, type SampleRow } from '../../src/sessions/session-store.ts';
 import { fixedClock } from '../../src/shared/clock.ts';
 
-export function createTestSessionService(db: Kysely<Database>, now: Date): SessionService {
+export function createTestSessionService(
+  db: Kysely<Database>,
+  now: Date,
+  billingHooks: readonly BillingHook[] = [],
+): SessionService {
   return createSessionService({
     db,
     clock: fixedClock(now),
@@ -21,6 +26,7 @@ export function createTestSessionService(db: Kysely<Database>, now: Date): Sessi
       maxQueuedItems: 10_000,
     }),
     maxSamplesPerSession: 1000,
+    billingHooks,
   });
 }
 

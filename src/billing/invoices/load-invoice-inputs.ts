@@ -3,7 +3,8 @@
  * Used inside the issuing transaction, so the document matches the rows it was built from.
  */
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { Database, InvoiceBillingPlansTable } from '../../db/schema.ts';
+import type { Database, InvoiceBillingPlansTable, SessionRow } from '../../db/schema.ts';
+import type { EvseContext } from '../../stations/station-store.ts';
 import type { SessionToInvoice, StoredInvoiceLine } from './build-invoice-document.ts';
 import { alpha2FromAlpha3 } from './country-codes.ts';
 import { isSealed } from './invoice-buyer-cipher.ts';
@@ -89,6 +90,51 @@ function selectSessionsToInvoice(db: Kysely<Database>) {
 }
 
 type SessionToInvoiceRow = Awaited<ReturnType<ReturnType<typeof selectSessionsToInvoice>['executeTakeFirstOrThrow']>>;
+
+/** The CDR columns an invoice reads, as billSession has just written them. */
+export type WrittenCdr = {
+  readonly id: string;
+  readonly currency: string;
+  readonly energyWh: bigint;
+  /** cdrs.lines as read back: the stored JSON text parsed (bigints are strings in it). */
+  readonly lines: unknown;
+  /** Whether the CDR carries OCPI signed_data (an object), as the read's jsonb_typeof test says. */
+  readonly signed: boolean;
+};
+
+/**
+ * What loadSessionToInvoiceWithInvoiceId would read for a session whose CDR this transaction has just inserted,
+ * built from the rows in hand instead: `session` as it is stored (the stop writes exactly these columns), the CDR
+ * as written, and the EVSE context the price was computed with (the same station, location and EVSE rows the read
+ * joins; an EvseContext exists only when all of them do, so the read's fallbacks for missing ones do not apply).
+ * test/stop-loaded-session.test.ts compares the two.
+ */
+export function loadedSessionOfWrittenCdr(session: SessionRow, cdr: WrittenCdr, where: EvseContext): LoadedSession {
+  return toLoadedSession({
+    id: session.id,
+    operator_id: session.operator_id,
+    station_id: session.station_id,
+    evse_id: session.evse_id,
+    id_tag: session.id_tag,
+    id_token_id: session.id_token_id,
+    time_zone: session.time_zone,
+    started_at: session.started_at,
+    ended_at: session.ended_at,
+    meter_start_wh: session.meter_start_wh,
+    meter_stop_wh: session.meter_stop_wh,
+    cdr_id: cdr.id,
+    currency: cdr.currency,
+    energy_wh: cdr.energyWh,
+    lines: cdr.lines,
+    signed: cdr.signed,
+    evse_uid: where.evseUid,
+    location_name: where.locationName,
+    address: where.address,
+    postal_code: where.postalCode,
+    city: where.city,
+    country: where.country,
+  });
+}
 
 function toLoadedSession(row: SessionToInvoiceRow): LoadedSession {
   return {
