@@ -241,8 +241,30 @@ describe.skipIf(skip)('lookups of running sessions', () => {
     expect(plan).toContain('payment_disputes_open');
     expect(plan).toContain('authorization_decisions_token_starts');
     expect(plan).not.toMatch(/Seq Scan on (payments|payment_disputes|authorization_decisions)/);
+    // The same inputs carried by the token's read (the start and Authorize path): the same indexes, no whole table.
+    const where = { stationId: demoStationId(1), evseId: 1 };
+    const tokenRead = await statementsOf(db, (on) =>
+      findIdTokenForDecision(on, operatorId, demoIdTag(5), where, authorizerOn(on).prefetchInputs),
+    );
+    expect(tokenRead).toHaveLength(1);
+    const carried = await genericPlanOf(db, tokenRead[0]!);
+    expect(carried).toContain('payment_disputes_open');
+    expect(carried).toContain('authorization_decisions_token_starts');
+    expect(carried).not.toMatch(/Seq Scan on (payments|payment_disputes|authorization_decisions)/);
+    // Decided from the carried inputs without a read of its own, exactly as decide() reading them itself.
+    const decideCarried = async () => {
+      const token = await findIdTokenForDecision(db, operatorId, demoIdTag(5), where, authorizerOn(db).prefetchInputs);
+      expect(token?.paymentInputs).not.toBeNull();
+      let decision: Awaited<ReturnType<ReturnType<typeof authorizerOn>['decide']>> | undefined;
+      const reads = await statementsOf(db, async (on) => {
+        decision = await authorizerOn(on).decide({ ...input, prefetched: token?.paymentInputs });
+      });
+      expect(reads).toEqual([]);
+      return decision;
+    };
     // And it decides as before: accepted; refused once one of the token's own payments has an open dispute.
     expect((await authorizerOn(db).decide(input)).status).toBe('Accepted');
+    expect(await decideCarried()).toEqual(await authorizerOn(db).decide(input));
     const disputed = await db
       .insertInto('payments')
       .values({
@@ -273,6 +295,7 @@ describe.skipIf(skip)('lookups of running sessions', () => {
       .execute();
     const refused = await authorizerOn(db).decide(input);
     expect(refused).toMatchObject({ status: 'Blocked', reason: 'DisputeOpen', detail: 'dispute dp_open is open' });
+    expect(await decideCarried()).toEqual(refused);
   });
 
   it('decides as before: completed sessions do not count, a running one on another EVSE does', async () => {

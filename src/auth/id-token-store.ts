@@ -1,5 +1,5 @@
 /** Lookups of id tokens (RFID cards, app tokens) within one operator; OCPP compares idTags case-insensitively. */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { SESSION_ACTIVE } from '../db/partial-index-literals.ts';
 import type { Database, IdTokenStatus } from '../db/schema.ts';
 
@@ -77,7 +77,15 @@ export type IdTokenForDecision = IdTokenRecord & {
   readonly chargingElsewhere: boolean;
   /** Whether a payment profile names the token (see PaymentAuthorizationInput.hasPaymentProfile). */
   readonly hasPaymentProfile: boolean;
+  /**
+   * The payment decision's inputs, when the read was asked to carry them (`paymentInputs`): hand them to
+   * PaymentAuthorizer.decide as `prefetched`. Null when no payment profile names the token.
+   */
+  readonly paymentInputs?: unknown;
 };
+
+/** A selection for the token's row (its id as `tokenId`) that findIdTokenForDecision adds to its read. */
+export type TokenReadAddition = (tokenId: RawBuilder<unknown>) => RawBuilder<unknown>;
 
 /**
  * findIdToken, isChargingElsewhere and whether the token has a payment profile in one statement: every Authorize
@@ -89,6 +97,8 @@ export async function findIdTokenForDecision(
   operatorId: string,
   uid: string,
   elsewhere: { readonly stationId: string; readonly evseId: number },
+  /** PaymentAuthorizer.prefetchInputs: the payment decision's inputs read in the same statement. */
+  paymentInputs?: TokenReadAddition,
 ): Promise<IdTokenForDecision | undefined> {
   const upperUid = uid.toUpperCase();
   const row = await db
@@ -118,14 +128,17 @@ export async function findIdTokenForDecision(
           eb.selectFrom('payment_profiles as pp').select('pp.id_token_id').whereRef('pp.id_token_id', '=', 't.id'),
         )
         .as('hasPaymentProfile'),
+      (paymentInputs ? paymentInputs(sql.ref('t.id')) : sql<null>`null`).as('paymentInputs'),
     ])
     .where('t.operator_id', '=', operatorId)
     .where(sql`upper(t.uid)`, '=', upperUid)
     .executeTakeFirst();
   if (!row) return undefined;
+  const { paymentInputs: inputs, ...token } = row;
   return {
-    ...row,
+    ...token,
     chargingElsewhere: Boolean(row.chargingElsewhere),
     hasPaymentProfile: Boolean(row.hasPaymentProfile),
+    ...(paymentInputs && { paymentInputs: inputs ?? null }),
   };
 }

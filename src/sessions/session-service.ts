@@ -127,11 +127,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       };
     }
     const key = startKey(event);
-    // The token, whether it charges elsewhere and whether it has a payment profile: one statement.
-    const token = await findIdTokenForDecision(db, where.operatorId, event.idTag, {
-      stationId: event.stationId,
-      evseId: event.evseId,
-    });
+    // The token, whether it charges elsewhere and the payment decision's inputs: one statement.
+    const token = await findIdTokenForDecision(
+      db,
+      where.operatorId,
+      event.idTag,
+      { stationId: event.stationId, evseId: event.evseId },
+      deps.paymentAuthorizer?.prefetchInputs,
+    );
     let authorization = authorizeIdTag(token, event.startedAt, token?.chargingElsewhere ?? false);
     const where0 = { operatorId: where.operatorId, idTag: event.idTag, stationId: event.stationId };
     const payment =
@@ -142,6 +145,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
             evseId: event.evseId,
             purpose: 'start',
             hasPaymentProfile: token.hasPaymentProfile,
+            prefetched: token.paymentInputs,
           })
         : undefined;
     if (payment && payment.status !== 'Accepted') authorization = { status: payment.status };

@@ -91,12 +91,12 @@ export function createV16Handlers(deps: V16Deps): Record<string, V16Handler> {
     async Authorize(station, params) {
       const operatorId = await station.operatorId();
       const uid = String(params.idTag);
-      // The token, whether it charges anywhere and whether it has a payment profile: one statement.
+      const payments = sessions.paymentAuthorizer;
+      // The token, whether it charges anywhere and the payment decision's inputs: one statement.
       const token = operatorId
-        ? await findIdTokenForDecision(db, operatorId, uid, { stationId: '', evseId: 0 })
+        ? await findIdTokenForDecision(db, operatorId, uid, { stationId: '', evseId: 0 }, payments?.prefetchInputs)
         : undefined;
       let decision = authorizeIdTag(token, clock.now(), token?.chargingElsewhere ?? false);
-      const payments = sessions.paymentAuthorizer;
       if (payments && operatorId) {
         // The payment side (wallet balance, blocked card, velocity) decides the same way as at StartTransaction.
         const at = {
@@ -108,7 +108,12 @@ export function createV16Handlers(deps: V16Deps): Record<string, V16Handler> {
         };
         const payment =
           token && decision.status === 'Accepted'
-            ? await payments.decide({ ...at, idTokenId: token.id, hasPaymentProfile: token.hasPaymentProfile })
+            ? await payments.decide({
+                ...at,
+                idTokenId: token.id,
+                hasPaymentProfile: token.hasPaymentProfile,
+                prefetched: token.paymentInputs,
+              })
             : undefined;
         if (payment && payment.status !== 'Accepted') decision = { status: payment.status };
         await payments.record(

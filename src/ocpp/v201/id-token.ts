@@ -5,7 +5,12 @@
  */
 import type { Kysely } from 'kysely';
 import { type AuthorizationDecision, authorizeIdTag } from '../../auth/authorize-id-tag.ts';
-import { findIdTokenForDecision, type IdTokenForDecision, type IdTokenRecord } from '../../auth/id-token-store.ts';
+import {
+  findIdTokenForDecision,
+  type IdTokenForDecision,
+  type IdTokenRecord,
+  type TokenReadAddition,
+} from '../../auth/id-token-store.ts';
 import type { Database } from '../../db/schema.ts';
 import type { PaymentAuthorizer } from '../../payments/flows/authorize-payment.ts';
 
@@ -40,9 +45,10 @@ export async function lookUpV201Token(
   operatorId: string,
   token: V201IdToken,
   where: { stationId: string; evseId: number },
+  paymentInputs?: TokenReadAddition,
 ): Promise<IdTokenForDecision | undefined> {
   if (token.type === 'NoAuthorization' || token.idToken === '') return undefined;
-  const byValue = await findIdTokenForDecision(db, operatorId, token.idToken, where);
+  const byValue = await findIdTokenForDecision(db, operatorId, token.idToken, where, paymentInputs);
   if (byValue || token.type !== 'eMAID') return byValue;
   const row = await db
     .selectFrom('id_tokens')
@@ -50,7 +56,7 @@ export async function lookUpV201Token(
     .where('operator_id', '=', operatorId)
     .where('contract_id', '=', token.idToken)
     .executeTakeFirst();
-  return row ? findIdTokenForDecision(db, operatorId, row.uid, where) : undefined;
+  return row ? findIdTokenForDecision(db, operatorId, row.uid, where, paymentInputs) : undefined;
 }
 
 export async function authorizeV201Token(
@@ -62,7 +68,7 @@ export async function authorizeV201Token(
   /** The payment side (wallet balance, blocked card, velocity); pass it for Authorize requests, which it records. */
   payments?: PaymentAuthorizer,
 ): Promise<{ decision: AuthorizationDecision; record: IdTokenRecord | undefined }> {
-  const record = operatorId ? await lookUpV201Token(db, operatorId, token, where) : undefined;
+  const record = operatorId ? await lookUpV201Token(db, operatorId, token, where, payments?.prefetchInputs) : undefined;
   let decision = authorizeIdTag(record, at, record?.chargingElsewhere ?? false);
   if (payments && operatorId) {
     const input = {
@@ -74,7 +80,12 @@ export async function authorizeV201Token(
     };
     const payment =
       record && decision.status === 'Accepted'
-        ? await payments.decide({ ...input, idTokenId: record.id, hasPaymentProfile: record.hasPaymentProfile })
+        ? await payments.decide({
+            ...input,
+            idTokenId: record.id,
+            hasPaymentProfile: record.hasPaymentProfile,
+            prefetched: record.paymentInputs,
+          })
         : undefined;
     if (payment && payment.status !== 'Accepted') decision = { status: payment.status };
     await payments.record(

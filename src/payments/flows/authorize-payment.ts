@@ -11,7 +11,7 @@
  * authorization_decisions; the velocity limits count its accepted starts (so a station's retried StartTransaction,
  * recorded once, counts once). Accepted starts of plain RFID tokens are recorded by their session only.
  */
-import { type Insertable, type Kysely, sql } from 'kysely';
+import { type Insertable, type Kysely, type RawBuilder, sql } from 'kysely';
 import { BatchWriter } from '../../db/batch-writer.ts';
 import type { AuthorizationDecisionsTable, Database } from '../../db/schema.ts';
 import type { Clock } from '../../shared/clock.ts';
@@ -52,6 +52,11 @@ export type PaymentAuthorizationInput = {
    * (findIdTokenForDecision): then decide() does not read it again. Absent: decide() reads it itself.
    */
   readonly hasPaymentProfile?: boolean;
+  /**
+   * The decision's inputs as the token's read carried them (PaymentAuthorizer.prefetchInputs, given to
+   * findIdTokenForDecision): null when no payment profile names the token. Given, decide() reads nothing.
+   */
+  readonly prefetched?: unknown;
 };
 
 /** What is recorded: a payment decision, or the token decision that came before it (unknown, blocked, expired). */
@@ -64,8 +69,14 @@ export type RecordedDecision = {
 };
 
 export type PaymentAuthorizer = {
-  /** Decides (one read); the caller records once it knows the decision is not a repeat. */
+  /** Decides (one read, none when prefetched); the caller records once it knows the decision is not a repeat. */
   decide(input: PaymentAuthorizationInput): Promise<PaymentAuthorization>;
+  /**
+   * The decision's inputs for the token whose id is `tokenId` (a column of the caller's query) as one jsonb value,
+   * null when no payment profile names the token: the token's read carries them, and decide() takes them as
+   * `prefetched` instead of a round trip of its own. The velocity window is the hour before this call.
+   */
+  prefetchInputs(tokenId: RawBuilder<unknown>): RawBuilder<unknown>;
   record(
     input: Omit<PaymentAuthorizationInput, 'idTokenId'> & { idTokenId: string | null; sessionId?: string | null },
     decision: RecordedDecision,
@@ -106,6 +117,39 @@ export function shouldRecord(decision: RecordedDecision): boolean {
   return decision.status !== 'Accepted' || decision.profiled !== false;
 }
 
+/**
+ * The decision's inputs for one token, as one row. `tokenId` is the token's uuid: a parameter (decide() reading
+ * them itself) or the token row's id in the caller's query (prefetchInputs). The wallet balance is text, so that it
+ * stays exact inside jsonb.
+ *
+ * The open-dispute check reads the open disputes (few, partial index of migration 0018) and each one's payment
+ * by its key, in a scalar subquery that PostgreSQL does not turn into a join. As a join, the order was the
+ * planner's: with the statistics of small tables (a young database, or before autovacuum's next analyze) it read
+ * every payment ever made, on every Authorize and start (seen under the e2e benchmark).
+ * test/hot-path-plans.test.ts checks the plan, alone and inside the token's read.
+ */
+function decisionInputsSql(tokenId: RawBuilder<unknown>, since: Date): RawBuilder<DecisionInputs> {
+  return sql<DecisionInputs>`
+      select pp.method, pp.payment_method_id, pm.status as method_status, pm.blocked_reason, pm.exp_month,
+        pm.exp_year, pp.wallet_id, w.balance_minor::text as balance_minor,
+        (select d.provider_dispute_id from payment_disputes d
+          where d.status = 'open'
+            and (select p.id_token_id = tok.id
+                   or (pp.payment_method_id is not null and p.payment_method_id = pp.payment_method_id)
+                 from payments p where p.id = d.payment_id)
+          limit 1) as open_dispute,
+        (select count(*) from authorization_decisions a
+          where pp.method is not null and a.id_token_id = tok.id and a.purpose = 'start' and a.status = 'Accepted'
+            and a.at > ${since}) as token_starts,
+        (select count(*) from authorization_decisions a
+          where pp.method = 'card' and a.payment_method_id = pp.payment_method_id and a.purpose = 'start'
+            and a.status = 'Accepted' and a.at > ${since}) as card_starts
+      from (select cast(${tokenId} as uuid) as id) tok
+      left join payment_profiles pp on pp.id_token_id = tok.id
+      left join payment_methods pm on pm.id = pp.payment_method_id and pp.method = 'card'
+      left join wallets w on w.id = pp.wallet_id and pp.method = 'wallet'`;
+}
+
 export function createPaymentAuthorizer(deps: {
   readonly db: Kysely<Database>;
   readonly clock: Clock;
@@ -116,42 +160,26 @@ export function createPaymentAuthorizer(deps: {
   async function decide(input: PaymentAuthorizationInput): Promise<PaymentAuthorization> {
     const now = clock.now();
     const since = new Date(now.getTime() - HOUR_MS);
-    // A start is on the hot path of every session: a token without a payment profile (a plain RFID card, whose
-    // sessions no card or wallet pays, and which has no payments to dispute) costs one primary-key lookup; a
-    // paying token one more round trip for everything else.
-    const profiled =
-      input.hasPaymentProfile ??
-      (await db
-        .selectFrom('payment_profiles')
-        .select('method')
-        .where('id_token_id', '=', input.idTokenId)
-        .executeTakeFirst()) !== undefined;
-    if (!profiled) return { status: 'Accepted', reason: 'Ok', paymentMethodId: null, profiled: false };
-    // The open-dispute check reads the open disputes (few, partial index of migration 0018) and each one's payment
-    // by its key, in a scalar subquery that PostgreSQL does not turn into a join. As a join, the order was the
-    // planner's: with the statistics of small tables (a young database, or before autovacuum's next analyze) it read
-    // every payment ever made, on every Authorize and start (seen under the e2e benchmark).
-    // test/hot-path-plans.test.ts checks the plan.
-    const result = await sql<DecisionInputs>`
-      select pp.method, pp.payment_method_id, pm.status as method_status, pm.blocked_reason, pm.exp_month,
-        pm.exp_year, pp.wallet_id, w.balance_minor,
-        (select d.provider_dispute_id from payment_disputes d
-          where d.status = 'open'
-            and (select p.id_token_id = t.id
-                   or (pp.payment_method_id is not null and p.payment_method_id = pp.payment_method_id)
-                 from payments p where p.id = d.payment_id)
-          limit 1) as open_dispute,
-        (select count(*) from authorization_decisions a
-          where pp.method is not null and a.id_token_id = t.id and a.purpose = 'start' and a.status = 'Accepted'
-            and a.at > ${since}) as token_starts,
-        (select count(*) from authorization_decisions a
-          where pp.method = 'card' and a.payment_method_id = pp.payment_method_id and a.purpose = 'start'
-            and a.status = 'Accepted' and a.at > ${since}) as card_starts
-      from (select cast(${input.idTokenId} as uuid) as id) t
-      left join payment_profiles pp on pp.id_token_id = t.id
-      left join payment_methods pm on pm.id = pp.payment_method_id and pp.method = 'card'
-      left join wallets w on w.id = pp.wallet_id and pp.method = 'wallet'`.execute(db);
-    const row = result.rows[0];
+    // A start is on the hot path of every session: prefetched with the token, the decision costs no round trip.
+    // Otherwise a token without a payment profile (a plain RFID card, whose sessions no card or wallet pays, and
+    // which has no payments to dispute) costs one primary-key lookup; a paying token one more for everything else.
+    let row: DecisionInputs | undefined;
+    if (input.prefetched !== undefined) {
+      // Read with the token (findIdTokenForDecision): null when no payment profile names it.
+      if (input.prefetched === null)
+        return { status: 'Accepted', reason: 'Ok', paymentMethodId: null, profiled: false };
+      row = input.prefetched as DecisionInputs;
+    } else {
+      const profiled =
+        input.hasPaymentProfile ??
+        (await db
+          .selectFrom('payment_profiles')
+          .select('method')
+          .where('id_token_id', '=', input.idTokenId)
+          .executeTakeFirst()) !== undefined;
+      if (!profiled) return { status: 'Accepted', reason: 'Ok', paymentMethodId: null, profiled: false };
+      row = (await decisionInputsSql(sql`${input.idTokenId}`, since).execute(db)).rows[0];
+    }
     const methodId = row?.method === 'card' ? row.payment_method_id : null;
     const refuse = (
       status: 'Blocked' | 'Invalid',
@@ -243,7 +271,14 @@ export function createPaymentAuthorizer(deps: {
     });
   }
 
-  return { decide, record, flush: () => decisions.flush() };
+  function prefetchInputs(tokenId: RawBuilder<unknown>): RawBuilder<unknown> {
+    const since = new Date(clock.now().getTime() - HOUR_MS);
+    // Evaluated only for a token with a payment profile (CASE evaluates lazily), as decide() reads them only then.
+    return sql`(case when exists (select 1 from payment_profiles x where x.id_token_id = cast(${tokenId} as uuid))
+      then (select to_jsonb(d) from (${decisionInputsSql(tokenId, since)}) d) end)`;
+  }
+
+  return { decide, prefetchInputs, record, flush: () => decisions.flush() };
 }
 
 /** Most decisions per statement (each column travels as one array parameter, so the text is the same for any count). */
