@@ -6,7 +6,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, InvoiceBillingPlansTable, PaymentProfilesTable } from '../db/schema.ts';
-import type { EvseContext } from '../stations/station-store.ts';
+import { type EvseContext, selectEvseContext } from '../stations/station-store.ts';
 import { type LoadedSession, loadSessionToInvoiceWithInvoiceId } from './invoices/load-invoice-inputs.ts';
 
 /** The columns of the session's id token that pricing (CDR token) and invoicing (anonymous buyer) use. */
@@ -44,72 +44,144 @@ export async function sharedIdToken(
       .selectFrom('id_tokens as t')
       .leftJoin('invoice_billing_plans as b', 'b.id_token_id', 't.id')
       .leftJoin('payment_profiles as p', 'p.id_token_id', 't.id')
-      .select([
-        't.type',
-        't.contract_id',
-        't.label',
-        't.anonymous_buyer_name',
-        'b.id_token_id as b_id_token_id',
-        'b.operator_id as b_operator_id',
-        'b.mode as b_mode',
-        'b.customer_id as b_customer_id',
-        'b.buyer_name as b_buyer_name',
-        'b.buyer_vat_id as b_buyer_vat_id',
-        'b.buyer_street as b_buyer_street',
-        'b.buyer_city as b_buyer_city',
-        'b.buyer_postal_code as b_buyer_postal_code',
-        'b.buyer_country_code as b_buyer_country_code',
-        'p.id_token_id as p_id_token_id',
-        'p.operator_id as p_operator_id',
-        'p.method as p_method',
-        'p.payment_method_id as p_payment_method_id',
-        'p.wallet_id as p_wallet_id',
-        'p.hold_minor as p_hold_minor',
-      ])
+      .select(ID_TOKEN_BILLING_COLUMNS)
       .where('t.id', '=', idTokenId)
       .executeTakeFirst();
-    if (!row) {
-      shared.idToken = null;
-      return null;
-    }
-    shared.idToken = {
-      type: row.type,
-      contractId: row.contract_id,
-      label: row.label,
-      anonymousBuyerName: row.anonymous_buyer_name,
-    };
-    if (shared.billingPlan === undefined) {
-      shared.billingPlan =
-        row.b_id_token_id === null || row.b_operator_id === null || row.b_mode === null
-          ? null
-          : {
-              id_token_id: row.b_id_token_id,
-              operator_id: row.b_operator_id,
-              mode: row.b_mode,
-              customer_id: row.b_customer_id,
-              buyer_name: row.b_buyer_name,
-              buyer_vat_id: row.b_buyer_vat_id,
-              buyer_street: row.b_buyer_street,
-              buyer_city: row.b_buyer_city,
-              buyer_postal_code: row.b_buyer_postal_code,
-              buyer_country_code: row.b_buyer_country_code,
-            };
-    }
-    if (shared.paymentProfile === undefined) {
-      shared.paymentProfile =
-        row.p_id_token_id === null || row.p_operator_id === null || row.p_method === null
-          ? null
-          : {
-              id_token_id: row.p_id_token_id,
-              operator_id: row.p_operator_id,
-              method: row.p_method,
-              payment_method_id: row.p_payment_method_id,
-              wallet_id: row.p_wallet_id,
-              hold_minor: row.p_hold_minor,
-            };
-    }
+    fillIdToken(shared, row);
   }
-  return shared.idToken;
+  return shared.idToken ?? null;
+}
+
+/**
+ * The stop's EVSE context (as billSession reads it: acceptedOnly false) and its id token's billing columns, in one
+ * statement instead of two: the token is left-joined to the context's read. Without the context (its station,
+ * location or EVSE is gone) nothing is filled, and each is read on its own as before.
+ */
+export async function sharedEvseAndIdToken(
+  db: Kysely<Database>,
+  shared: BillingShared,
+  place: { readonly stationId: string; readonly evseId: number; readonly idTokenId: string | null },
+): Promise<EvseContext | null> {
+  if (shared.evse !== undefined) return shared.evse;
+  const row = await selectEvseContext(db, place.stationId, place.evseId)
+    // No token: a join on null matches nothing, and the token columns are null.
+    .leftJoin('id_tokens as t', (join) => join.on('t.id', '=', place.idTokenId as string))
+    .leftJoin('invoice_billing_plans as b', 'b.id_token_id', 't.id')
+    .leftJoin('payment_profiles as p', 'p.id_token_id', 't.id')
+    .select(ID_TOKEN_BILLING_COLUMNS)
+    .executeTakeFirst();
+  if (!row) {
+    shared.evse = null;
+    return null;
+  }
+  // The two parts of the row apart: the token's columns (snake_case) are named by ID_TOKEN_BILLING_KEYS.
+  const evse: Record<string, unknown> = { ...row };
+  const token: Record<string, unknown> = {};
+  for (const key of ID_TOKEN_BILLING_KEYS) {
+    token[key] = evse[key];
+    delete evse[key];
+  }
+  shared.evse = evse as EvseContext;
+  if (place.idTokenId !== null && shared.idToken === undefined) {
+    fillIdToken(shared, row.type === null ? undefined : (token as IdTokenBillingRow));
+  }
+  return shared.evse;
+}
+
+/** The id token's columns billing uses, with its invoicing plan (b_) and payment profile (p_), both keyed by it. */
+const ID_TOKEN_BILLING_COLUMNS = [
+  't.type',
+  't.contract_id',
+  't.label',
+  't.anonymous_buyer_name',
+  'b.id_token_id as b_id_token_id',
+  'b.operator_id as b_operator_id',
+  'b.mode as b_mode',
+  'b.customer_id as b_customer_id',
+  'b.buyer_name as b_buyer_name',
+  'b.buyer_vat_id as b_buyer_vat_id',
+  'b.buyer_street as b_buyer_street',
+  'b.buyer_city as b_buyer_city',
+  'b.buyer_postal_code as b_buyer_postal_code',
+  'b.buyer_country_code as b_buyer_country_code',
+  'p.id_token_id as p_id_token_id',
+  'p.operator_id as p_operator_id',
+  'p.method as p_method',
+  'p.payment_method_id as p_payment_method_id',
+  'p.wallet_id as p_wallet_id',
+  'p.hold_minor as p_hold_minor',
+] as const;
+
+/** The keys ID_TOKEN_BILLING_COLUMNS gives its columns in a row (the alias, else the column's name). */
+const ID_TOKEN_BILLING_KEYS = ID_TOKEN_BILLING_COLUMNS.map(
+  (column) => column.split(' as ')[1] ?? column.split('.')[1]!,
+);
+
+type IdTokenBillingRow = {
+  readonly type: string;
+  readonly contract_id: string | null;
+  readonly label: string | null;
+  readonly anonymous_buyer_name: string | null;
+  readonly b_id_token_id: string | null;
+  readonly b_operator_id: string | null;
+  readonly b_mode: Selectable<InvoiceBillingPlansTable>['mode'] | null;
+  readonly b_customer_id: string | null;
+  readonly b_buyer_name: string | null;
+  readonly b_buyer_vat_id: string | null;
+  readonly b_buyer_street: string | null;
+  readonly b_buyer_city: string | null;
+  readonly b_buyer_postal_code: string | null;
+  readonly b_buyer_country_code: string | null;
+  readonly p_id_token_id: string | null;
+  readonly p_operator_id: string | null;
+  readonly p_method: Selectable<PaymentProfilesTable>['method'] | null;
+  readonly p_payment_method_id: string | null;
+  readonly p_wallet_id: string | null;
+  readonly p_hold_minor: Selectable<PaymentProfilesTable>['hold_minor'] | null;
+};
+
+/** Sets the token (null: no such token), and its plan and profile unless known already, from one read's row. */
+function fillIdToken(shared: BillingShared, row: IdTokenBillingRow | undefined): void {
+  if (!row) {
+    shared.idToken = null;
+    return;
+  }
+  shared.idToken = {
+    type: row.type,
+    contractId: row.contract_id,
+    label: row.label,
+    anonymousBuyerName: row.anonymous_buyer_name,
+  };
+  if (shared.billingPlan === undefined) {
+    shared.billingPlan =
+      row.b_id_token_id === null || row.b_operator_id === null || row.b_mode === null
+        ? null
+        : {
+            id_token_id: row.b_id_token_id,
+            operator_id: row.b_operator_id,
+            mode: row.b_mode,
+            customer_id: row.b_customer_id,
+            buyer_name: row.b_buyer_name,
+            buyer_vat_id: row.b_buyer_vat_id,
+            buyer_street: row.b_buyer_street,
+            buyer_city: row.b_buyer_city,
+            buyer_postal_code: row.b_buyer_postal_code,
+            buyer_country_code: row.b_buyer_country_code,
+          };
+  }
+  if (shared.paymentProfile === undefined) {
+    shared.paymentProfile =
+      row.p_id_token_id === null || row.p_operator_id === null || row.p_method === null
+        ? null
+        : {
+            id_token_id: row.p_id_token_id,
+            operator_id: row.p_operator_id,
+            method: row.p_method,
+            payment_method_id: row.p_payment_method_id,
+            wallet_id: row.p_wallet_id,
+            hold_minor: row.p_hold_minor,
+          };
+  }
 }
 
 /**

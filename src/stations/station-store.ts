@@ -90,7 +90,17 @@ export async function loadEvseContext(
   evseId: number,
   options: { acceptedOnly: boolean } = { acceptedOnly: true },
 ): Promise<EvseContext | undefined> {
-  let query = db
+  let query = selectEvseContext(db, stationId, evseId);
+  if (options.acceptedOnly) query = query.where('s.registration_status', '=', 'Accepted');
+  return query.executeTakeFirst();
+}
+
+/**
+ * The EVSE context's read (stations s, operators o, locations l, evses e), for callers that add to it: the stop
+ * reads its id token in the same statement (billing-shared.ts).
+ */
+export function selectEvseContext(db: Kysely<Database> | Transaction<Database>, stationId: string, evseId: number) {
+  return db
     .selectFrom('stations as s')
     .innerJoin('operators as o', 'o.id', 's.operator_id')
     .innerJoin('locations as l', 'l.id', 's.location_id')
@@ -119,6 +129,4 @@ export async function loadEvseContext(
       'e.max_power_w as maxPowerW',
     ])
     .where('s.id', '=', stationId);
-  if (options.acceptedOnly) query = query.where('s.registration_status', '=', 'Accepted');
-  return query.executeTakeFirst();
 }
