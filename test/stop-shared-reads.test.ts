@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BillingContext, BillingHook } from '../src/billing/billing-hooks.ts';
 import { type BillingShared, sharedIdToken } from '../src/billing/billing-shared.ts';
 import { invoiceBillingHook } from '../src/billing/invoices/invoice-hook.ts';
-import { loadSessionToInvoiceWithInvoiceId } from '../src/billing/invoices/load-invoice-inputs.ts';
+import { loadSessionToInvoiceWithInvoiceId, sellerOf } from '../src/billing/invoices/load-invoice-inputs.ts';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
 import { ledgerBillingHook } from '../src/ledger/session-posting.ts';
 import { demoIdTag, demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
@@ -29,8 +29,8 @@ type Seen = {
   readonly handedOnInvoiceId: BillingContext['shared']['invoiceId'];
   readonly read: Awaited<ReturnType<typeof loadSessionToInvoiceWithInvoiceId>>;
   /** The EVSE context and the token's columns as handed on, and as the separate reads return them. */
-  readonly place: Pick<BillingShared, 'evse' | 'idToken' | 'billingPlan' | 'paymentProfile'>;
-  readonly placeRead: Pick<BillingShared, 'evse' | 'idToken' | 'billingPlan' | 'paymentProfile'>;
+  readonly place: Pick<BillingShared, 'evse' | 'idToken' | 'billingPlan' | 'paymentProfile' | 'seller'>;
+  readonly placeRead: Pick<BillingShared, 'evse' | 'idToken' | 'billingPlan' | 'paymentProfile' | 'seller'>;
 };
 
 describe.skipIf(skip)('the billed session handed from the stop to its invoice and ledger', () => {
@@ -47,13 +47,19 @@ describe.skipIf(skip)('the billed session handed from the stop to its invoice an
         evse: (await loadEvseContext(trx, session.station_id, session.evse_id, { acceptedOnly: false })) ?? null,
       };
       if (session.id_token_id) await sharedIdToken(trx, placeRead, session.id_token_id);
-      const { evse, idToken, billingPlan, paymentProfile } = shared;
+      const configured = await trx
+        .selectFrom('invoice_sellers')
+        .selectAll()
+        .where('operator_id', '=', session.operator_id)
+        .executeTakeFirst();
+      placeRead.seller = configured ? sellerOf(configured) : null;
+      const { evse, idToken, billingPlan, paymentProfile, seller } = shared;
       seen.set(session.id, {
         status: outcome.status,
         handedOn: shared.loadedSession,
         handedOnInvoiceId: shared.invoiceId,
         read: await loadSessionToInvoiceWithInvoiceId(trx, session.id),
-        place: { evse, idToken, billingPlan, paymentProfile },
+        place: { evse, idToken, billingPlan, paymentProfile, seller },
         placeRead,
       });
     };
@@ -100,6 +106,7 @@ describe.skipIf(skip)('the billed session handed from the stop to its invoice an
     expect(probe?.place.idToken?.type).toBe('RFID');
     expect(probe?.place.billingPlan).toBeNull();
     expect(probe?.place.paymentProfile).toBeNull();
+    expect(probe?.place.seller).toMatchObject({ name: 'Voltbill Demo CPO GmbH', vatId: 'DE123456789' });
 
     // The invoice and the ledger transfer were written from the handed-on view, once each, for the CDR's total.
     const cdr = await handle.db
@@ -176,7 +183,9 @@ describe.skipIf(skip)('the billed session handed from the stop to its invoice an
     });
     const texts = statements.map((statement) => statement.sql);
     expect(texts.some((text) => text.includes('insert into "cdrs"'))).toBe(true);
-    // The billed session with its CDR (loadSessionToInvoiceWithInvoiceId) and the token alone (sharedIdToken).
+    // The billed session with its CDR (loadSessionToInvoiceWithInvoiceId), the token alone (sharedIdToken) and the
+    // configured seller alone (loadSeller).
+    expect(texts.filter((text) => text.includes('from "invoice_sellers"'))).toEqual([]);
     expect(texts.filter((text) => text.includes('inner join "cdrs" as "c"'))).toEqual([]);
     expect(texts.filter((text) => text.includes('from "id_tokens" as "t" left join "invoice_billing_plans"'))).toEqual(
       [],
@@ -184,6 +193,30 @@ describe.skipIf(skip)('the billed session handed from the stop to its invoice an
     // The EVSE context is read twice: by the start, and by the stop together with the token.
     const places = texts.filter((text) => text.includes('from "stations" as "s" inner join "operators"'));
     expect(places.map((text) => text.includes('left join "id_tokens" as "t"'))).toEqual([false, true]);
+  });
+
+  it('without a configured seller, hands on "none" and the invoice names the seller derived from the operator', async () => {
+    const sessionId = await startDemoSession(service, 5, 'handed-5', at(0));
+    const operator = await handle.db
+      .selectFrom('sessions')
+      .select('operator_id')
+      .where('id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    await handle.db.deleteFrom('invoice_sellers').where('operator_id', '=', operator.operator_id).execute();
+    expect(await stop(5, 'handed-5', 4_000n, 20)).toMatchObject({ billing: 'Billed' });
+    const probe = seen.get(sessionId);
+    expect(probe?.place.seller).toBeNull();
+    expect(probe?.place).toEqual(probe?.placeRead);
+    const invoice = await handle.db
+      .selectFrom('invoice_sessions as s')
+      .innerJoin('invoices as i', 'i.id', 's.invoice_id')
+      .select('i.document')
+      .where('s.session_id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    expect((invoice.document as { seller: { name: string; vatId: string | null } }).seller).toMatchObject({
+      name: 'Voltbill Demo CPO',
+      vatId: null,
+    });
   });
 
   it('hands nothing on for a held session (no CDR)', async () => {

@@ -5,9 +5,10 @@
  * same transaction; `undefined` means "not read yet", `null` means "read: there is none".
  */
 import type { Kysely, Selectable } from 'kysely';
-import type { Database, InvoiceBillingPlansTable, PaymentProfilesTable } from '../db/schema.ts';
+import type { Database, InvoiceBillingPlansTable, InvoiceSellersTable, PaymentProfilesTable } from '../db/schema.ts';
 import { type EvseContext, selectEvseContext } from '../stations/station-store.ts';
-import { type LoadedSession, loadSessionToInvoiceWithInvoiceId } from './invoices/load-invoice-inputs.ts';
+import type { InvoiceSeller } from './invoices/invoice-document.ts';
+import { type LoadedSession, loadSessionToInvoiceWithInvoiceId, sellerOf } from './invoices/load-invoice-inputs.ts';
 
 /** The columns of the session's id token that pricing (CDR token) and invoicing (anonymous buyer) use. */
 export type BillingIdToken = {
@@ -25,6 +26,11 @@ export type BillingShared = {
   loadedSession?: LoadedSession | null;
   /** The invoice the session is on; set by the invoice hook when it issues one. */
   invoiceId?: string | null;
+  /**
+   * The configured invoice seller (invoice_sellers) of the EVSE context's operator, read with the context by the
+   * stop; null: none is configured (issueInvoice then derives one).
+   */
+  seller?: InvoiceSeller | null;
   /** The token's invoicing plan and payment profile, read with the token (both keyed by it). */
   billingPlan?: Selectable<InvoiceBillingPlansTable> | null;
   paymentProfile?: Selectable<PaymentProfilesTable> | null;
@@ -53,11 +59,12 @@ export async function sharedIdToken(
 }
 
 /**
- * The stop's EVSE context (as billSession reads it: acceptedOnly false) and its id token's billing columns, in one
- * statement instead of two: the token is left-joined to the context's read. Without the context (its station,
- * location or EVSE is gone) nothing is filled, and each is read on its own as before.
+ * The stop's EVSE context (as billSession reads it: acceptedOnly false), its id token's billing columns and its
+ * operator's configured invoice seller, in one statement instead of three: the token and the seller are
+ * left-joined to the context's read. Without the context (its station, location or EVSE is gone) only that is
+ * known (null), and the token and the seller are read on their own as before.
  */
-export async function sharedEvseAndIdToken(
+export async function sharedPlaceTokenAndSeller(
   db: Kysely<Database>,
   shared: BillingShared,
   place: { readonly stationId: string; readonly evseId: number; readonly idTokenId: string | null },
@@ -68,25 +75,58 @@ export async function sharedEvseAndIdToken(
     .leftJoin('id_tokens as t', (join) => join.on('t.id', '=', place.idTokenId as string))
     .leftJoin('invoice_billing_plans as b', 'b.id_token_id', 't.id')
     .leftJoin('payment_profiles as p', 'p.id_token_id', 't.id')
+    .leftJoin('invoice_sellers as sl', 'sl.operator_id', 'o.id')
     .select(ID_TOKEN_BILLING_COLUMNS)
+    .select(SELLER_COLUMNS)
     .executeTakeFirst();
   if (!row) {
     shared.evse = null;
     return null;
   }
-  // The two parts of the row apart: the token's columns (snake_case) are named by ID_TOKEN_BILLING_KEYS.
+  // The row's parts apart: the token's and the seller's columns (snake_case) are named by their key lists.
   const evse: Record<string, unknown> = { ...row };
-  const token: Record<string, unknown> = {};
-  for (const key of ID_TOKEN_BILLING_KEYS) {
-    token[key] = evse[key];
-    delete evse[key];
-  }
+  const take = (keys: readonly string[]) => {
+    const part: Record<string, unknown> = {};
+    for (const key of keys) {
+      part[key] = evse[key];
+      delete evse[key];
+    }
+    return part;
+  };
+  const token = take(ID_TOKEN_BILLING_KEYS);
+  const seller = take(SELLER_KEYS);
   shared.evse = evse as EvseContext;
   if (place.idTokenId !== null && shared.idToken === undefined) {
     fillIdToken(shared, row.type === null ? undefined : (token as IdTokenBillingRow));
   }
+  if (shared.seller === undefined) {
+    shared.seller =
+      row.sl_operator_id === null
+        ? null
+        : sellerOf(
+            Object.fromEntries(
+              Object.entries(seller).map(([key, value]) => [key.slice('sl_'.length), value]),
+            ) as Selectable<InvoiceSellersTable>,
+          );
+  }
   return shared.evse;
 }
+
+/** The configured seller's columns, as sl_<column>. */
+const SELLER_COLUMNS = [
+  'sl.operator_id as sl_operator_id',
+  'sl.legal_name as sl_legal_name',
+  'sl.street as sl_street',
+  'sl.city as sl_city',
+  'sl.postal_code as sl_postal_code',
+  'sl.country_code as sl_country_code',
+  'sl.vat_id as sl_vat_id',
+  'sl.email as sl_email',
+  'sl.iban as sl_iban',
+  'sl.payment_terms_days as sl_payment_terms_days',
+] as const;
+
+const SELLER_KEYS = SELLER_COLUMNS.map((column) => column.split(' as ')[1]!);
 
 /** The id token's columns billing uses, with its invoicing plan (b_) and payment profile (p_), both keyed by it. */
 const ID_TOKEN_BILLING_COLUMNS = [

@@ -10,7 +10,7 @@ import { type AuthorizationDecision, authorizeIdTag } from '../auth/authorize-id
 import { findIdTokenForDecision } from '../auth/id-token-store.ts';
 import { type BillingOutcome, billSession } from '../billing/bill-session.ts';
 import { type BillingHook, runBillingHooks } from '../billing/billing-hooks.ts';
-import { type BillingShared, sharedEvseAndIdToken } from '../billing/billing-shared.ts';
+import { type BillingShared, sharedPlaceTokenAndSeller } from '../billing/billing-shared.ts';
 import { TariffVersionCache } from '../billing/tariff-version-cache.ts';
 import { BatchWriter } from '../db/batch-writer.ts';
 import type { Database, SessionRow } from '../db/schema.ts';
@@ -314,9 +314,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       );
       const now = clock.now();
       // Read once here for the rated power, the price and the CDR, and handed on to the billing hooks; the id
-      // token's billing columns (CDR, invoice buyer, payment profile) come with it in the same statement.
+      // token's billing columns (CDR, invoice buyer, payment profile) and the invoice seller come with it.
       const shared: BillingShared = {};
-      await sharedEvseAndIdToken(trx, shared, {
+      await sharedPlaceTokenAndSeller(trx, shared, {
         stationId: session.station_id,
         evseId: session.evse_id,
         idTokenId: session.id_token_id,

@@ -21,9 +21,11 @@ export const invoiceBillingHook: BillingHook = async (trx, { session, outcome, n
   if ((await sharedInvoiceId(trx, shared, session.id)) !== null) return;
   if (!loaded) return;
   const token = session.id_token_id ? await sharedIdToken(trx, shared, session.id_token_id) : null;
-  // The operator's country, from the EVSE context billSession read when the station is the session's operator's.
+  // The operator's country and configured seller, from the EVSE context's read when the station is the session's
+  // operator's.
+  const sameOperator = shared.evse?.operatorId === session.operator_id;
   const country =
-    shared.evse && shared.evse.operatorId === session.operator_id
+    shared.evse && sameOperator
       ? shared.evse.countryCode
       : (
           await trx
@@ -50,6 +52,7 @@ export const invoiceBillingHook: BillingHook = async (trx, { session, outcome, n
     customerId: plan.customerId,
     period: null,
     now,
+    ...(sameOperator && shared.seller !== undefined && { configuredSeller: shared.seller }),
   });
   shared.invoiceId = issued.invoiceId;
 };

@@ -9,9 +9,9 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { assert } from '../../shared/assert.ts';
 import { buildInvoiceDocument } from './build-invoice-document.ts';
-import type { InvoiceDocument, InvoiceParty } from './invoice-document.ts';
+import type { InvoiceDocument, InvoiceParty, InvoiceSeller } from './invoice-document.ts';
 import { NUMBERED_AT_COMMIT, SERIES, takeInvoiceNumber } from './invoice-numbers.ts';
-import { type LoadedSession, loadSeller } from './load-invoice-inputs.ts';
+import { derivedSeller, type LoadedSession, loadSeller } from './load-invoice-inputs.ts';
 
 export type IssueRequest = {
   readonly operatorId: string;
@@ -23,6 +23,11 @@ export type IssueRequest = {
   readonly customerId: string | null;
   readonly period: { start: Date; end: Date } | null;
   readonly now: Date;
+  /**
+   * The operator's configured seller when the caller has read it already in this transaction (the stop:
+   * billing-shared.ts), null when it read that none is configured; absent: read here.
+   */
+  readonly configuredSeller?: InvoiceSeller | null;
 };
 
 export type IssuedInvoice = {
@@ -39,7 +44,10 @@ export async function issueInvoice(trx: Kysely<Database>, request: IssueRequest)
     request.sessions.every((s) => s.currency === currency && s.operatorId === request.operatorId),
     'one invoice bills sessions of one operator in one currency',
   );
-  const seller = await loadSeller(trx, request.operatorId);
+  const seller =
+    request.configuredSeller === undefined
+      ? await loadSeller(trx, request.operatorId)
+      : (request.configuredSeller ?? (await derivedSeller(trx, request.operatorId)));
   const series = SERIES[request.kind];
   const atCommit = request.kind === 'invoice';
   const { number, invoiceNumber } = atCommit

@@ -3,7 +3,7 @@
  * Used inside the issuing transaction, so the document matches the rows it was built from.
  */
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { Database, InvoiceBillingPlansTable, SessionRow } from '../../db/schema.ts';
+import type { Database, InvoiceBillingPlansTable, InvoiceSellersTable, SessionRow } from '../../db/schema.ts';
 import type { EvseContext } from '../../stations/station-store.ts';
 import type { SessionToInvoice, StoredInvoiceLine } from './build-invoice-document.ts';
 import { alpha2FromAlpha3 } from './country-codes.ts';
@@ -169,19 +169,26 @@ export async function loadSeller(db: Kysely<Database>, operatorId: string): Prom
     .selectAll()
     .where('operator_id', '=', operatorId)
     .executeTakeFirst();
-  if (configured) {
-    return {
-      name: configured.legal_name,
-      street: configured.street,
-      city: configured.city,
-      postalCode: configured.postal_code,
-      countryCode: configured.country_code,
-      vatId: configured.vat_id,
-      email: configured.email,
-      iban: configured.iban,
-      paymentTermsDays: configured.payment_terms_days,
-    };
-  }
+  return configured ? sellerOf(configured) : derivedSeller(db, operatorId);
+}
+
+/** A configured seller (an invoice_sellers row) as the invoice prints it. */
+export function sellerOf(configured: Selectable<InvoiceSellersTable>): InvoiceSeller {
+  return {
+    name: configured.legal_name,
+    street: configured.street,
+    city: configured.city,
+    postalCode: configured.postal_code,
+    countryCode: configured.country_code,
+    vatId: configured.vat_id,
+    email: configured.email,
+    iban: configured.iban,
+    paymentTermsDays: configured.payment_terms_days,
+  };
+}
+
+/** The seller of an operator without a configured one: its name and country, and its first location's address. */
+export async function derivedSeller(db: Kysely<Database>, operatorId: string): Promise<InvoiceSeller> {
   const operator = await db
     .selectFrom('operators')
     .select(['name', 'country_code'])
