@@ -8,6 +8,7 @@ import type { DatabaseHandle } from '../src/db/open-database.ts';
 import { applyProviderPayment } from '../src/payments/apply-provider-payment.ts';
 import type { ProviderPayment } from '../src/payments/provider.ts';
 import { seedDemo } from '../src/seed/seed-demo.ts';
+import { statementsOf } from './support/generic-plan.ts';
 import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
 
 const skip = postgresSkipReason();
@@ -164,5 +165,21 @@ describe.skipIf(skip)('applying a provider report to a payment', () => {
       .where('subject_id', '=', paymentId)
       .execute();
     expect(decisions).toEqual([{ decision: 'ProviderReportRejected', reason: 'provider reported USD, expected EUR' }]);
+  });
+
+  it('an authorization with nothing captured or refunded is one statement (the worker runs it without a transaction)', async () => {
+    const statements = await statementsOf(handle.db, (on) => applyProviderPayment(on, paymentId, report({}), NOW));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.sql).toMatch(/^\s*update payments p set/);
+    expect(await stored()).toMatchObject({ status: 'authorized', authorized_minor: 5000n, captured_minor: 0n });
+    // A capture is not: it is booked in the ledger by the same call, which is why it runs inside a transaction.
+    const captured = await statementsOf(handle.db, (on) =>
+      on
+        .transaction()
+        .execute((trx) =>
+          applyProviderPayment(trx, paymentId, report({ status: 'captured', capturedMinor: 5000n }), NOW),
+        ),
+    );
+    expect(captured.length).toBeGreaterThan(1);
   });
 });

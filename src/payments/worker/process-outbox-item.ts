@@ -195,11 +195,17 @@ async function authorizeStep(
       await finishAndFail(ctx, item, current, 'AmountMismatch', `provider held ${got.authorizedMinor} ${got.currency}`);
       return 'failed';
     }
-    const applied = await ctx.db.transaction().execute(async (trx) => {
-      const outcome = await applyProviderPayment(trx, current.id, got, ctx.clock.now());
-      if (!options.thenCapture) await finishOutboxItem(trx, item, 'done', ctx.clock.now());
-      return outcome;
-    });
+    // A charge goes on to capture: the authorization alone is one statement (the provider's report merged into the
+    // row), with nothing to book, so it needs no transaction of its own (a BEGIN and a COMMIT, two round trips, on
+    // every paid session). Anything captured or refunded already is booked with it, in a transaction as before.
+    const applied =
+      options.thenCapture && got.status === 'authorized' && got.capturedMinor === 0n && got.refundedMinor === 0n
+        ? await applyProviderPayment(ctx.db, current.id, got, ctx.clock.now())
+        : await ctx.db.transaction().execute(async (trx) => {
+            const outcome = await applyProviderPayment(trx, current.id, got, ctx.clock.now());
+            if (!options.thenCapture) await finishOutboxItem(trx, item, 'done', ctx.clock.now());
+            return outcome;
+          });
     if (!applied.applied) {
       await finishAndFail(ctx, item, current, applied.reason);
       return 'failed';
