@@ -5,8 +5,10 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
+import type { PaymentOutboxRow } from '../src/db/schema.ts';
 import { applyProviderPayment } from '../src/payments/apply-provider-payment.ts';
 import type { ProviderPayment } from '../src/payments/provider.ts';
+import { markLeaseEndedInStep, releasePaymentLease } from '../src/payments/worker/outbox-store.ts';
 import { seedDemo } from '../src/seed/seed-demo.ts';
 import { statementsOf } from './support/generic-plan.ts';
 import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
@@ -181,5 +183,39 @@ describe.skipIf(skip)('applying a provider report to a payment', () => {
         ),
     );
     expect(captured.length).toBeGreaterThan(1);
+  });
+
+  it('ends the payment lease it is given in the same UPDATE, only while the payment holds that lease', async () => {
+    const lease = new Date('2026-11-27T08:01:00.000Z');
+    const leaseOf = async () =>
+      (
+        await handle.db
+          .selectFrom('payments')
+          .select('outbox_lease_until')
+          .where('id', '=', paymentId)
+          .executeTakeFirstOrThrow()
+      ).outbox_lease_until;
+    await handle.db.updateTable('payments').set({ outbox_lease_until: lease }).where('id', '=', paymentId).execute();
+    // Without endLease, or with another lease (it lapsed and another worker leased the payment since): kept.
+    await applyProviderPayment(handle.db, paymentId, report({}), NOW);
+    expect(await leaseOf()).toEqual(lease);
+    await applyProviderPayment(handle.db, paymentId, report({}), NOW, { endLease: new Date(lease.getTime() - 1) });
+    expect(await leaseOf()).toEqual(lease);
+    // Its own lease: ended with the report applied.
+    const captured = await handle.db.transaction().execute((trx) =>
+      applyProviderPayment(trx, paymentId, report({ status: 'captured', capturedMinor: 5000n }), NOW, {
+        endLease: lease,
+      }),
+    );
+    expect(captured).toMatchObject({ applied: true, newlyCapturedMinor: 5000n });
+    expect(await leaseOf()).toBeNull();
+  });
+
+  it('a step that ended its lease itself leaves releasePaymentLease nothing to send', async () => {
+    const item = { id: 1n, payment_id: paymentId, locked_until: NOW } as unknown as PaymentOutboxRow;
+    const other = { ...item };
+    markLeaseEndedInStep(item);
+    expect(await statementsOf(handle.db, (on) => releasePaymentLease(on, item))).toEqual([]);
+    expect(await statementsOf(handle.db, (on) => releasePaymentLease(on, other))).toHaveLength(1);
   });
 });

@@ -15,11 +15,20 @@ export type ApplyOutcome =
   | { readonly applied: true; readonly payment: PaymentRow; readonly newlyCapturedMinor: bigint }
   | { readonly applied: false; readonly reason: 'CurrencyMismatch' | 'NotFound' | 'PaymentIdMismatch' };
 
+export type ApplyOptions = {
+  /**
+   * The payment's lease as the worker's claim set it (outbox-store.ts): ended by this same UPDATE when the payment
+   * still holds it, so that the step's last change of the row ends it (see endsLeaseInStep). Absent: untouched.
+   */
+  readonly endLease?: Date | null;
+};
+
 export async function applyProviderPayment(
   trx: Kysely<Database>,
   paymentId: string,
   reported: ProviderPayment,
   now: Date,
+  options: ApplyOptions = {},
 ): Promise<ApplyOutcome> {
   // One statement: the row locked (FOR UPDATE in the subquery, so that the values read are the ones updated, also
   // when another transaction changed the row meanwhile), the report merged into it by the rules above, and the row
@@ -35,7 +44,9 @@ export async function applyProviderPayment(
       refunded_minor = greatest(old.refunded_minor, ${reported.refundedMinor}::int8),
       hold_expires_at = case when ${newStatusSql(reportedRank, reported.status)} = 'authorized'
                              then coalesce(${reported.holdExpiresAt ?? null}::timestamptz, old.hold_expires_at) end,
-      updated_at = ${now}
+      updated_at = ${now},
+      outbox_lease_until = case when old.outbox_lease_until = ${options.endLease ?? null}::timestamptz then null
+                                else old.outbox_lease_until end
     from (select * from payments where id = ${paymentId}::uuid for update) old
     where p.id = old.id and old.currency = ${reported.currency}
       and (old.provider_payment_id is null or old.provider_payment_id = ${reported.providerPaymentId})

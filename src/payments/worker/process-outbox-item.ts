@@ -16,7 +16,13 @@ import { bookRefund } from '../payment-ledger.ts';
 import { CARD_FATAL_CODES, type ProviderError, type ProviderPayment, UNKNOWN_OUTCOME_CODES } from '../provider.ts';
 import { openProviderCustomerId } from '../provider-customer-id.ts';
 import { retryDelayMs } from './backoff.ts';
-import { type ClaimedOutboxItem, enqueueOutbox, finishOutboxItem, retryOutboxItem } from './outbox-store.ts';
+import {
+  type ClaimedOutboxItem,
+  enqueueOutbox,
+  finishOutboxItem,
+  markLeaseEndedInStep,
+  retryOutboxItem,
+} from './outbox-store.ts';
 import { renewStep } from './renew-step.ts';
 
 export type StepOutcome = 'done' | 'failed' | 'retry' | 'waiting';
@@ -308,10 +314,12 @@ async function captureAndFinish(
     return 'failed';
   }
   await ctx.db.transaction().execute(async (trx) => {
-    await applyProviderPayment(trx, payment.id, got, ctx.clock.now());
+    // The capture applied and the lease ended in one UPDATE, the transaction's only one of the payment row.
+    await applyProviderPayment(trx, payment.id, got, ctx.clock.now(), { endLease: item.locked_until });
     if (after) await after(trx);
     await finishOutboxItem(trx, item, 'done', ctx.clock.now());
   });
+  markLeaseEndedInStep(item);
   return 'done';
 }
 
