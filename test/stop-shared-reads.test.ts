@@ -1,10 +1,11 @@
 /**
- * What the stop hands to the billing hooks (BillingShared) without the reads that used to fill it: the billed
- * session as an invoice reads it, built from the rows in hand (loadedSessionOfWrittenCdr, instead of
- * loadSessionToInvoiceWithInvoiceId), and the id token's billing columns, read with the EVSE context in one
- * statement (sharedEvseAndIdToken, instead of loadEvseContext and sharedIdToken). On a real database (both), a
- * billing hook placed before the invoice and ledger hooks compares each with the read it replaces, in the same
- * transaction: equal, field by field. A held session hands no billed session on.
+ * What the stop reads fewer times. Handed to the billing hooks (BillingShared) without the reads that used to fill
+ * them: the billed session as an invoice reads it, built from the rows in hand (loadedSessionOfWrittenCdr, instead
+ * of loadSessionToInvoiceWithInvoiceId); the id token's billing columns and the invoice seller, read with the EVSE
+ * context in one statement (sharedPlaceTokenAndSeller, instead of loadEvseContext, sharedIdToken and loadSeller).
+ * And the samples and charging-state changes, carried by the metering read (test/session-reads-json.test.ts). On a
+ * real database (both), a billing hook placed before the invoice and ledger hooks compares each with the read it
+ * replaces, in the same transaction: equal, field by field; and a stop's statements include none of those reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BillingContext, BillingHook } from '../src/billing/billing-hooks.ts';
@@ -186,6 +187,9 @@ describe.skipIf(skip)('the billed session handed from the stop to its invoice an
     // The billed session with its CDR (loadSessionToInvoiceWithInvoiceId), the token alone (sharedIdToken) and the
     // configured seller alone (loadSeller).
     expect(texts.filter((text) => text.includes('from "invoice_sellers"'))).toEqual([]);
+    // The samples and charging-state changes alone (loadSampleRows, loadStateChanges): the metering read carries them.
+    expect(texts.filter((text) => /from "(meter_samples|session_states)"/.test(text))).toEqual([]);
+    expect(texts.filter((text) => text.includes('from meter_samples s where s.session_id'))).toHaveLength(1);
     expect(texts.filter((text) => text.includes('inner join "cdrs" as "c"'))).toEqual([]);
     expect(texts.filter((text) => text.includes('from "id_tokens" as "t" left join "invoice_billing_plans"'))).toEqual(
       [],

@@ -78,7 +78,7 @@ export async function billSession(
 
   const [samples, states] = await Promise.all([
     options.metering?.samples ?? loadSamples(trx, session.id),
-    loadStateChanges(trx, session.id),
+    options.metering?.states ?? loadStateChanges(trx, session.id),
   ]);
   const timeline = buildTimeline(
     {

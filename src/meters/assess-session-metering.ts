@@ -13,9 +13,16 @@ import {
   type PlausibilityConfig,
   type PlausibilitySample,
 } from '../metering/plausibility/plausibility-input.ts';
-import type { StoredSample } from '../sessions/build-timeline.ts';
+import type { StoredSample, StoredStateChange } from '../sessions/build-timeline.ts';
 import type { Finding } from '../sessions/finding.ts';
-import { type LoadedSampleRow, loadSampleRows, toStoredSample } from '../sessions/session-store.ts';
+import {
+  type LoadedSampleRow,
+  sampleRowsJson,
+  sampleRowsOfJson,
+  stateChangesJson,
+  stateChangesOfJson,
+  toStoredSample,
+} from '../sessions/session-store.ts';
 import { parseScaled } from '../shared/decimal.ts';
 import { assessSignedValues } from './assess-signed-values.ts';
 import { checkCalibration } from './calibration-status.ts';
@@ -44,6 +51,8 @@ export type MeteringAssessment = {
 export type LoadedMetering = {
   /** The session's samples in time order, as pricing reads them. */
   readonly samples: readonly StoredSample[];
+  /** The session's charging-state changes in time order, as pricing reads them. */
+  readonly states: readonly StoredStateChange[];
   /** The raw signed values, in the order they arrived. */
   readonly signedValues: readonly string[];
   /** The EVSE's meter (null: none); undefined when a key was pinned here, so the row changed: read it again. */
@@ -56,8 +65,7 @@ export async function assessSessionMetering(
 ): Promise<MeteringAssessment> {
   const { session } = input;
   const config = input.config ?? DEFAULT_PLAUSIBILITY_CONFIG;
-  const [sampleRows, ratedPowerW, { previousMeterStopWh, signedValues, meter }] = await Promise.all([
-    loadSampleRows(trx, session.id),
+  const [ratedPowerW, { sampleRows, states, previousMeterStopWh, signedValues, meter }] = await Promise.all([
     input.evse
       ? (input.evse.maxPowerW ?? null)
       : trx
@@ -120,6 +128,7 @@ export async function assessSessionMetering(
     findings,
     loaded: {
       samples: sampleRows.map(toStoredSample),
+      states,
       signedValues,
       meter: signed.pin !== null ? undefined : (meter ?? null),
     },
@@ -128,13 +137,20 @@ export async function assessSessionMetering(
 
 /**
  * In one statement: the EVSE's meter (meter-store.ts findMeterOfEvse), the meterStop of the EVSE's previous
- * completed session (continuity of the register) and the session's raw signed values in the order they arrived
- * (signed-values-store.ts loadSignedValues).
+ * completed session (continuity of the register), the session's raw signed values in the order they arrived
+ * (signed-values-store.ts loadSignedValues), and its samples and charging-state changes (session-store.ts
+ * loadSampleRows and loadStateChanges, as json: three statements were one each).
  */
 async function loadMeteringContext(
   trx: Transaction<Database>,
   session: SessionRow,
-): Promise<{ previousMeterStopWh: bigint | null; signedValues: string[]; meter: MeterRow | undefined }> {
+): Promise<{
+  sampleRows: LoadedSampleRow[];
+  states: StoredStateChange[];
+  previousMeterStopWh: bigint | null;
+  signedValues: string[];
+  meter: MeterRow | undefined;
+}> {
   const row = await trx
     .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('one'))
     .leftJoin('meters as m', (join) =>
@@ -159,9 +175,11 @@ async function loadMeteringContext(
         .select(sql<string[]>`coalesce(json_agg(raw order by id), '[]'::json)`.as('raws'))
         .where('session_id', '=', session.id)
         .as('signed_values'),
+      sampleRowsJson(session.id).as('sample_rows'),
+      stateChangesJson(session.id).as('state_changes'),
     ])
     .executeTakeFirstOrThrow();
-  const { previous_meter_stop_wh, signed_values, ...m } = row;
+  const { previous_meter_stop_wh, signed_values, sample_rows, state_changes, ...m } = row;
   const meter: MeterRow | undefined =
     m.id === null
       ? undefined
@@ -182,7 +200,13 @@ async function loadMeteringContext(
           created_at: m.created_at as Date,
           updated_at: m.updated_at as Date,
         };
-  return { previousMeterStopWh: previous_meter_stop_wh ?? null, signedValues: signed_values ?? [], meter };
+  return {
+    sampleRows: sampleRowsOfJson(sample_rows),
+    states: stateChangesOfJson(state_changes),
+    previousMeterStopWh: previous_meter_stop_wh ?? null,
+    signedValues: signed_values ?? [],
+    meter,
+  };
 }
 
 /** A reading with its context (Transaction.Begin/End matter to the rules). */

@@ -1,8 +1,9 @@
 /** Reads and writes of sessions, their samples and state changes. */
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import { SESSION_ACTIVE } from '../db/partial-index-literals.ts';
 import type { Database, NewSession, SessionRow } from '../db/schema.ts';
 import type { MeterSample } from '../metering/meter-sample.ts';
+import { assert } from '../shared/assert.ts';
 import { formatScaled, parseScaled } from '../shared/decimal.ts';
 import type { StoredSample, StoredStateChange } from './build-timeline.ts';
 import type { ChargingState } from './session-event.ts';
@@ -254,6 +255,50 @@ export async function loadSamples(db: Db, sessionId: string): Promise<StoredSamp
     .orderBy('sampled_at')
     .execute();
   return rows.map(toStoredSample);
+}
+
+/**
+ * The session's samples as loadSampleRows returns them, as one json value for a caller's statement (the stop's
+ * metering read carries them: one round trip less). Numbers travel as text, so nothing is rounded; timestamps as
+ * ISO 8601 with offset. Read them with sampleRowsOfJson.
+ */
+export function sampleRowsJson(sessionId: string): RawBuilder<unknown> {
+  return sql`coalesce((select json_agg(json_build_array(s.sampled_at, s.context, s.register_wh::text,
+      s.power_w::text, s.current_a::text) order by s.sampled_at)
+    from meter_samples s where s.session_id = ${sessionId}), '[]'::json)`;
+}
+
+export function sampleRowsOfJson(value: unknown): LoadedSampleRow[] {
+  return jsonArray(value).map((entry) => {
+    const [at, context, registerWh, powerW, currentA] = entry as [
+      string,
+      string,
+      string | null,
+      string | null,
+      string | null,
+    ];
+    return { sampled_at: new Date(at), context, register_wh: registerWh, power_w: powerW, current_a: currentA };
+  });
+}
+
+/** The session's charging-state changes as loadStateChanges returns them, as one json value (see sampleRowsJson). */
+export function stateChangesJson(sessionId: string): RawBuilder<unknown> {
+  return sql`coalesce((select json_agg(json_build_array(c.changed_at, c.state) order by c.changed_at)
+    from session_states c where c.session_id = ${sessionId}), '[]'::json)`;
+}
+
+export function stateChangesOfJson(value: unknown): StoredStateChange[] {
+  return jsonArray(value).map((entry) => {
+    const [at, state] = entry as [string, string];
+    return { at: new Date(at), state: state as ChargingState };
+  });
+}
+
+/** A json value as node-postgres and PGlite return it (parsed), or its text. */
+function jsonArray(value: unknown): unknown[] {
+  const parsed = typeof value === 'string' ? JSON.parse(value) : value;
+  assert(Array.isArray(parsed), 'a json array');
+  return parsed;
 }
 
 export async function loadStateChanges(db: Db, sessionId: string): Promise<StoredStateChange[]> {
