@@ -8,7 +8,7 @@ import type { DatabaseHandle } from '../src/db/open-database.ts';
 import type { PaymentOutboxRow } from '../src/db/schema.ts';
 import { applyProviderPayment } from '../src/payments/apply-provider-payment.ts';
 import type { ProviderPayment } from '../src/payments/provider.ts';
-import { markLeaseEndedInStep, releasePaymentLease } from '../src/payments/worker/outbox-store.ts';
+import { enqueueOutbox, markLeaseEndedInStep, releasePaymentLease } from '../src/payments/worker/outbox-store.ts';
 import { seedDemo } from '../src/seed/seed-demo.ts';
 import { statementsOf } from './support/generic-plan.ts';
 import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
@@ -217,5 +217,50 @@ describe.skipIf(skip)('applying a provider report to a payment', () => {
     markLeaseEndedInStep(item);
     expect(await statementsOf(handle.db, (on) => releasePaymentLease(on, item))).toEqual([]);
     expect(await statementsOf(handle.db, (on) => releasePaymentLease(on, other))).toHaveLength(1);
+  });
+
+  it('finishes the worker’s outbox item in the same statement when asked, whatever the merge does', async () => {
+    const enqueue = async (key: string) => {
+      await enqueueOutbox(handle.db, { paymentId, action: 'charge', idempotencyKey: key, notBefore: NOW });
+      return handle.db
+        .updateTable('payment_outbox')
+        .set({ locked_until: new Date(NOW.getTime() + 60_000), attempts: 1 })
+        .where('idempotency_key', '=', key)
+        .returning(['id', 'status', 'locked_until', 'last_error'])
+        .executeTakeFirstOrThrow();
+    };
+    const itemOf = (id: unknown) =>
+      handle.db
+        .selectFrom('payment_outbox')
+        .select(['status', 'locked_until', 'updated_at', 'last_error'])
+        .where('id', '=', id as never)
+        .executeTakeFirstOrThrow();
+    const item = await enqueue(`charge:${paymentId}`);
+    const statements = await statementsOf(handle.db, (on) =>
+      on.transaction().execute((trx) =>
+        applyProviderPayment(trx, paymentId, report({ status: 'captured', capturedMinor: 5000n }), NOW, {
+          finishItem: { item, now: NOW },
+        }),
+      ),
+    );
+    expect(await itemOf(item.id)).toEqual({ status: 'done', locked_until: null, updated_at: NOW, last_error: null });
+    expect(await stored()).toMatchObject({ status: 'captured', captured_minor: 5000n });
+    expect(await captureTransfers()).toHaveLength(1);
+    // Two statements: the merge with the item finished, and the capture's ledger transfer.
+    expect(statements).toHaveLength(2);
+    expect(statements[0]!.sql).toMatch(/^\s*with finished as \(update payment_outbox/);
+    // A report refused (another currency) changes no payment, and the item is still finished, as the step would.
+    const other = await enqueue(`other:${paymentId}`);
+    const refused = await applyProviderPayment(
+      handle.db,
+      paymentId,
+      report({ currency: 'USD' as ProviderPayment['currency'] }),
+      NOW,
+      {
+        finishItem: { item: other, now: NOW },
+      },
+    );
+    expect(refused).toEqual({ applied: false, reason: 'CurrencyMismatch' });
+    expect((await itemOf(other.id)).status).toBe('done');
   });
 });

@@ -187,11 +187,18 @@ export async function finishOutboxItem(
   now: Date,
   lastError: string | null = null,
 ): Promise<void> {
-  await db
-    .updateTable('payment_outbox')
-    .set({ status, locked_until: null, updated_at: now, last_error: lastError })
-    .where('id', '=', item.id)
-    .execute();
+  await finishOutboxItemSql(item, status, now, lastError).execute(db);
+}
+
+/** finishOutboxItem's statement, also run as part of another (the capture's report applied: apply-provider-payment). */
+export function finishOutboxItemSql(
+  item: OutboxItemRef,
+  status: 'done' | 'failed',
+  now: Date,
+  lastError: string | null = null,
+): RawBuilder<unknown> {
+  return sql`update payment_outbox set status = ${status}, locked_until = null, updated_at = ${now},
+    last_error = ${lastError} where id = ${item.id}`;
 }
 
 /** Puts an item back for a later attempt (after a 5xx, a timeout, or while it waits for another step). */

@@ -314,10 +314,13 @@ async function captureAndFinish(
     return 'failed';
   }
   await ctx.db.transaction().execute(async (trx) => {
-    // The capture applied and the lease ended in one UPDATE, the transaction's only one of the payment row.
-    await applyProviderPayment(trx, payment.id, got, ctx.clock.now(), { endLease: item.locked_until });
+    // One statement: the capture applied, the lease ended (the transaction's only update of the payment row) and
+    // the item finished. Then its ledger transfer (inside apply) and the settle's extra charge, if any.
+    await applyProviderPayment(trx, payment.id, got, ctx.clock.now(), {
+      endLease: item.locked_until,
+      finishItem: { item, now: ctx.clock.now() },
+    });
     if (after) await after(trx);
-    await finishOutboxItem(trx, item, 'done', ctx.clock.now());
   });
   markLeaseEndedInStep(item);
   return 'done';
