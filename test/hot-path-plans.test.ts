@@ -16,6 +16,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findIdTokenForDecision } from '../src/auth/id-token-store.ts';
 import type { BillingContext } from '../src/billing/billing-hooks.ts';
+import { lockSessionForBilling } from '../src/billing/billing-shared.ts';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
 import { createPaymentAuthorizer } from '../src/payments/flows/authorize-payment.ts';
 import { createPaymentBillingHook } from '../src/payments/flows/payment-billing-hook.ts';
@@ -110,6 +111,15 @@ describe.skipIf(skip)('lookups of running sessions', () => {
     );
     expect(change).toContain('sessions_active_evse');
     expect(change).not.toMatch(/sessions_station_started|Seq Scan on sessions/);
+  });
+
+  it('locks the stopping session by its key, its place, token and seller by their keys', async () => {
+    const plan = await planOf((db) =>
+      db.transaction().execute((trx) => lockSessionForBilling(trx, {}, demoStationId(1), 'history-7')),
+    );
+    expect(plan).toContain('LockRows');
+    expect(plan).toMatch(/Index Scan using sessions_station_id_transaction_id_key on sessions/);
+    expect(plan).not.toMatch(/Seq Scan on (sessions|id_tokens|payment_profiles|invoice_billing_plans)/);
   });
 
   it("reads the stop's payment by the session and the ad-hoc payments of its token only", async () => {

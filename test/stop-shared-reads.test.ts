@@ -2,20 +2,22 @@
  * What the stop reads fewer times. Handed to the billing hooks (BillingShared) without the reads that used to fill
  * them: the billed session as an invoice reads it, built from the rows in hand (loadedSessionOfWrittenCdr, instead
  * of loadSessionToInvoiceWithInvoiceId); the id token's billing columns and the invoice seller, read with the EVSE
- * context in one statement (sharedPlaceTokenAndSeller, instead of loadEvseContext, sharedIdToken and loadSeller).
+ * context by the statement that locks the session (lockSessionForBilling, instead of that lock, loadEvseContext,
+ * sharedIdToken and loadSeller).
  * And the samples and charging-state changes, carried by the metering read (test/session-reads-json.test.ts). On a
  * real database (both), a billing hook placed before the invoice and ledger hooks compares each with the read it
  * replaces, in the same transaction: equal, field by field; and a stop's statements include none of those reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BillingContext, BillingHook } from '../src/billing/billing-hooks.ts';
-import { type BillingShared, sharedIdToken } from '../src/billing/billing-shared.ts';
+import { type BillingShared, lockSessionForBilling, sharedIdToken } from '../src/billing/billing-shared.ts';
 import { invoiceBillingHook } from '../src/billing/invoices/invoice-hook.ts';
 import { loadSessionToInvoiceWithInvoiceId, sellerOf } from '../src/billing/invoices/load-invoice-inputs.ts';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
 import { ledgerBillingHook } from '../src/ledger/session-posting.ts';
 import { demoIdTag, demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
 import type { SessionService } from '../src/sessions/session-service.ts';
+import { findSessionByTransaction } from '../src/sessions/session-store.ts';
 import { loadEvseContext } from '../src/stations/station-store.ts';
 import { statementsOf } from './support/generic-plan.ts';
 import { createTestSessionService, startDemoSession } from './support/session-service.ts';
@@ -168,6 +170,22 @@ describe.skipIf(skip)('the billed session handed from the stop to its invoice an
     expect(probe?.handedOn).toEqual(probe?.read?.loaded);
   });
 
+  it('locks and returns the session row exactly as the plain locking read does', async () => {
+    const sessionId = await startDemoSession(service, 6, 'handed-6', at(0));
+    const plain = await findSessionByTransaction(handle.db, demoStationId(6), 'handed-6');
+    const shared: BillingShared = {};
+    const locked = await handle.db
+      .transaction()
+      .execute((trx) => lockSessionForBilling(trx, shared, demoStationId(6), 'handed-6'));
+    expect(locked?.id).toBe(sessionId);
+    expect(locked).toEqual(plain);
+    expect(shared.evse).toEqual(await loadEvseContext(handle.db, demoStationId(6), 1, { acceptedOnly: false }));
+    expect(shared.evse?.currency).toBe('EUR');
+    expect(
+      await handle.db.transaction().execute((trx) => lockSessionForBilling(trx, {}, demoStationId(6), 'no-such')),
+    ).toBeUndefined();
+  });
+
   it('makes neither of the reads it replaces', async () => {
     const statements = await statementsOf(handle.db, async (on) => {
       const counted = createTestSessionService(on, at(59), [invoiceBillingHook, ledgerBillingHook]);
@@ -194,9 +212,12 @@ describe.skipIf(skip)('the billed session handed from the stop to its invoice an
     expect(texts.filter((text) => text.includes('from "id_tokens" as "t" left join "invoice_billing_plans"'))).toEqual(
       [],
     );
-    // The EVSE context is read twice: by the start, and by the stop together with the token.
-    const places = texts.filter((text) => text.includes('from "stations" as "s" inner join "operators"'));
-    expect(places.map((text) => text.includes('left join "id_tokens" as "t"'))).toEqual([false, true]);
+    // The EVSE context is read on its own by the start only; the stop's comes with its lock of the session.
+    expect(texts.filter((text) => text.includes('from "stations" as "s" inner join "operators"'))).toHaveLength(1);
+    const locks = texts.filter((text) => text.includes('from "sessions" as "x"'));
+    expect(locks).toHaveLength(1);
+    expect(locks[0]).toMatch(/left join "invoice_sellers" as "sl".* for update of "x"$/s);
+    expect(texts.filter((text) => /^select \* from "sessions" where .* for update$/s.test(text))).toEqual([]);
   });
 
   it('without a configured seller, hands on "none" and the invoice names the seller derived from the operator', async () => {

@@ -5,8 +5,14 @@
  * same transaction; `undefined` means "not read yet", `null` means "read: there is none".
  */
 import type { Kysely, Selectable } from 'kysely';
-import type { Database, InvoiceBillingPlansTable, InvoiceSellersTable, PaymentProfilesTable } from '../db/schema.ts';
-import { type EvseContext, selectEvseContext } from '../stations/station-store.ts';
+import type {
+  Database,
+  InvoiceBillingPlansTable,
+  InvoiceSellersTable,
+  PaymentProfilesTable,
+  SessionRow,
+} from '../db/schema.ts';
+import { EVSE_CONTEXT_COLUMNS_BUT_CURRENCY, type EvseContext } from '../stations/station-store.ts';
 import type { InvoiceSeller } from './invoices/invoice-document.ts';
 import { type LoadedSession, loadSessionToInvoiceWithInvoiceId, sellerOf } from './invoices/load-invoice-inputs.ts';
 
@@ -59,44 +65,57 @@ export async function sharedIdToken(
 }
 
 /**
- * The stop's EVSE context (as billSession reads it: acceptedOnly false), its id token's billing columns and its
- * operator's configured invoice seller, in one statement instead of three: the token and the seller are
- * left-joined to the context's read. Without the context (its station, location or EVSE is gone) only that is
- * known (null), and the token and the seller are read on their own as before.
+ * The stop's session, locked (FOR UPDATE), and in the same statement what its billing reads first: the EVSE context
+ * (as billSession reads it: acceptedOnly false), the id token's billing columns with its plan and profile, and the
+ * operator's configured invoice seller, all left-joined to the session. One statement instead of four (the lock,
+ * loadEvseContext, sharedIdToken, loadSeller). Undefined when there is no such session. Without the context (its
+ * station, location or EVSE is gone) `shared.evse` is null and the token and seller are left to their own reads.
  */
-export async function sharedPlaceTokenAndSeller(
-  db: Kysely<Database>,
+export async function lockSessionForBilling(
+  trx: Kysely<Database>,
   shared: BillingShared,
-  place: { readonly stationId: string; readonly evseId: number; readonly idTokenId: string | null },
-): Promise<EvseContext | null> {
-  if (shared.evse !== undefined) return shared.evse;
-  const row = await selectEvseContext(db, place.stationId, place.evseId)
-    // No token: a join on null matches nothing, and the token columns are null.
-    .leftJoin('id_tokens as t', (join) => join.on('t.id', '=', place.idTokenId as string))
+  stationId: string,
+  transactionId: string,
+): Promise<SessionRow | undefined> {
+  const row = await trx
+    .selectFrom('sessions as x')
+    .leftJoin('stations as s', 's.id', 'x.station_id')
+    .leftJoin('operators as o', 'o.id', 's.operator_id')
+    .leftJoin('locations as l', 'l.id', 's.location_id')
+    .leftJoin('evses as e', (join) => join.onRef('e.station_id', '=', 's.id').onRef('e.evse_id', '=', 'x.evse_id'))
+    .leftJoin('id_tokens as t', 't.id', 'x.id_token_id')
     .leftJoin('invoice_billing_plans as b', 'b.id_token_id', 't.id')
     .leftJoin('payment_profiles as p', 'p.id_token_id', 't.id')
     .leftJoin('invoice_sellers as sl', 'sl.operator_id', 'o.id')
+    .selectAll('x')
+    // The session has a currency of its own: the operator's comes as ctx_currency.
+    .select([...EVSE_CONTEXT_COLUMNS_BUT_CURRENCY, 'o.currency as ctx_currency'])
     .select(ID_TOKEN_BILLING_COLUMNS)
     .select(SELLER_COLUMNS)
+    .where('x.station_id', '=', stationId)
+    .where('x.transaction_id', '=', transactionId)
+    .forUpdate(['x'])
     .executeTakeFirst();
-  if (!row) {
-    shared.evse = null;
-    return null;
-  }
-  // The row's parts apart: the token's and the seller's columns (snake_case) are named by their key lists.
-  const evse: Record<string, unknown> = { ...row };
+  if (!row) return undefined;
+  // The row's parts apart, each named by its key list; what is left is the session's row.
+  const rest: Record<string, unknown> = { ...row };
   const take = (keys: readonly string[]) => {
     const part: Record<string, unknown> = {};
     for (const key of keys) {
-      part[key] = evse[key];
-      delete evse[key];
+      part[key] = rest[key];
+      delete rest[key];
     }
     return part;
   };
+  const { ctx_currency: currency, ...evse } = take([...EVSE_CONTEXT_KEYS, 'ctx_currency']);
   const token = take(ID_TOKEN_BILLING_KEYS);
   const seller = take(SELLER_KEYS);
-  shared.evse = evse as EvseContext;
-  if (place.idTokenId !== null && shared.idToken === undefined) {
+  const session = rest as SessionRow;
+  // Inner-join semantics, as loadEvseContext: a context only when its station, operator, location and EVSE exist.
+  const complete = row.stationId !== null && row.operatorId !== null && row.locationId !== null && row.evseId !== null;
+  shared.evse = complete ? ({ ...evse, currency } as EvseContext) : null;
+  if (!complete) return session;
+  if (session.id_token_id !== null && shared.idToken === undefined) {
     fillIdToken(shared, row.type === null ? undefined : (token as IdTokenBillingRow));
   }
   if (shared.seller === undefined) {
@@ -109,7 +128,14 @@ export async function sharedPlaceTokenAndSeller(
             ) as Selectable<InvoiceSellersTable>,
           );
   }
-  return shared.evse;
+  return session;
+}
+
+/** The keys EVSE_CONTEXT_COLUMNS_BUT_CURRENCY gives its columns in a row (the alias, else the column's name). */
+const EVSE_CONTEXT_KEYS = EVSE_CONTEXT_COLUMNS_BUT_CURRENCY.map(keyOfColumn);
+
+function keyOfColumn(column: string): string {
+  return column.split(' as ')[1] ?? column.split('.')[1]!;
 }
 
 /** The configured seller's columns, as sl_<column>. */
@@ -126,7 +152,7 @@ const SELLER_COLUMNS = [
   'sl.payment_terms_days as sl_payment_terms_days',
 ] as const;
 
-const SELLER_KEYS = SELLER_COLUMNS.map((column) => column.split(' as ')[1]!);
+const SELLER_KEYS = SELLER_COLUMNS.map(keyOfColumn);
 
 /** The id token's columns billing uses, with its invoicing plan (b_) and payment profile (p_), both keyed by it. */
 const ID_TOKEN_BILLING_COLUMNS = [
@@ -153,9 +179,7 @@ const ID_TOKEN_BILLING_COLUMNS = [
 ] as const;
 
 /** The keys ID_TOKEN_BILLING_COLUMNS gives its columns in a row (the alias, else the column's name). */
-const ID_TOKEN_BILLING_KEYS = ID_TOKEN_BILLING_COLUMNS.map(
-  (column) => column.split(' as ')[1] ?? column.split('.')[1]!,
-);
+const ID_TOKEN_BILLING_KEYS = ID_TOKEN_BILLING_COLUMNS.map(keyOfColumn);
 
 type IdTokenBillingRow = {
   readonly type: string;

@@ -10,7 +10,7 @@ import { type AuthorizationDecision, authorizeIdTag } from '../auth/authorize-id
 import { findIdTokenForDecision } from '../auth/id-token-store.ts';
 import { type BillingOutcome, billSession } from '../billing/bill-session.ts';
 import { type BillingHook, runBillingHooks } from '../billing/billing-hooks.ts';
-import { type BillingShared, sharedPlaceTokenAndSeller } from '../billing/billing-shared.ts';
+import { type BillingShared, lockSessionForBilling } from '../billing/billing-shared.ts';
 import { TariffVersionCache } from '../billing/tariff-version-cache.ts';
 import { BatchWriter } from '../db/batch-writer.ts';
 import type { Database, SessionRow } from '../db/schema.ts';
@@ -26,7 +26,6 @@ import type { Finding } from './finding.ts';
 import type { ChargingStateChanged, MeterSampled, TransactionEnded, TransactionStarted } from './session-event.ts';
 import {
   type EvseStateChange,
-  findSessionByTransaction,
   findSessionForSampling,
   insertSamples,
   insertSessionOnce,
@@ -296,7 +295,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
 
   async function endInTransaction(event: TransactionEnded): Promise<EndOutcome> {
     return db.transaction().execute(async (trx) => {
-      const session = await findSessionByTransaction(trx, event.stationId, event.transactionId, true);
+      // The session locked, with what its billing reads first (EVSE context, id token, invoice seller): one statement.
+      const shared: BillingShared = {};
+      const session = await lockSessionForBilling(trx, shared, event.stationId, event.transactionId);
       if (!session) return { known: false } as const;
       if (session.status === 'Completed') {
         return {
@@ -313,14 +314,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         endSamples.map((s) => toSampleRow(session.id, s)),
       );
       const now = clock.now();
-      // Read once here for the rated power, the price and the CDR, and handed on to the billing hooks; the id
-      // token's billing columns (CDR, invoice buyer, payment profile) and the invoice seller come with it.
-      const shared: BillingShared = {};
-      await sharedPlaceTokenAndSeller(trx, shared, {
-        stationId: session.station_id,
-        evseId: session.evse_id,
-        idTokenId: session.id_token_id,
-      });
       // Plausibility, calibration and signed data; also the meterStop to bill when the station sent none.
       const metering = await assessSessionMetering(trx, {
         session,

@@ -96,37 +96,40 @@ export async function loadEvseContext(
 }
 
 /**
- * The EVSE context's read (stations s, operators o, locations l, evses e), for callers that add to it: the stop
- * reads its id token in the same statement (billing-shared.ts).
+ * The EVSE context's columns (stations s, operators o, locations l, evses e) but the operator's currency, which a
+ * read that also selects a session's columns (a session has a currency of its own) names differently
+ * (billing-shared.ts lockSessionForBilling).
  */
-export function selectEvseContext(db: Kysely<Database> | Transaction<Database>, stationId: string, evseId: number) {
+export const EVSE_CONTEXT_COLUMNS_BUT_CURRENCY = [
+  's.id as stationId',
+  'o.id as operatorId',
+  'o.rounding_mode as roundingMode',
+  'o.country_code as countryCode',
+  'o.party_id as partyId',
+  'l.id as locationId',
+  'l.name as locationName',
+  'l.address',
+  'l.city',
+  'l.postal_code as postalCode',
+  'l.country',
+  'l.time_zone as timeZone',
+  'l.latitude',
+  'l.longitude',
+  'e.evse_id as evseId',
+  'e.evse_uid as evseUid',
+  'e.connector_standard as connectorStandard',
+  'e.connector_format as connectorFormat',
+  'e.power_type as powerType',
+  'e.max_power_w as maxPowerW',
+] as const;
+
+/** The EVSE context's read (stations s, operators o, locations l, evses e). */
+function selectEvseContext(db: Kysely<Database> | Transaction<Database>, stationId: string, evseId: number) {
   return db
     .selectFrom('stations as s')
     .innerJoin('operators as o', 'o.id', 's.operator_id')
     .innerJoin('locations as l', 'l.id', 's.location_id')
     .innerJoin('evses as e', (join) => join.onRef('e.station_id', '=', 's.id').on('e.evse_id', '=', evseId))
-    .select([
-      's.id as stationId',
-      'o.id as operatorId',
-      'o.currency',
-      'o.rounding_mode as roundingMode',
-      'o.country_code as countryCode',
-      'o.party_id as partyId',
-      'l.id as locationId',
-      'l.name as locationName',
-      'l.address',
-      'l.city',
-      'l.postal_code as postalCode',
-      'l.country',
-      'l.time_zone as timeZone',
-      'l.latitude',
-      'l.longitude',
-      'e.evse_id as evseId',
-      'e.evse_uid as evseUid',
-      'e.connector_standard as connectorStandard',
-      'e.connector_format as connectorFormat',
-      'e.power_type as powerType',
-      'e.max_power_w as maxPowerW',
-    ])
+    .select([...EVSE_CONTEXT_COLUMNS_BUT_CURRENCY, 'o.currency'])
     .where('s.id', '=', stationId);
 }
