@@ -16,6 +16,7 @@ import {
 } from '../src/payments/worker/outbox-store.ts';
 import { processOutboxItem } from '../src/payments/worker/process-outbox-item.ts';
 import { fixedClock } from '../src/shared/clock.ts';
+import { statementsOf } from './support/generic-plan.ts';
 import { testBackend } from './support/test-database.ts';
 import { connectStation, type Station, startTestServer } from './support/test-server.ts';
 
@@ -35,6 +36,8 @@ describe('payment worker concurrency', () => {
   let waiting: (() => void)[] = [];
   /** A provider `void` that throws (a defect, not a provider error), for the worker's unexpected-failure path. */
   let voidThrows = false;
+  /** A provider `capture` that answers for another provider payment (the merge then refuses the report). */
+  let captureAnswersForAnother = false;
 
   beforeAll(async () => {
     sandbox = createSandboxProvider({ clock, webhookSecret: 'concurrency-test-webhook-secret', webhookDelayMs: 1 });
@@ -45,6 +48,12 @@ describe('payment worker concurrency', () => {
         if (property === 'void' && voidThrows) {
           return async () => {
             throw new Error('provider adapter defect (test)');
+          };
+        }
+        if (property === 'capture' && captureAnswersForAnother) {
+          return async (input: Parameters<PaymentProvider['capture']>[0]) => {
+            const answer = await target.capture(input);
+            return answer.ok ? { ok: true, value: { ...answer.value, providerPaymentId: 'pi_someone_else' } } : answer;
           };
         }
         if (property !== 'authorize') return Reflect.get(target, property, receiver);
@@ -353,5 +362,54 @@ describe('payment worker concurrency', () => {
     expect(payment.status).toBe('authorized');
     await db.updateTable('payment_outbox').set({ status: 'done' }).where('idempotency_key', '=', 'throw:a').execute();
     await db.updateTable('payments').set({ outbox_lease_until: null }).execute();
+  });
+
+  it('a capture ends its payment lease itself; one the merge refuses leaves it to the release after commit', async () => {
+    const db = server.database.db;
+    const held = await db
+      .selectFrom('payments')
+      .select(['id', 'authorized_minor'])
+      .where('status', '=', 'authorized')
+      .orderBy('id')
+      .limit(2)
+      .execute();
+    expect(held).toHaveLength(2);
+    const leaseOf = async (paymentId: string) =>
+      (
+        await db
+          .selectFrom('payments')
+          .select('outbox_lease_until')
+          .where('id', '=', paymentId)
+          .executeTakeFirstOrThrow()
+      ).outbox_lease_until;
+    const settle = async (paymentId: string, key: string) => {
+      await enqueueOutbox(db, {
+        paymentId,
+        action: 'settle',
+        idempotencyKey: key,
+        amountMinor: 100n,
+        notBefore: new Date(clock.now().getTime() - 1000),
+      });
+      const item = await claimOutboxItemByKey(db, key, clock.now(), LEASE_MS);
+      expect(item).toBeDefined();
+      expect(await processOutboxItem(server.payments.ctx, item!)).toBe('done');
+      return item!;
+    };
+
+    const captured = await settle(held[0]!.id, 'lease:captured');
+    expect(await leaseOf(held[0]!.id)).toBeNull();
+    expect(await statementsOf(db, (on) => releasePaymentLease(on, captured))).toEqual([]);
+
+    captureAnswersForAnother = true;
+    let refused: Awaited<ReturnType<typeof settle>>;
+    try {
+      refused = await settle(held[1]!.id, 'lease:refused');
+    } finally {
+      captureAnswersForAnother = false;
+    }
+    // The report named another provider payment: nothing merged, the lease still on until released after commit.
+    expect(await leaseOf(held[1]!.id)).toEqual(refused.locked_until);
+    await releasePaymentLease(db, refused);
+    expect(await leaseOf(held[1]!.id)).toBeNull();
   });
 });

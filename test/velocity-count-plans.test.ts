@@ -105,5 +105,17 @@ describe.skipIf(skip)('velocity counts with young statistics', () => {
       prefetched: found?.paymentInputs,
     });
     expect(decision).toMatchObject({ status: 'Blocked', reason: 'VelocityLimitToken' });
+    // The inputs as text decide the same; anything that is not a row of them is refused, never read as "no limits".
+    const input = {
+      operatorId: token.operator_id,
+      idTokenId: token.id,
+      idTag: demoIdTag(4),
+      stationId: where.stationId,
+      evseId: 1,
+      purpose: 'start' as const,
+    };
+    expect(await authorizer.decide({ ...input, prefetched: JSON.stringify(found?.paymentInputs) })).toEqual(decision);
+    await expect(authorizer.decide({ ...input, prefetched: {} })).rejects.toThrow(/not a row of them/);
+    await expect(authorizer.decide({ ...input, prefetched: '[]' })).rejects.toThrow(/not a row of them/);
   });
 });

@@ -140,7 +140,7 @@ export async function billSession(
     .onConflict((oc) => oc.column('session_id').doNothing())
     .returning('id')
     .executeTakeFirst();
-  if (inserted && shared.loadedSession === undefined) {
+  if (inserted && options.shared && shared.loadedSession === undefined) {
     // The invoice hook and the ledger posting read the session with its CDR next; all of it is in hand, so that
     // read (one round trip per stop) is not made. A CDR this statement inserted is on no invoice yet: invoices take
     // sessions with a CDR, and this one was not there before the statement. (A CDR that existed already, which

@@ -19,7 +19,7 @@ export type ApplyOutcome =
 export type ApplyOptions = {
   /**
    * The payment's lease as the worker's claim set it (outbox-store.ts): ended by this same UPDATE when the payment
-   * still holds it, so that the step's last change of the row ends it (see endsLeaseInStep). Absent: untouched.
+   * still holds it, so that the step's only change of the row ends it (outbox-store.ts markLeaseEndedInStep). Absent: untouched.
    */
   readonly endLease?: Date | null;
   /**

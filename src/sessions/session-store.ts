@@ -234,6 +234,7 @@ export async function loadSampleRows(db: Db, sessionId: string): Promise<LoadedS
     .select(['sampled_at', 'context', 'register_wh', 'power_w', 'current_a'])
     .where('session_id', '=', sessionId)
     .orderBy('sampled_at')
+    .orderBy('context')
     .execute();
 }
 
@@ -263,8 +264,8 @@ export async function loadSamples(db: Db, sessionId: string): Promise<StoredSamp
  * ISO 8601 with offset. Read them with sampleRowsOfJson.
  */
 export function sampleRowsJson(sessionId: string): RawBuilder<unknown> {
-  return sql`coalesce((select json_agg(json_build_array(s.sampled_at, s.context, s.register_wh::text,
-      s.power_w::text, s.current_a::text) order by s.sampled_at)
+  return sql`coalesce((select json_agg(json_build_array(${utcIso(sql.ref('s.sampled_at'))}, s.context,
+      s.register_wh::text, s.power_w::text, s.current_a::text) order by s.sampled_at, s.context)
     from meter_samples s where s.session_id = ${sessionId}), '[]'::json)`;
 }
 
@@ -283,8 +284,14 @@ export function sampleRowsOfJson(value: unknown): LoadedSampleRow[] {
 
 /** The session's charging-state changes as loadStateChanges returns them, as one json value (see sampleRowsJson). */
 export function stateChangesJson(sessionId: string): RawBuilder<unknown> {
-  return sql`coalesce((select json_agg(json_build_array(c.changed_at, c.state) order by c.changed_at)
+  return sql`coalesce((select json_agg(json_build_array(${utcIso(sql.ref('c.changed_at'))}, c.state)
+      order by c.changed_at, c.state)
     from session_states c where c.session_id = ${sessionId}), '[]'::json)`;
+}
+
+/** A timestamptz as ISO 8601 in UTC with microseconds, whatever the connection's TimeZone (json would use it). */
+function utcIso(column: RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 }
 
 export function stateChangesOfJson(value: unknown): StoredStateChange[] {
@@ -307,6 +314,7 @@ export async function loadStateChanges(db: Db, sessionId: string): Promise<Store
     .select(['changed_at', 'state'])
     .where('session_id', '=', sessionId)
     .orderBy('changed_at')
+    .orderBy('state')
     .execute();
   return rows.map((row) => ({ at: row.changed_at, state: row.state as ChargingState }));
 }

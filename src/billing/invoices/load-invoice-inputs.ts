@@ -107,7 +107,7 @@ export type WrittenCdr = {
  * built from the rows in hand instead: `session` as it is stored (the stop writes exactly these columns), the CDR
  * as written, and the EVSE context the price was computed with (the same station, location and EVSE rows the read
  * joins; an EvseContext exists only when all of them do, so the read's fallbacks for missing ones do not apply).
- * test/stop-loaded-session.test.ts compares the two.
+ * test/stop-shared-reads.test.ts compares the two.
  */
 export function loadedSessionOfWrittenCdr(session: SessionRow, cdr: WrittenCdr, where: EvseContext): LoadedSession {
   return toLoadedSession({

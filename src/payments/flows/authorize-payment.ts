@@ -14,6 +14,7 @@
 import { type Insertable, type Kysely, type RawBuilder, sql } from 'kysely';
 import { BatchWriter } from '../../db/batch-writer.ts';
 import type { AuthorizationDecisionsTable, Database } from '../../db/schema.ts';
+import { assert } from '../../shared/assert.ts';
 import type { Clock } from '../../shared/clock.ts';
 
 export type PaymentRefusalReason =
@@ -128,6 +129,23 @@ export function shouldRecord(decision: RecordedDecision): boolean {
  * every payment ever made, on every Authorize and start (seen under the e2e benchmark).
  * test/hot-path-plans.test.ts checks the plan, alone and inside the token's read.
  */
+/**
+ * The prefetched inputs as a row. jsonb arrives parsed (node-postgres, PGlite); text is parsed here. Anything else
+ * is a broken invariant, never a decision: a row without its fields would pass every check below (fail open).
+ */
+function decisionInputsOf(prefetched: unknown): DecisionInputs {
+  const parsed: unknown = typeof prefetched === 'string' ? JSON.parse(prefetched) : prefetched;
+  assert(
+    typeof parsed === 'object' &&
+      parsed !== null &&
+      !Array.isArray(parsed) &&
+      'method' in parsed &&
+      'card_starts' in parsed,
+    'prefetched payment decision inputs are not a row of them',
+  );
+  return parsed as DecisionInputs;
+}
+
 function decisionInputsSql(tokenId: RawBuilder<unknown>, since: Date): RawBuilder<DecisionInputs> {
   return sql<DecisionInputs>`
       select pp.method, pp.payment_method_id, pm.status as method_status, pm.blocked_reason, pm.exp_month,
@@ -168,7 +186,7 @@ export function createPaymentAuthorizer(deps: {
       // Read with the token (findIdTokenForDecision): null when no payment profile names it.
       if (input.prefetched === null)
         return { status: 'Accepted', reason: 'Ok', paymentMethodId: null, profiled: false };
-      row = input.prefetched as DecisionInputs;
+      row = decisionInputsOf(input.prefetched);
     } else {
       const profiled =
         input.hasPaymentProfile ??

@@ -313,16 +313,19 @@ async function captureAndFinish(
     await finishAndFail(ctx, item, payment, 'AmountMismatch', `provider captured ${got.capturedMinor} ${got.currency}`);
     return 'failed';
   }
-  await ctx.db.transaction().execute(async (trx) => {
+  const applied = await ctx.db.transaction().execute(async (trx) => {
     // One statement: the capture applied, the lease ended (the transaction's only update of the payment row) and
     // the item finished. Then its ledger transfer (inside apply) and the settle's extra charge, if any.
-    await applyProviderPayment(trx, payment.id, got, ctx.clock.now(), {
+    const outcome = await applyProviderPayment(trx, payment.id, got, ctx.clock.now(), {
       endLease: item.locked_until,
       finishItem: { item, now: ctx.clock.now() },
     });
     if (after) await after(trx);
+    return outcome;
   });
-  markLeaseEndedInStep(item);
+  // A report the merge refused (another provider payment) updated no row, so the lease is still on: the release
+  // after commit ends it, as for every other step.
+  if (applied.applied && applied.payment.outbox_lease_until === null) markLeaseEndedInStep(item);
   return 'done';
 }
 
