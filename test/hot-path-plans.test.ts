@@ -30,6 +30,7 @@ import {
 } from '../src/sessions/session-store.ts';
 import { fixedClock } from '../src/shared/clock.ts';
 import { findTariffInForce } from '../src/tariff/tariff-store.ts';
+import { insertCardProfile } from './support/card-profile.ts';
 import { genericPlanOf, statementsOf } from './support/generic-plan.ts';
 import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
 
@@ -192,25 +193,9 @@ describe.skipIf(skip)('lookups of running sessions', () => {
       .select('id')
       .where('uid', '=', demoIdTag(5))
       .executeTakeFirstOrThrow();
-    const method = await db
-      .insertInto('payment_methods')
-      .values({
-        operator_id: operatorId,
-        id_token_id: token.id,
-        provider: 'sandbox',
-        provider_customer_id: 'cus_plan',
-        token: 'pm_plan',
-        brand: 'visa',
-        last4: '4242',
-        exp_month: 12,
-        exp_year: 2099,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await db
-      .insertInto('payment_profiles')
-      .values({ id_token_id: token.id, operator_id: operatorId, method: 'card', payment_method_id: method.id })
-      .execute();
+    const method = {
+      id: (await insertCardProfile(db, { id: token.id, operatorId: operatorId }, 'plan')).paymentMethodId,
+    };
     // History: 1,000 disputes long closed, and 3,000 starts of 1,000 other drivers within the hour.
     await sql`
       insert into payment_disputes (operator_id, payment_id, provider, provider_dispute_id, currency, amount_minor,

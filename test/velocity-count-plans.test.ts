@@ -12,6 +12,7 @@ import type { DatabaseHandle } from '../src/db/open-database.ts';
 import { createPaymentAuthorizer } from '../src/payments/flows/authorize-payment.ts';
 import { demoIdTag, demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
 import { fixedClock } from '../src/shared/clock.ts';
+import { insertCardProfile } from './support/card-profile.ts';
 import { genericPlanOf, statementsOf } from './support/generic-plan.ts';
 import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
 
@@ -36,25 +37,9 @@ describe.skipIf(skip)('velocity counts with young statistics', () => {
       .select(['id', 'operator_id'])
       .where('uid', '=', demoIdTag(4))
       .executeTakeFirstOrThrow();
-    const method = await db
-      .insertInto('payment_methods')
-      .values({
-        operator_id: token.operator_id,
-        id_token_id: token.id,
-        provider: 'sandbox',
-        provider_customer_id: 'cus_young',
-        token: 'pm_young',
-        brand: 'visa',
-        last4: '4242',
-        exp_month: 12,
-        exp_year: 2099,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await db
-      .insertInto('payment_profiles')
-      .values({ id_token_id: token.id, operator_id: token.operator_id, method: 'card', payment_method_id: method.id })
-      .execute();
+    const method = {
+      id: (await insertCardProfile(db, { id: token.id, operatorId: token.operator_id }, 'young')).paymentMethodId,
+    };
     // Statistics of the empty table, as a young database has them; then the hour's starts, not analyzed.
     await sql`analyze authorization_decisions`.execute(db);
     await sql`
