@@ -7,6 +7,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
+import { useDeferredBegin } from './deferred-begin.ts';
 import { createPgliteDialect } from './pglite-dialect.ts';
 import { useNamedStatements } from './prepared-statements.ts';
 import type { Database } from './schema.ts';
@@ -81,6 +82,7 @@ async function openPostgres(url: string, maxConnections: number, namedStatements
   pool.on('connect', (client) => {
     client.on('error', () => {});
     if (namedStatements) useNamedStatements(client);
+    useDeferredBegin(client);
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {

@@ -11,7 +11,7 @@
  * Off for PgBouncer in transaction mode before 1.21 (`VOLTBILL_DATABASE_PREPARED_STATEMENTS=off`): there a named
  * statement prepared on one server connection is not known on the next.
  */
-import type pg from 'pg';
+import pg from 'pg';
 
 export type PreparedStatementLimits = {
   readonly maxStatementsPerConnection: number;
@@ -34,17 +34,29 @@ export function useNamedStatements(client: pg.ClientBase, limits = PREPARED_STAT
   const query = client.query.bind(client) as QueryFunction;
   // Per client, and a client is one connection: a name only has to be unique on its own connection.
   const names = new Map<string, string>();
-  (client as unknown as { query: QueryFunction }).query = (...args: unknown[]) => {
-    const [text, values, callback] = args;
-    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || callback !== undefined) {
-      return query(...args);
-    }
+  const nameOf = (text: string): string | undefined => {
     let name = names.get(text);
     if (name === undefined) {
-      if (names.size >= limits.maxStatementsPerConnection || text.length > limits.maxTextChars) return query(...args);
+      if (names.size >= limits.maxStatementsPerConnection || text.length > limits.maxTextChars) return undefined;
       name = `vb_${names.size}`;
       names.set(text, name);
     }
-    return query({ text, values, name });
+    return name;
+  };
+  (client as unknown as { query: QueryFunction }).query = (...args: unknown[]) => {
+    const [text, values, callback] = args;
+    // A pg.Query built elsewhere (deferred-begin.ts: a statement sent with its transaction's BEGIN) is named too.
+    if (text instanceof pg.Query) {
+      const statement = text as pg.Query & { text?: unknown; values?: unknown; name?: string };
+      if (statement.name === undefined && typeof statement.text === 'string' && Array.isArray(statement.values)) {
+        if (statement.values.length > 0) statement.name = nameOf(statement.text);
+      }
+      return query(...args);
+    }
+    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || callback !== undefined) {
+      return query(...args);
+    }
+    const name = nameOf(text);
+    return name === undefined ? query(...args) : query({ text, values, name });
   };
 }
