@@ -5,7 +5,9 @@
  * figure is counted in the database (CDRs written per second), not only from the stations' side.
  *
  *   npx tsx bench/e2e.bench.ts [--stations 200] [--duration 20] [--samples 2] [--meter-interval 0] [--pglite]
- *                              [--unix-socket] [--pay none]
+ *                              [--unix-socket] [--pay none] [--pool N]
+ *
+ * `--pool N` sets the server's VOLTBILL_DATABASE_POOL_SIZE (default: the server's default, 10).
  *
  * Every session pays by a saved card (default): a hold placed at its start, the exact amount captured after its
  * stop, both by the payment worker against the built-in SANDBOX provider (the stand-in for the card network, in this
@@ -36,6 +38,8 @@ const stations = numberFlag('stations', 200);
 const durationS = numberFlag('duration', 20);
 const samples = numberFlag('samples', 2);
 const meterIntervalS = numberFlag('meter-interval', 0);
+const poolIndex = process.argv.indexOf('--pool');
+const databasePoolSize = poolIndex === -1 ? undefined : numberFlag('pool', 10);
 const payIndex = process.argv.indexOf('--pay');
 const payByCard = payIndex === -1 || process.argv[payIndex + 1] !== 'none';
 /** How long the captures may take after the stations are done before the run is reported as incomplete. */
@@ -54,7 +58,10 @@ const database: BenchDatabase = postgres
   ? { kind: 'postgres', url: benchDatabaseUrl(postgres, hasFlag('unix-socket')) }
   : { kind: 'pglite' };
 try {
-  const bench = await startBenchServer(database, stations, { payByCard });
+  const bench = await startBenchServer(database, stations, {
+    payByCard,
+    ...(databasePoolSize !== undefined && { databasePoolSize }),
+  });
   try {
     const startedAtMs = Date.now();
     const report = await runLoadChild([
@@ -96,7 +103,7 @@ try {
     );
     const cdrs = counts.cdrs ?? 0;
     console.log(
-      `${database.kind === 'postgres' ? `PostgreSQL (fsync on${hasFlag('unix-socket') ? ', Unix socket' : ''})` : 'PGlite (on disk)'}: ` +
+      `${database.kind === 'postgres' ? `PostgreSQL (fsync on${hasFlag('unix-socket') ? ', Unix socket' : ''}${databasePoolSize !== undefined ? `, pool ${databasePoolSize}` : ''})` : 'PGlite (on disk)'}: ` +
         `${fmt(cdrs / report.wallTimeS)} CDRs/s over the whole run (${cdrs} CDRs in ${report.wallTimeS} s incl. ramp and drain); ` +
         `stations saw ${report.sessions.completed} sessions completed (${report.sessions.perSecond}/s)`,
     );

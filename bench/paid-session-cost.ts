@@ -6,7 +6,7 @@
  * stations' requests, which leaves out most of the payment worker's captures (they run after the stops); this
  * counts them, so it is the cost that bounds "complete sessions per second, capture included".
  *
- *   npx tsx bench/paid-session-cost.ts [--stations 100] [--duration 15] [--top 25]
+ *   npx tsx bench/paid-session-cost.ts [--stations 100] [--duration 15] [--top 25] [--pool N]
  *
  * Not a *.bench.ts file, so `npm run bench` does not run it; it prints, never asserts. The load generator's own
  * CPU is not counted (it runs in a child process that has ended by the time the captures have).
@@ -21,6 +21,8 @@ import { postgresCpuS } from './process-cpu.ts';
 const stations = numberFlag('stations', 100);
 const durationS = numberFlag('duration', 15);
 const top = numberFlag('top', 25);
+/** The server's VOLTBILL_DATABASE_POOL_SIZE; default: the server's default (10). */
+const databasePoolSize = process.argv.includes('--pool') ? numberFlag('pool', 10) : undefined;
 /** The captures of a 15 s run finish within ~15 s after it; a run that has not captured after this is broken. */
 const CAPTURE_TIMEOUT_MS = 120_000;
 
@@ -29,6 +31,7 @@ const postgres = await startPostgres({ durable: true, maxConnections: 100, state
 try {
   const bench = await startBenchServer({ kind: 'postgres', url: benchDatabaseUrl(postgres, false) }, stations, {
     payByCard: true,
+    ...(databasePoolSize !== undefined && { databasePoolSize }),
   });
   const client = new pg.Client({ connectionString: postgres.url });
   try {
@@ -66,7 +69,7 @@ try {
     );
     const spanS = (capturedAt - startedAt) / 1000;
     console.log(
-      `${stations} stations, ${durationS} s: ${report.messages.perSecond} msg/s, errors ${report.errors.total}; ` +
+      `${stations} stations, ${durationS} s${databasePoolSize !== undefined ? `, pool ${databasePoolSize}` : ''}: ${report.messages.perSecond} msg/s, errors ${report.errors.total}; ` +
         `${cdrs} CDRs, ${captured} captured (${captured >= cdrs ? 'all' : 'NOT all'}), the last ` +
         `${fmt((capturedAt - stationsDoneAt) / 1000)} s after the stations were done; ` +
         `${fmt(captured / spanS)} complete sessions/s over ${fmt(spanS)} s`,

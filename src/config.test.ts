@@ -45,6 +45,14 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(/VOLTBILL_ROUNDING="up"/);
   });
 
+  it('reads the PostgreSQL pool size (default 10) and refuses one outside 1..1000', () => {
+    expect(loadConfig({}).databasePoolSize).toBe(10);
+    expect(loadConfig({ VOLTBILL_DATABASE_POOL_SIZE: '4' }).databasePoolSize).toBe(4);
+    for (const bad of ['0', '1001', 'four', '2.5']) {
+      expect(() => loadConfig({ VOLTBILL_DATABASE_POOL_SIZE: bad })).toThrow(`VOLTBILL_DATABASE_POOL_SIZE="${bad}"`);
+    }
+  });
+
   it('is documented in the README, table generated from the schema', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const table = /<!-- config-table:start -->\n([\s\S]*)\n<!-- config-table:end -->/.exec(readme)?.[1];

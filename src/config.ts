@@ -194,6 +194,11 @@ export const CONFIG_VARIABLES = {
     default: 'true',
     doc: 'PostgreSQL: send parameterized statements as named prepared statements, parsed and planned once per connection (src/db/prepared-statements.ts). false for PgBouncer in transaction mode before 1.21, which cannot keep them.',
   },
+  VOLTBILL_DATABASE_POOL_SIZE: {
+    schema: positiveInt.max(1_000),
+    default: '10',
+    doc: "PostgreSQL: connections each `voltbill serve` node keeps in its pool (the cluster listener takes one more). Every node's pool plus the listeners must fit in the server's max_connections. Fewer connections than concurrent requests is usual: on a 2-core host 4-6 cost PostgreSQL 12-20 % less CPU per paid session than 10 (BENCHMARKS.md).",
+  },
   VOLTBILL_DATABASE_LISTEN_URL: {
     schema: z
       .string()
@@ -405,6 +410,7 @@ export type Config = Readonly<{
   nodeId: string | undefined;
   databaseListenUrl: string | undefined;
   databasePreparedStatements: boolean;
+  databasePoolSize: number;
   clusterHeartbeatS: number;
   clusterNodeTtlS: number;
   plausibility: Readonly<{
@@ -525,6 +531,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nodeId: v.VOLTBILL_NODE_ID,
     databaseListenUrl: v.VOLTBILL_DATABASE_LISTEN_URL,
     databasePreparedStatements: v.VOLTBILL_DATABASE_PREPARED_STATEMENTS,
+    databasePoolSize: v.VOLTBILL_DATABASE_POOL_SIZE,
     clusterHeartbeatS: v.VOLTBILL_CLUSTER_HEARTBEAT_S,
     clusterNodeTtlS: v.VOLTBILL_CLUSTER_NODE_TTL_S,
     plausibility: Object.freeze({

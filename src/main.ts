@@ -76,7 +76,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       : { kind: 'pglite' as const, dataDir: config.dataDir });
   const database = await openDatabase(
     target.kind === 'postgres'
-      ? { ...target, namedStatements: config.databasePreparedStatements }
+      ? { ...target, namedStatements: config.databasePreparedStatements, maxConnections: config.databasePoolSize }
       : { kind: 'pglite', dataDir: target.dataDir, command: options.command ?? 'serve' },
   );
   let cluster: Cluster | undefined;

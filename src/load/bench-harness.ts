@@ -32,6 +32,8 @@ export type BenchServerOptions = {
    * webhooks back to Voltbill's endpoint. Without it the sessions are invoiced and booked but not paid.
    */
   readonly payByCard?: boolean;
+  /** VOLTBILL_DATABASE_POOL_SIZE of the server (PostgreSQL); default: the server's default. */
+  readonly databasePoolSize?: number;
 };
 
 /** Voltbill with demo data and `stations` load stations registered; PGlite in a fresh temporary folder (on disk). */
@@ -46,6 +48,7 @@ export async function startBenchServer(
     VOLTBILL_HTTP_PORT: '0',
     VOLTBILL_LOG_LEVEL: 'silent',
     ...LOAD_TEST_LIMITS,
+    ...(options.databasePoolSize !== undefined && { VOLTBILL_DATABASE_POOL_SIZE: String(options.databasePoolSize) }),
   });
   const dataDir = database.kind === 'pglite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'voltbill-bench-')) : undefined;
   const server = await startServer({
