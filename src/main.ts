@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './api/build-app.ts';
+import { closeApp } from './api/close-app.ts';
 import { invoiceBillingHook } from './billing/invoices/invoice-hook.ts';
 import { resolveNodeId } from './cluster/node-id.ts';
 import { type Cluster, startCluster } from './cluster/start-cluster.ts';
@@ -221,7 +222,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         // commands), then closes its stations' sockets so that they reconnect to the other nodes.
         await cluster?.close();
         await ocpp.close();
-        await app.close();
+        await closeApp(app);
         await sampleWriter.flush();
         await sessions.flush();
         await messageLog.flush();
