@@ -4,6 +4,7 @@
  * no tariff or a pricing error is Held for review instead: nothing is billed on a guess.
  */
 import type { Transaction } from 'kysely';
+import { queryTemplate } from '../db/query-template.ts';
 import type { Database, SessionRow } from '../db/schema.ts';
 import type { LoadedMetering } from '../meters/assess-session-metering.ts';
 import { loadCdrMetering } from '../meters/load-cdr-signed-data.ts';
@@ -39,6 +40,57 @@ export type BillOptions = {
   /** Filled with what is read here (EVSE context, id token) for the billing hooks; may hold some already. */
   readonly shared?: BillingShared;
 };
+
+/** The CDR's insert, built once (src/db/query-template.ts): every billed stop runs it. */
+const insertCdrQuery = queryTemplate(
+  'insert cdr',
+  [
+    'id',
+    'operatorId',
+    'sessionId',
+    'currency',
+    'energyWh',
+    'totalExclVatMinor',
+    'totalInclVatMinor',
+    'tariffVersionId',
+    'cdr',
+    'lines',
+    'createdAt',
+  ],
+  (
+    db,
+    p: {
+      id: string;
+      operatorId: string;
+      sessionId: string;
+      currency: string;
+      energyWh: bigint;
+      totalExclVatMinor: bigint;
+      totalInclVatMinor: bigint;
+      tariffVersionId: string;
+      cdr: string;
+      lines: string;
+      createdAt: Date;
+    },
+  ) =>
+    db
+      .insertInto('cdrs')
+      .values({
+        id: p.id,
+        operator_id: p.operatorId,
+        session_id: p.sessionId,
+        currency: p.currency,
+        energy_wh: p.energyWh,
+        total_excl_vat_minor: p.totalExclVatMinor,
+        total_incl_vat_minor: p.totalInclVatMinor,
+        tariff_version_id: p.tariffVersionId,
+        cdr: p.cdr,
+        lines: p.lines,
+        created_at: p.createdAt,
+      })
+      .onConflict((oc) => oc.column('session_id').doNothing())
+      .returning('id'),
+);
 
 /**
  * `session` must be the row as the caller stores it after this (the stop writes exactly its columns): with
@@ -122,24 +174,19 @@ export async function billSession(
   const lines = JSON.stringify(priced.value.lines, (_key, value) =>
     typeof value === 'bigint' ? value.toString() : value,
   );
-  const inserted = await trx
-    .insertInto('cdrs')
-    .values({
-      id: cdrId,
-      operator_id: session.operator_id,
-      session_id: session.id,
-      currency: priced.value.currency,
-      energy_wh: session.energy_wh,
-      total_excl_vat_minor: exclVat.minor,
-      total_incl_vat_minor: inclVat.minor,
-      tariff_version_id: version.tariffVersionId,
-      cdr: JSON.stringify(cdr),
-      lines,
-      created_at: now,
-    })
-    .onConflict((oc) => oc.column('session_id').doNothing())
-    .returning('id')
-    .executeTakeFirst();
+  const [inserted] = await insertCdrQuery.rows(trx, {
+    id: cdrId,
+    operatorId: session.operator_id,
+    sessionId: session.id,
+    currency: priced.value.currency,
+    energyWh: session.energy_wh,
+    totalExclVatMinor: exclVat.minor,
+    totalInclVatMinor: inclVat.minor,
+    tariffVersionId: version.tariffVersionId,
+    cdr: JSON.stringify(cdr),
+    lines,
+    createdAt: now,
+  });
   if (inserted && options.shared && shared.loadedSession === undefined) {
     // The invoice hook and the ledger posting read the session with its CDR next; all of it is in hand, so that
     // read (one round trip per stop) is not made. A CDR this statement inserted is on no invoice yet: invoices take

@@ -5,6 +5,7 @@
  * same transaction; `undefined` means "not read yet", `null` means "read: there is none".
  */
 import type { Kysely, Selectable } from 'kysely';
+import { queryTemplate } from '../db/query-template.ts';
 import type {
   Database,
   InvoiceBillingPlansTable,
@@ -64,6 +65,31 @@ export async function sharedIdToken(
   return shared.idToken ?? null;
 }
 
+/** lockSessionForBilling's statement, built once (src/db/query-template.ts): it runs on every stop. */
+const lockSessionQuery = queryTemplate(
+  'lockSessionForBilling',
+  ['stationId', 'transactionId'],
+  (db, p: { stationId: string; transactionId: string }) =>
+    db
+      .selectFrom('sessions as x')
+      .leftJoin('stations as s', 's.id', 'x.station_id')
+      .leftJoin('operators as o', 'o.id', 's.operator_id')
+      .leftJoin('locations as l', 'l.id', 's.location_id')
+      .leftJoin('evses as e', (join) => join.onRef('e.station_id', '=', 's.id').onRef('e.evse_id', '=', 'x.evse_id'))
+      .leftJoin('id_tokens as t', 't.id', 'x.id_token_id')
+      .leftJoin('invoice_billing_plans as b', 'b.id_token_id', 't.id')
+      .leftJoin('payment_profiles as p', 'p.id_token_id', 't.id')
+      .leftJoin('invoice_sellers as sl', 'sl.operator_id', 'o.id')
+      .selectAll('x')
+      // The session has a currency of its own: the operator's comes as ctx_currency.
+      .select([...EVSE_CONTEXT_COLUMNS_BUT_CURRENCY, 'o.currency as ctx_currency'])
+      .select(ID_TOKEN_BILLING_COLUMNS)
+      .select(SELLER_COLUMNS)
+      .where('x.station_id', '=', p.stationId)
+      .where('x.transaction_id', '=', p.transactionId)
+      .forUpdate(['x']),
+);
+
 /**
  * The stop's session, locked (FOR UPDATE), and in the same statement what its billing reads first: the EVSE context
  * (as billSession reads it: acceptedOnly false), the id token's billing columns with its plan and profile, and the
@@ -77,25 +103,7 @@ export async function lockSessionForBilling(
   stationId: string,
   transactionId: string,
 ): Promise<SessionRow | undefined> {
-  const row = await trx
-    .selectFrom('sessions as x')
-    .leftJoin('stations as s', 's.id', 'x.station_id')
-    .leftJoin('operators as o', 'o.id', 's.operator_id')
-    .leftJoin('locations as l', 'l.id', 's.location_id')
-    .leftJoin('evses as e', (join) => join.onRef('e.station_id', '=', 's.id').onRef('e.evse_id', '=', 'x.evse_id'))
-    .leftJoin('id_tokens as t', 't.id', 'x.id_token_id')
-    .leftJoin('invoice_billing_plans as b', 'b.id_token_id', 't.id')
-    .leftJoin('payment_profiles as p', 'p.id_token_id', 't.id')
-    .leftJoin('invoice_sellers as sl', 'sl.operator_id', 'o.id')
-    .selectAll('x')
-    // The session has a currency of its own: the operator's comes as ctx_currency.
-    .select([...EVSE_CONTEXT_COLUMNS_BUT_CURRENCY, 'o.currency as ctx_currency'])
-    .select(ID_TOKEN_BILLING_COLUMNS)
-    .select(SELLER_COLUMNS)
-    .where('x.station_id', '=', stationId)
-    .where('x.transaction_id', '=', transactionId)
-    .forUpdate(['x'])
-    .executeTakeFirst();
+  const [row] = await lockSessionQuery.rows(trx, { stationId, transactionId });
   if (!row) return undefined;
   // The row's parts apart, each named by its key list; what is left is the session's row.
   const rest: Record<string, unknown> = { ...row };

@@ -5,6 +5,7 @@
  * them keeps the session from being billed automatically.
  */
 import { sql, type Transaction } from 'kysely';
+import { queryTemplate } from '../db/query-template.ts';
 import type { Database, SessionRow } from '../db/schema.ts';
 import { checkPlausibility } from '../metering/plausibility/check-plausibility.ts';
 import { resolveMeterStop } from '../metering/plausibility/missing-meter-stop.ts';
@@ -135,6 +136,38 @@ export async function assessSessionMetering(
   };
 }
 
+/** loadMeteringContext's statement, built once (src/db/query-template.ts): it runs on every stop. */
+const meteringContextQuery = queryTemplate(
+  'loadMeteringContext',
+  ['stationId', 'evseId', 'sessionId', 'startedAt'],
+  (db, p: { stationId: string; evseId: number; sessionId: string; startedAt: Date }) =>
+    db
+      .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('one'))
+      .leftJoin('meters as m', (join) => join.on('m.station_id', '=', p.stationId).on('m.evse_id', '=', p.evseId))
+      .selectAll('m')
+      .select((eb) => [
+        eb
+          .selectFrom('sessions')
+          .select('meter_stop_wh')
+          .where('station_id', '=', p.stationId)
+          .where('evse_id', '=', p.evseId)
+          .where('status', '=', 'Completed')
+          .where('id', '!=', p.sessionId)
+          .where('started_at', '<', p.startedAt)
+          .orderBy('started_at', 'desc')
+          .limit(1)
+          .as('previous_meter_stop_wh'),
+        eb
+          .selectFrom('session_signed_values')
+          // JSON text of each raw value: a lossless round trip for any text, on PostgreSQL and PGlite alike.
+          .select(sql<string[]>`coalesce(json_agg(raw order by id), '[]'::json)`.as('raws'))
+          .where('session_id', '=', p.sessionId)
+          .as('signed_values'),
+        sampleRowsJson(p.sessionId).as('sample_rows'),
+        stateChangesJson(p.sessionId).as('state_changes'),
+      ]),
+);
+
 /**
  * In one statement: the EVSE's meter (meter-store.ts findMeterOfEvse), the meterStop of the EVSE's previous
  * completed session (continuity of the register), the session's raw signed values in the order they arrived
@@ -151,34 +184,13 @@ async function loadMeteringContext(
   signedValues: string[];
   meter: MeterRow | undefined;
 }> {
-  const row = await trx
-    .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('one'))
-    .leftJoin('meters as m', (join) =>
-      join.on('m.station_id', '=', session.station_id).on('m.evse_id', '=', session.evse_id),
-    )
-    .selectAll('m')
-    .select((eb) => [
-      eb
-        .selectFrom('sessions')
-        .select('meter_stop_wh')
-        .where('station_id', '=', session.station_id)
-        .where('evse_id', '=', session.evse_id)
-        .where('status', '=', 'Completed')
-        .where('id', '!=', session.id)
-        .where('started_at', '<', session.started_at)
-        .orderBy('started_at', 'desc')
-        .limit(1)
-        .as('previous_meter_stop_wh'),
-      eb
-        .selectFrom('session_signed_values')
-        // JSON text of each raw value: a lossless round trip for any text, on PostgreSQL and PGlite alike.
-        .select(sql<string[]>`coalesce(json_agg(raw order by id), '[]'::json)`.as('raws'))
-        .where('session_id', '=', session.id)
-        .as('signed_values'),
-      sampleRowsJson(session.id).as('sample_rows'),
-      stateChangesJson(session.id).as('state_changes'),
-    ])
-    .executeTakeFirstOrThrow();
+  const [row] = await meteringContextQuery.rows(trx, {
+    stationId: session.station_id,
+    evseId: session.evse_id,
+    sessionId: session.id,
+    startedAt: session.started_at,
+  });
+  if (row === undefined) throw new Error('the metering read returned no row (it selects from one constant row)');
   const { previous_meter_stop_wh, signed_values, sample_rows, state_changes, ...m } = row;
   const meter: MeterRow | undefined =
     m.id === null

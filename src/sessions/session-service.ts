@@ -13,6 +13,7 @@ import { type BillingHook, runBillingHooks } from '../billing/billing-hooks.ts';
 import { type BillingShared, lockSessionForBilling } from '../billing/billing-shared.ts';
 import { TariffVersionCache } from '../billing/tariff-version-cache.ts';
 import { BatchWriter } from '../db/batch-writer.ts';
+import { queryTemplate } from '../db/query-template.ts';
 import type { Database, SessionRow } from '../db/schema.ts';
 import type { PlausibilityConfig } from '../metering/plausibility/plausibility-input.ts';
 import { assessSessionMetering } from '../meters/assess-session-metering.ts';
@@ -100,6 +101,38 @@ const MAX_ID_ATTEMPTS = 5;
 const STATE_CHANGE_BATCH_ITEMS = 1_000;
 /** Active sessions whose id and sample count the meter-value path keeps in memory (about 200 bytes each). */
 const MAX_CACHED_SESSIONS = 100_000;
+
+/** The stop's update of its session, built once (src/db/query-template.ts): every stop runs it. */
+const completeSessionQuery = queryTemplate(
+  'complete session',
+  ['id', 'endedAt', 'meterStopWh', 'energyWh', 'stopReason', 'receivedStopAt', 'billingStatus', 'findings'],
+  (
+    db,
+    p: {
+      id: string;
+      endedAt: Date | null;
+      meterStopWh: bigint | null;
+      energyWh: bigint | null;
+      stopReason: string | null;
+      receivedStopAt: Date;
+      billingStatus: SessionRow['billing_status'];
+      findings: string;
+    },
+  ) =>
+    db
+      .updateTable('sessions')
+      .set({
+        status: 'Completed',
+        ended_at: p.endedAt,
+        meter_stop_wh: p.meterStopWh,
+        energy_wh: p.energyWh,
+        stop_reason: p.stopReason,
+        received_stop_at: p.receivedStopAt,
+        billing_status: p.billingStatus,
+        findings: p.findings,
+      })
+      .where('id', '=', p.id),
+);
 
 export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { db, clock, logger } = deps;
@@ -342,20 +375,16 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         received_stop_at: now,
       };
       const billing = await billSession(trx, ended, findings, now, { metering: metering.loaded, tariffs, shared });
-      await trx
-        .updateTable('sessions')
-        .set({
-          status: 'Completed',
-          ended_at: ended.ended_at,
-          meter_stop_wh: ended.meter_stop_wh,
-          energy_wh: ended.energy_wh,
-          stop_reason: ended.stop_reason,
-          received_stop_at: now,
-          billing_status: billing.status,
-          findings: JSON.stringify(billing.findings),
-        })
-        .where('id', '=', session.id)
-        .execute();
+      await completeSessionQuery.rows(trx, {
+        id: session.id,
+        endedAt: ended.ended_at,
+        meterStopWh: ended.meter_stop_wh,
+        energyWh: ended.energy_wh,
+        stopReason: ended.stop_reason,
+        receivedStopAt: now,
+        billingStatus: billing.status,
+        findings: JSON.stringify(billing.findings),
+      });
       await runBillingHooks(deps.billingHooks ?? [], trx, {
         session: { ...ended, billing_status: billing.status },
         outcome: billing,

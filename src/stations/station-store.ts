@@ -1,5 +1,6 @@
 /** Reads and writes of stations and their EVSEs. */
 import type { Kysely, Transaction } from 'kysely';
+import { queryTemplate } from '../db/query-template.ts';
 import type { Database, PowerType, RegistrationStatus, StationRow } from '../db/schema.ts';
 
 export type BootInfo = {
@@ -90,10 +91,22 @@ export async function loadEvseContext(
   evseId: number,
   options: { acceptedOnly: boolean } = { acceptedOnly: true },
 ): Promise<EvseContext | undefined> {
-  let query = selectEvseContext(db, stationId, evseId);
-  if (options.acceptedOnly) query = query.where('s.registration_status', '=', 'Accepted');
-  return query.executeTakeFirst();
+  const [context] = await (options.acceptedOnly ? acceptedEvseContextQuery : evseContextQuery).rows(db, {
+    stationId,
+    evseId,
+  });
+  return context;
 }
+
+/** loadEvseContext's statements, built once (src/db/query-template.ts): every start and stop runs one. */
+const evseContextQuery = queryTemplate('loadEvseContext', ['stationId', 'evseId'], (db, p: EvseKey) =>
+  selectEvseContext(db, p.stationId, p.evseId),
+);
+const acceptedEvseContextQuery = queryTemplate('loadEvseContext accepted', ['stationId', 'evseId'], (db, p: EvseKey) =>
+  selectEvseContext(db, p.stationId, p.evseId).where('s.registration_status', '=', 'Accepted'),
+);
+
+type EvseKey = { stationId: string; evseId: number };
 
 /**
  * The EVSE context's columns (stations s, operators o, locations l, evses e) but the operator's currency, which a
