@@ -15,8 +15,14 @@
 import { type Compilable, CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 
-/** A scalar a template parameter may carry (what a ValueNode holds); no arrays, no objects to look into. */
-export type TemplateValue = string | number | bigint | boolean | Date | null;
+type TemplateScalar = string | number | bigint | boolean | Date | null;
+
+/**
+ * What a template parameter may carry: a scalar, or an array passed as one value (sql`${ids}::uuid[]`, for unnest
+ * or `= any(...)`), never spread into an IN list (that would change the statement with the array's length: the
+ * check of every call catches it).
+ */
+export type TemplateValue = TemplateScalar | readonly TemplateScalar[];
 
 type TemplateParams = Record<string, TemplateValue>;
 

@@ -7,6 +7,7 @@
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { TARIFF_SCOPE } from '../db/partial-index-literals.ts';
+import { queryTemplate } from '../db/query-template.ts';
 import type { Database, TariffAudience, TariffScopeKind } from '../db/schema.ts';
 
 /**
@@ -52,44 +53,86 @@ export async function findTariffInForce(
   db: Kysely<Database>,
   scope: TariffScope,
 ): Promise<TariffVersionRecord | undefined> {
-  const audiences: TariffAudience[] = scope.audience === 'ad_hoc' ? ['ad_hoc', 'contract'] : ['contract'];
-  return db
-    .selectFrom('tariff_assignments as a')
-    .innerJoin('tariffs as t', 't.id', 'a.tariff_id')
-    .innerJoin('tariff_versions as v', 'v.tariff_id', 't.id')
-    .select(versionColumns)
-    .where('a.operator_id', '=', scope.operatorId)
-    .where('a.audience', 'in', audiences)
-    .where((eb) =>
-      eb.or([
-        // Scopes as literals: each branch can then read its scope's partial index in the generic plan (every start
-        // runs this), instead of every assignment of the operator.
-        eb.and([eb('a.scope', '=', TARIFF_SCOPE.operator), eb('a.operator_id', '=', scope.operatorId)]),
-        eb.and([eb('a.scope', '=', TARIFF_SCOPE.location), eb('a.location_id', '=', scope.locationId)]),
-        eb.and([
-          eb('a.scope', '=', TARIFF_SCOPE.evse),
-          eb('a.station_id', '=', scope.stationId),
-          eb('a.evse_id', '=', scope.evseId),
-        ]),
-        ...(scope.groupId
-          ? [
-              eb.and([
-                eb('a.scope', '=', TARIFF_SCOPE.group),
-                eb('a.operator_id', '=', scope.operatorId),
-                eb('a.group_id', '=', scope.groupId),
-              ]),
-            ]
-          : []),
-      ]),
-    )
-    .where('v.valid_from', '<=', scope.at)
-    .where((eb) => eb.or([eb('t.retired_at', 'is', null), eb('t.retired_at', '>', scope.at)]))
-    .orderBy(sql`case a.audience when 'ad_hoc' then 0 else 1 end`)
-    .orderBy(sql`case a.scope when 'group' then 0 when 'evse' then 1 when 'location' then 2 else 3 end`)
-    .orderBy('v.valid_from', 'desc')
-    .orderBy('v.version', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const [found] = await tariffInForceQuery(scope.audience === 'ad_hoc', Boolean(scope.groupId)).rows(db, {
+    operatorId: scope.operatorId,
+    locationId: scope.locationId,
+    stationId: scope.stationId,
+    evseId: scope.evseId,
+    groupId: scope.groupId ?? null,
+    at: scope.at,
+  });
+  return found;
+}
+
+type TariffInForceParams = {
+  operatorId: string;
+  locationId: string;
+  stationId: string;
+  evseId: number;
+  groupId: string | null;
+  at: Date;
+};
+
+/**
+ * findTariffInForce's statement, built once per variant (src/db/query-template.ts): every start runs it. The
+ * variants: an ad-hoc payer or not (which audiences), and whether the driver has a group (the group's branch).
+ */
+const tariffInForceTemplates = new Map<string, ReturnType<typeof buildTariffInForceTemplate>>();
+
+function tariffInForceQuery(adHoc: boolean, withGroup: boolean) {
+  const key = `${adHoc}/${withGroup}`;
+  let template = tariffInForceTemplates.get(key);
+  if (template === undefined) {
+    template = buildTariffInForceTemplate(adHoc, withGroup);
+    tariffInForceTemplates.set(key, template);
+  }
+  return template;
+}
+
+function buildTariffInForceTemplate(adHoc: boolean, withGroup: boolean) {
+  const audiences: TariffAudience[] = adHoc ? ['ad_hoc', 'contract'] : ['contract'];
+  const keys: (keyof TariffInForceParams)[] = ['operatorId', 'locationId', 'stationId', 'evseId', 'at'];
+  return queryTemplate(
+    `findTariffInForce ${adHoc ? 'ad hoc' : 'contract'}${withGroup ? ', group' : ''}`,
+    withGroup ? [...keys, 'groupId'] : keys,
+    (db, p: TariffInForceParams) =>
+      db
+        .selectFrom('tariff_assignments as a')
+        .innerJoin('tariffs as t', 't.id', 'a.tariff_id')
+        .innerJoin('tariff_versions as v', 'v.tariff_id', 't.id')
+        .select(versionColumns)
+        .where('a.operator_id', '=', p.operatorId)
+        .where('a.audience', 'in', audiences)
+        .where((eb) =>
+          eb.or([
+            // Scopes as literals: each branch can then read its scope's partial index in the generic plan (every
+            // start runs this), instead of every assignment of the operator.
+            eb.and([eb('a.scope', '=', TARIFF_SCOPE.operator), eb('a.operator_id', '=', p.operatorId)]),
+            eb.and([eb('a.scope', '=', TARIFF_SCOPE.location), eb('a.location_id', '=', p.locationId)]),
+            eb.and([
+              eb('a.scope', '=', TARIFF_SCOPE.evse),
+              eb('a.station_id', '=', p.stationId),
+              eb('a.evse_id', '=', p.evseId),
+            ]),
+            ...(withGroup
+              ? [
+                  eb.and([
+                    eb('a.scope', '=', TARIFF_SCOPE.group),
+                    eb('a.operator_id', '=', p.operatorId),
+                    eb('a.group_id', '=', p.groupId),
+                  ]),
+                ]
+              : []),
+          ]),
+        )
+        .where('v.valid_from', '<=', p.at)
+        .where((eb) => eb.or([eb('t.retired_at', 'is', null), eb('t.retired_at', '>', p.at)]))
+        .orderBy(sql`case a.audience when 'ad_hoc' then 0 else 1 end`)
+        .orderBy(sql`case a.scope when 'group' then 0 when 'evse' then 1 when 'location' then 2 else 3 end`)
+        .orderBy('v.valid_from', 'desc')
+        .orderBy('v.version', 'desc')
+        .limit(1),
+  );
 }
 
 export async function loadTariffVersion(

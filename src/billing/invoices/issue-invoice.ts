@@ -6,6 +6,7 @@
  * series' counter is held for the commit only, not for the rest of the stop.
  */
 import { type Kysely, sql } from 'kysely';
+import { queryTemplate } from '../../db/query-template.ts';
 import type { Database } from '../../db/schema.ts';
 import { assert } from '../../shared/assert.ts';
 import { buildInvoiceDocument } from './build-invoice-document.ts';
@@ -36,6 +37,100 @@ export type IssuedInvoice = {
   readonly invoiceNumber: string | null;
   readonly document: InvoiceDocument;
 };
+
+type InvoiceInsertParams = {
+  operatorId: string;
+  kind: IssueRequest['kind'];
+  series: string;
+  number: bigint | null;
+  invoiceNumber: string | null;
+  idTokenId: string | null;
+  customerId: string | null;
+  currency: string;
+  totalExclVatMinor: bigint;
+  totalVatMinor: bigint;
+  totalInclVatMinor: bigint;
+  document: string;
+  issuedAt: Date;
+  taxPointDate: string;
+  periodStart: Date | null;
+  periodEnd: Date | null;
+  sessionIds: readonly string[];
+  cdrIds: readonly string[];
+  exclVatMinors: readonly string[];
+  inclVatMinors: readonly string[];
+};
+
+/**
+ * The invoice with its sessions, built once (src/db/query-template.ts) for each way of numbering: a per-session
+ * invoice is numbered at commit (its number null here), a credit note or period invoice now.
+ */
+function invoiceInsertTemplate(numberedAtCommit: boolean) {
+  const keys: (keyof InvoiceInsertParams)[] = [
+    'operatorId',
+    'kind',
+    'series',
+    'idTokenId',
+    'customerId',
+    'currency',
+    'totalExclVatMinor',
+    'totalVatMinor',
+    'totalInclVatMinor',
+    'document',
+    'issuedAt',
+    'taxPointDate',
+    'periodStart',
+    'periodEnd',
+    'sessionIds',
+    'cdrIds',
+    'exclVatMinors',
+    'inclVatMinors',
+  ];
+  return queryTemplate(
+    numberedAtCommit ? 'issueInvoice numbered at commit' : 'issueInvoice numbered now',
+    numberedAtCommit ? keys : [...keys, 'number', 'invoiceNumber'],
+    (db, p: InvoiceInsertParams) =>
+      db
+        .with('invoice', (w) =>
+          w
+            .insertInto('invoices')
+            .values({
+              operator_id: p.operatorId,
+              kind: p.kind,
+              series: p.series,
+              // Null: the deferred trigger of migration 0011 numbers the invoice when the transaction commits.
+              // Numbered now: takeInvoiceNumber gave both.
+              number: numberedAtCommit ? sql<bigint>`null` : (p.number as bigint),
+              invoice_number: numberedAtCommit ? sql<string>`null` : (p.invoiceNumber as string),
+              credits_invoice_id: null,
+              id_token_id: p.idTokenId,
+              customer_id: p.customerId,
+              currency: p.currency,
+              total_excl_vat_minor: p.totalExclVatMinor,
+              total_vat_minor: p.totalVatMinor,
+              total_incl_vat_minor: p.totalInclVatMinor,
+              document: p.document,
+              issued_at: p.issuedAt,
+              tax_point_date: p.taxPointDate,
+              period_start: p.periodStart,
+              period_end: p.periodEnd,
+            })
+            .returning('id'),
+        )
+        .insertInto('invoice_sessions')
+        .columns(['invoice_id', 'session_id', 'cdr_id', 'total_excl_vat_minor', 'total_incl_vat_minor'])
+        .expression(
+          sql`select invoice.id, v.session_id, v.cdr_id, v.excl, v.incl
+          from invoice, unnest(${p.sessionIds}::uuid[], ${p.cdrIds}::uuid[],
+                               ${p.exclVatMinors}::int8[], ${p.inclVatMinors}::int8[])
+            as v(session_id, cdr_id, excl, incl)`,
+        )
+        .returning('invoice_id'),
+  );
+}
+
+const insertInvoiceNumberedAtCommit = invoiceInsertTemplate(true);
+const insertNumberedInvoice = invoiceInsertTemplate(false);
 
 export async function issueInvoice(trx: Kysely<Database>, request: IssueRequest): Promise<IssuedInvoice> {
   assert(request.sessions.length > 0, 'nothing to invoice');
@@ -74,42 +169,28 @@ export async function issueInvoice(trx: Kysely<Database>, request: IssueRequest)
     };
   });
   // The invoice and its sessions in one statement (foreign keys are checked at its end, with both in place).
-  const rows = await trx
-    .with('invoice', (db) =>
-      db
-        .insertInto('invoices')
-        .values({
-          operator_id: request.operatorId,
-          kind: request.kind,
-          series,
-          // Null: the deferred trigger of migration 0011 numbers the invoice when the transaction commits.
-          number: number ?? sql<bigint>`null`,
-          invoice_number: invoiceNumber ?? sql<string>`null`,
-          credits_invoice_id: null,
-          id_token_id: request.idTokenId,
-          customer_id: request.customerId,
-          currency,
-          total_excl_vat_minor: BigInt(document.totals.exclVatMinor),
-          total_vat_minor: BigInt(document.totals.vatMinor),
-          total_incl_vat_minor: BigInt(document.totals.inclVatMinor),
-          document: JSON.stringify(document),
-          issued_at: request.now,
-          tax_point_date: document.taxPointDate,
-          period_start: request.period?.start ?? null,
-          period_end: request.period?.end ?? null,
-        })
-        .returning('id'),
-    )
-    .insertInto('invoice_sessions')
-    .columns(['invoice_id', 'session_id', 'cdr_id', 'total_excl_vat_minor', 'total_incl_vat_minor'])
-    .expression(
-      sql`select invoice.id, v.session_id, v.cdr_id, v.excl, v.incl
-          from invoice, unnest(${billed.map((b) => b.sessionId)}::uuid[], ${billed.map((b) => b.cdrId)}::uuid[],
-                               ${billed.map((b) => b.exclVatMinor)}::int8[], ${billed.map((b) => b.inclVatMinor)}::int8[])
-            as v(session_id, cdr_id, excl, incl)`,
-    )
-    .returning('invoice_id')
-    .execute();
+  const rows = await (atCommit ? insertInvoiceNumberedAtCommit : insertNumberedInvoice).rows(trx, {
+    operatorId: request.operatorId,
+    kind: request.kind,
+    series,
+    number,
+    invoiceNumber,
+    idTokenId: request.idTokenId,
+    customerId: request.customerId,
+    currency,
+    totalExclVatMinor: BigInt(document.totals.exclVatMinor),
+    totalVatMinor: BigInt(document.totals.vatMinor),
+    totalInclVatMinor: BigInt(document.totals.inclVatMinor),
+    document: JSON.stringify(document),
+    issuedAt: request.now,
+    taxPointDate: document.taxPointDate,
+    periodStart: request.period?.start ?? null,
+    periodEnd: request.period?.end ?? null,
+    sessionIds: billed.map((b) => b.sessionId),
+    cdrIds: billed.map((b) => b.cdrId),
+    exclVatMinors: billed.map((b) => b.exclVatMinor),
+    inclVatMinors: billed.map((b) => b.inclVatMinor),
+  });
   const invoiceId = rows[0]?.invoice_id;
   assert(invoiceId !== undefined, 'the invoice and its sessions were written');
   return { invoiceId, invoiceNumber, document };
