@@ -10,6 +10,7 @@ import { type Kysely, sql } from 'kysely';
 import type { BillingHook } from '../../billing/billing-hooks.ts';
 import { sharedInvoiceId } from '../../billing/billing-shared.ts';
 import { PAYMENT_ADHOC } from '../../db/partial-index-literals.ts';
+import { queryTemplate } from '../../db/query-template.ts';
 import type { Database, SessionRow } from '../../db/schema.ts';
 import { assert } from '../../shared/assert.ts';
 import { recordDecision } from '../apply-provider-payment.ts';
@@ -104,6 +105,33 @@ async function chargeWithoutHold(
 }
 
 /**
+ * findHoldPayment's statement, built once for each case (src/db/query-template.ts): every billed stop runs one. A
+ * session without a token has no ad-hoc payment to claim.
+ */
+const holdPaymentQuery = queryTemplate('findHoldPayment', ['sessionId'], (db, p: { sessionId: string }) =>
+  db
+    .selectFrom('payments')
+    .selectAll()
+    .where((eb) => eb.or([eb.and([eb('session_id', '=', p.sessionId), eb('kind', 'in', ['session', 'adhoc'])])]))
+    .orderBy('created_at'),
+);
+const holdOrAdHocPaymentQuery = queryTemplate(
+  'findHoldPayment with ad hoc',
+  ['sessionId', 'idTokenId'],
+  (db, p: { sessionId: string; idTokenId: string }) =>
+    db
+      .selectFrom('payments')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('session_id', '=', p.sessionId), eb('kind', 'in', ['session', 'adhoc'])]),
+          eb.and([eb('kind', '=', PAYMENT_ADHOC), eb('id_token_id', '=', p.idTokenId), eb('session_id', 'is', null)]),
+        ]),
+      )
+      .orderBy('created_at'),
+);
+
+/**
  * The session's own payment (the earliest, kind session or adhoc), else an ad-hoc payment of its token whose session
  * the worker has not linked yet (then linked here). One statement reads both candidates.
  */
@@ -111,19 +139,9 @@ async function findHoldPayment(trx: Kysely<Database>, session: SessionRow) {
   // 'adhoc' as a literal: the generic plan of this prepared statement can then read the partial index of ad-hoc
   // payments by token (payments_token) instead of every payment ever made.
   const idTokenId = session.id_token_id;
-  const candidates = await trx
-    .selectFrom('payments')
-    .selectAll()
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('session_id', '=', session.id), eb('kind', 'in', ['session', 'adhoc'])]),
-        ...(idTokenId
-          ? [eb.and([eb('kind', '=', PAYMENT_ADHOC), eb('id_token_id', '=', idTokenId), eb('session_id', 'is', null)])]
-          : []),
-      ]),
-    )
-    .orderBy('created_at')
-    .execute();
+  const candidates = idTokenId
+    ? await holdOrAdHocPaymentQuery.rows(trx, { sessionId: session.id, idTokenId })
+    : await holdPaymentQuery.rows(trx, { sessionId: session.id });
   const linked = candidates.find((p) => p.session_id === session.id);
   if (linked || !idTokenId) return linked;
   const adHoc = candidates.find((p) => p.session_id === null);
