@@ -6,7 +6,7 @@
 import net from 'node:net';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { closeApp } from '../src/api/close-app.ts';
+import { closeApp, prepareClose } from '../src/api/close-app.ts';
 
 /** The client would hold its idle connection this long; a close that waits for it fails the test. */
 const CLIENT_HOLDS_MS = 20_000;
@@ -14,6 +14,7 @@ const CLIENT_HOLDS_MS = 20_000;
 describe('closeApp', () => {
   it('answers the request in flight and closes its keep-alive connection, without waiting for the client', async () => {
     const app = Fastify();
+    prepareClose(app);
     let handling!: () => void;
     const handled = new Promise<void>((resolve) => {
       handling = resolve;
@@ -42,6 +43,7 @@ describe('closeApp', () => {
     expect(await Promise.race([closed, clientGivesUp])).toBe('closed');
     expect(await Promise.race([serverClosedSocket, clientGivesUp])).toBe('closed');
     expect(response.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(response.toLowerCase()).toContain('connection: close');
     expect(response).toContain('{"answered":true}');
     socket.destroy();
   }, 30_000);

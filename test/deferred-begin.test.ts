@@ -122,6 +122,36 @@ describe.skipIf(skip)('BEGIN deferred to the first statement', () => {
     expect((await client.query('select $1::int as n', [4])).rows).toEqual([{ n: 4 }]);
   });
 
+  it('a first statement that fails to parse still opens the transaction: a caller that catches it cannot commit more', async () => {
+    const { client } = await connect();
+    await client.query('begin');
+    await expect(client.query('select $1::int from no_such_table', [1])).rejects.toThrow(
+      'relation "no_such_table" does not exist',
+    );
+    await expect(
+      client.query('insert into deferred_rows values ($1, $2)', [40, 'after a caught error']),
+    ).rejects.toThrow('current transaction is aborted');
+    // PostgreSQL answers COMMIT of a failed transaction with ROLLBACK (Kysely then throws AbortedTransactionError).
+    expect((await client.query('commit')).command).toBe('ROLLBACK');
+    expect((await client.query('select count(*)::int as n from deferred_rows where id = $1', [40])).rows).toEqual([
+      { n: 0 },
+    ]);
+  });
+
+  it('a value pg cannot send, in a statement new on the connection: the same text runs afterwards', async () => {
+    const { client } = await connect();
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const text = 'select $1::jsonb as sent';
+    await client.query('begin');
+    await expect(client.query(text, [circular])).rejects.toThrow('circular');
+    await client.query('rollback');
+    await client.query('begin');
+    expect((await client.query(text, [{ ok: true }])).rows).toEqual([{ sent: { ok: true } }]);
+    await client.query('commit');
+    expect((await client.query(text, [{ again: 1 }])).rows).toEqual([{ sent: { again: 1 } }]);
+  });
+
   it('a text without parameters after BEGIN is sent after BEGIN is answered, inside the transaction', async () => {
     const { client, counts } = await connect();
     await client.query('begin');

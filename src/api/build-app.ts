@@ -28,6 +28,7 @@ import {
   sharesRateLimits,
 } from './auth/register-security.ts';
 import { sealIp } from './auth/sealed-ip.ts';
+import { prepareClose } from './close-app.ts';
 import { API_ERRORS, ApiError } from './errors.ts';
 import { registerApiKeyRoutes } from './routes/api-keys.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
@@ -97,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // object body schema is closed by default below, so a misspelt or mass-assigned field is a 400.
     ajv: { customOptions: { removeAdditional: false } },
   });
+  prepareClose(app);
   app.addHook('onRoute', closeRouteSchemas);
   // Sealed only when read (an audited change or a sign-in), not for every request.
   app.decorateRequest('sealedIp', {

@@ -6,8 +6,8 @@
  * BeginTransaction sends nothing and prepends BEGIN to the next command.
  *
  * How: `begin` is answered at once (nothing is sent) and remembered. The next parameterized statement goes out as one
- * extended-protocol batch without a Sync in between: [Parse of the statement, if new on this connection], Parse/
- * Bind/Execute of `begin`, Bind/Describe/Execute of the statement, Sync. PostgreSQL runs them in order, so the
+ * extended-protocol batch without a Sync in between: Parse/Bind/Execute of `begin`, then [Parse,] Bind/Describe/
+ * Execute of the statement, Sync. PostgreSQL runs them in order, so the
  * statement runs inside the transaction exactly as before; one ReadyForQuery ends the batch. If the statement fails,
  * the transaction is already open and in the failed state, as before, and the caller's ROLLBACK ends it.
  *
@@ -32,6 +32,8 @@ type ProtocolConnection = {
   execute(message: { portal?: string; rows?: number }): void;
   parsedStatements: Record<string, string | undefined>;
   submittedNamedStatements: Record<string, string | undefined>;
+  on(event: 'parseComplete', listener: () => void): void;
+  removeListener(event: 'parseComplete', listener: () => void): void;
 };
 
 /** The pg.Query methods this file wraps (lib/query.js); @types/pg declares submit only. */
@@ -41,6 +43,8 @@ type InternalQuery = {
   types?: unknown[];
   submit(connection: ProtocolConnection): Error | null;
   handleCommandComplete(message: unknown, connection: ProtocolConnection): void;
+  handleError(error: Error, connection: ProtocolConnection): void;
+  handleReadyForQuery(connection: ProtocolConnection): void;
 };
 
 const answered = (command: string): QueryResultLike => ({ command, rowCount: null, rows: [], fields: [] });
@@ -58,28 +62,47 @@ export function statementAfterBegin(
   const statement = query as unknown as InternalQuery;
   const submitStatement = statement.submit.bind(statement);
   const completeCommand = statement.handleCommandComplete.bind(statement);
+  const failWith = statement.handleError.bind(statement);
+  const finishWith = statement.handleReadyForQuery.bind(statement);
   let beginCompleted = false;
+  // A statement new on this connection is parsed in the batch, after BEGIN. pg marks the active query's name as
+  // parsed on every ParseComplete, BEGIN's included, so when the statement's own Parse does not complete (it fails,
+  // or pg refuses a value and closes the statement client-side), that mark is undone: the next use parses again.
+  let parsesOwn = false;
+  let parseCompletes = 0;
+  let submitting = false;
+  let closedClientSide = false;
+  let connectionOfBatch: ProtocolConnection | undefined;
+  const countParse = () => {
+    parseCompletes += 1;
+  };
+  const unmark = () => {
+    const name = statement.name;
+    if (!name || connectionOfBatch === undefined) return;
+    delete connectionOfBatch.parsedStatements[name];
+    delete connectionOfBatch.submittedNamedStatements[name];
+  };
+  const stopCounting = () => connectionOfBatch?.removeListener('parseComplete', countParse);
   statement.submit = (connection) => {
+    connectionOfBatch = connection;
+    const name = statement.name;
+    parsesOwn = Boolean(
+      name &&
+        connection.parsedStatements[name] === undefined &&
+        connection.submittedNamedStatements[name] === undefined,
+    );
+    if (parsesOwn) connection.on('parseComplete', countParse);
     connection.stream.cork?.();
     try {
-      // A new named statement is parsed before BEGIN: pg marks the active query's name as parsed on the batch's
-      // first ParseComplete, which must therefore be the statement's own (if its Parse fails, it stays unmarked and
-      // BEGIN is skipped with the rest of the batch; the caller's ROLLBACK then finds no transaction, which is
-      // harmless).
-      const name = statement.name;
-      if (
-        name &&
-        connection.parsedStatements[name] === undefined &&
-        connection.submittedNamedStatements[name] === undefined
-      ) {
-        connection.parse({ text, name, ...(statement.types && { types: statement.types }) });
-        connection.submittedNamedStatements[name] = text;
-      }
+      // BEGIN first, always: whatever happens to the statement then happens inside the transaction, as without
+      // deferral (a failed statement leaves the transaction open and failed until the caller's ROLLBACK).
       connection.parse({ text: 'begin' });
       connection.bind({});
       connection.execute({});
+      submitting = true;
       return submitStatement(connection);
     } finally {
+      submitting = false;
       connection.stream.uncork?.();
     }
   };
@@ -89,6 +112,24 @@ export function statementAfterBegin(
       return;
     }
     completeCommand(message, connection);
+  };
+  statement.handleError = (error, connection) => {
+    if (submitting) {
+      // pg refused a value while writing the Bind and sent a Close of the statement: it will not exist, whatever
+      // ParseComplete still arrives; the batch ends with ReadyForQuery, where the mark is undone.
+      closedClientSide = true;
+    } else {
+      // An error from the server ends this query here (pg drops it as the active query). BEGIN's ParseComplete and,
+      // if it parsed, the statement's own came before it.
+      if (parsesOwn && parseCompletes < 2) unmark();
+      stopCounting();
+    }
+    failWith(error, connection);
+  };
+  statement.handleReadyForQuery = (connection) => {
+    if (closedClientSide && parsesOwn) unmark();
+    stopCounting();
+    finishWith(connection);
   };
   return query;
 }
