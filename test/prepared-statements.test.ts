@@ -64,6 +64,25 @@ describe.skipIf(skip)('named prepared statements', () => {
     expect((await sql<{ n: number }>`select 10 / ${2}::int as n`.execute(handle.db)).rows).toEqual([{ n: 5 }]);
   });
 
+  it('a value pg cannot encode does not break the statement on its connection, new or prepared before', async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      useNamedStatements(client);
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      const fresh = 'select $1::jsonb as sent, 1 as fresh';
+      await expect(client.query(fresh, [circular])).rejects.toThrow('circular');
+      expect((await client.query(fresh, [{ a: 1 }])).rows).toEqual([{ sent: { a: 1 }, fresh: 1 }]);
+      const known = 'select $1::jsonb as sent, 2 as known';
+      expect((await client.query(known, [{ b: 1 }])).rows).toEqual([{ sent: { b: 1 }, known: 2 }]);
+      await expect(client.query(known, [circular])).rejects.toThrow('circular');
+      expect((await client.query(known, [{ b: 2 }])).rows).toEqual([{ sent: { b: 2 }, known: 2 }]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('names at most the limit of texts per connection; beyond it statements go unnamed', async () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();

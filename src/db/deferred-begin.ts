@@ -66,12 +66,11 @@ export function statementAfterBegin(
   const finishWith = statement.handleReadyForQuery.bind(statement);
   let beginCompleted = false;
   // A statement new on this connection is parsed in the batch, after BEGIN. pg marks the active query's name as
-  // parsed on every ParseComplete, BEGIN's included, so when the statement's own Parse does not complete (it fails,
-  // or pg refuses a value and closes the statement client-side), that mark is undone: the next use parses again.
+  // parsed on every ParseComplete, BEGIN's included, so when the statement's own Parse fails, that mark is undone:
+  // the next use parses it again.
   let parsesOwn = false;
   let parseCompletes = 0;
   let submitting = false;
-  let closedClientSide = false;
   let connectionOfBatch: ProtocolConnection | undefined;
   const countParse = () => {
     parseCompletes += 1;
@@ -114,20 +113,16 @@ export function statementAfterBegin(
     completeCommand(message, connection);
   };
   statement.handleError = (error, connection) => {
-    if (submitting) {
-      // pg refused a value while writing the Bind and sent a Close of the statement: it will not exist, whatever
-      // ParseComplete still arrives; the batch ends with ReadyForQuery, where the mark is undone.
-      closedClientSide = true;
-    } else {
-      // An error from the server ends this query here (pg drops it as the active query). BEGIN's ParseComplete and,
-      // if it parsed, the statement's own came before it.
+    // An error from the server ends this query here (pg drops it as the active query); BEGIN's ParseComplete and,
+    // if it parsed, the statement's own came before it. (A value pg cannot encode fails the query inside submit:
+    // prepared-statements.ts undoes that statement's mark at the batch's end, forget-closed-statement.ts.)
+    if (!submitting) {
       if (parsesOwn && parseCompletes < 2) unmark();
       stopCounting();
     }
     failWith(error, connection);
   };
   statement.handleReadyForQuery = (connection) => {
-    if (closedClientSide && parsesOwn) unmark();
     stopCounting();
     finishWith(connection);
   };

@@ -12,6 +12,7 @@
  * statement prepared on one server connection is not known on the next.
  */
 import pg from 'pg';
+import { forgetStatementClosedByClient } from './forget-closed-statement.ts';
 
 export type PreparedStatementLimits = {
   readonly maxStatementsPerConnection: number;
@@ -50,6 +51,7 @@ export function useNamedStatements(client: pg.ClientBase, limits = PREPARED_STAT
       const statement = text as pg.Query & { text?: unknown; values?: unknown; name?: string };
       if (statement.name === undefined && typeof statement.text === 'string' && Array.isArray(statement.values)) {
         if (statement.values.length > 0) statement.name = nameOf(statement.text);
+        if (statement.name !== undefined) forgetStatementClosedByClient(statement);
       }
       return query(...args);
     }
@@ -57,6 +59,23 @@ export function useNamedStatements(client: pg.ClientBase, limits = PREPARED_STAT
       return query(...args);
     }
     const name = nameOf(text);
-    return name === undefined ? query(...args) : query({ text, values, name });
+    if (name === undefined) return query(...args);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const statement = new pg.Query({
+        text,
+        values,
+        name,
+        // pg may call back twice for one query (a value it cannot encode: the error, then the batch's end).
+        callback: (error: Error | null, result: unknown) => {
+          if (settled) return;
+          settled = true;
+          if (error) reject(error);
+          else resolve(result);
+        },
+      } as pg.QueryConfig);
+      forgetStatementClosedByClient(statement);
+      query(statement);
+    });
   };
 }
