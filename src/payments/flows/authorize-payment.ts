@@ -12,6 +12,7 @@
  * recorded once, counts once). Accepted starts of plain RFID tokens are recorded by their session only.
  */
 import { type Insertable, type Kysely, type RawBuilder, sql } from 'kysely';
+import type { TokenReadAddition } from '../../auth/id-token-store.ts';
 import { BatchWriter } from '../../db/batch-writer.ts';
 import type { AuthorizationDecisionsTable, Database } from '../../db/schema.ts';
 import { assert } from '../../shared/assert.ts';
@@ -77,7 +78,7 @@ export type PaymentAuthorizer = {
    * null when no payment profile names the token: the token's read carries them, and decide() takes them as
    * `prefetched` instead of a round trip of its own. The velocity window is the hour before this call.
    */
-  prefetchInputs(tokenId: RawBuilder<unknown>): RawBuilder<unknown>;
+  readonly prefetchInputs: TokenReadAddition;
   record(
     input: Omit<PaymentAuthorizationInput, 'idTokenId'> & { idTokenId: string | null; sessionId?: string | null },
     decision: RecordedDecision,
@@ -289,12 +290,13 @@ export function createPaymentAuthorizer(deps: {
     });
   }
 
-  function prefetchInputs(tokenId: RawBuilder<unknown>): RawBuilder<unknown> {
-    const since = new Date(clock.now().getTime() - HOUR_MS);
+  const prefetchInputs: TokenReadAddition = {
+    since: () => new Date(clock.now().getTime() - HOUR_MS),
     // Evaluated only for a token with a payment profile (CASE evaluates lazily), as decide() reads them only then.
-    return sql`(case when exists (select 1 from payment_profiles x where x.id_token_id = cast(${tokenId} as uuid))
-      then (select to_jsonb(d) from (${decisionInputsSql(tokenId, since)}) d) end)`;
-  }
+    build: (tokenId, since) =>
+      sql`(case when exists (select 1 from payment_profiles x where x.id_token_id = cast(${tokenId} as uuid))
+      then (select to_jsonb(d) from (${decisionInputsSql(tokenId, since)}) d) end)`,
+  };
 
   return { decide, prefetchInputs, record, flush: () => decisions.flush() };
 }
