@@ -5,11 +5,10 @@
  */
 import { sql } from 'kysely';
 import pg from 'pg';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
-import { type RunningServer, startServer } from '../src/main.ts';
+import type { RunningServer } from '../src/main.ts';
 import { createTestDatabaseUrl, postgresSkipReason, testBackend } from './support/test-database.ts';
+import { startTestServer } from './support/test-server.ts';
 
 const skip = testBackend !== 'postgres' || postgresSkipReason() !== null;
 
@@ -25,20 +24,9 @@ describe.skipIf(skip)('VOLTBILL_DATABASE_POOL_SIZE', () => {
 
   /** The most backends that ran one of the node's `pg_sleep` statements at the same moment. */
   async function mostConcurrentStatements(poolSize: string | undefined): Promise<number> {
-    const server = await startServer({
-      config: loadConfig({
-        VOLTBILL_HOST: '127.0.0.1',
-        VOLTBILL_OCPP_PORT: '0',
-        VOLTBILL_HTTP_PORT: '0',
-        VOLTBILL_LOG_LEVEL: 'silent',
-        VOLTBILL_RECONCILE_INTERVAL_S: '0',
-        ...(poolSize !== undefined && { VOLTBILL_DATABASE_POOL_SIZE: poolSize }),
-      }),
-      seed: false,
-      logger: pino({ level: 'silent' }),
-      database: { kind: 'postgres', url },
-      command: 'test',
-      startPaymentWorker: false,
+    const server = await startTestServer({
+      VOLTBILL_RECONCILE_INTERVAL_S: '0',
+      ...(poolSize !== undefined && { VOLTBILL_DATABASE_POOL_SIZE: poolSize }),
     });
     servers.push(server);
     const watcher = new pg.Client({ connectionString: url });
@@ -49,7 +37,8 @@ describe.skipIf(skip)('VOLTBILL_DATABASE_POOL_SIZE', () => {
       const watch = (async () => {
         while (watching) {
           const { rows } = await watcher.query<{ n: number }>(
-            `select count(*)::int as n from pg_stat_activity where datname = current_database() and query like $1 and state = 'active'`,
+            // The whole PostgreSQL server: the marker text is this test's alone.
+            `select count(*)::int as n from pg_stat_activity where query like $1 and state = 'active'`,
             ['select pg_sleep(%) as slept, % as marker'],
           );
           most = Math.max(most, rows[0]?.n ?? 0);
