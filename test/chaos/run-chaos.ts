@@ -32,7 +32,6 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,6 +46,7 @@ import { createStripeProvider } from '../../src/payments/stripe/stripe-provider.
 import { seedDemo } from '../../src/seed/seed-demo.ts';
 import { systemClock } from '../../src/shared/clock.ts';
 import { createPrng, deriveSeed, randomInt } from '../../src/sim/prng.ts';
+import { freePort } from '../support/free-port.ts';
 import { findPostgresBinaries, type PostgresServer, startPostgres } from '../support/postgres-server.ts';
 import { type StripeShapedServer, startStripeShapedServer } from '../support/stripe-shaped-server.ts';
 import { type CheckResult, checkInvariants } from './chaos-checks.ts';
@@ -454,17 +454,6 @@ function isHealthy(port: number): Promise<boolean> {
     (response) => response.ok,
     () => false,
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function sleep(ms: number): Promise<void> {
