@@ -5,7 +5,7 @@
  * figure is counted in the database (CDRs written per second), not only from the stations' side.
  *
  *   npx tsx bench/e2e.bench.ts [--stations 200] [--duration 20] [--samples 2] [--meter-interval 0] [--pglite]
- *                              [--unix-socket] [--pay none] [--pool N]
+ *                              [--unix-socket] [--pay none] [--pool N] [--provider stripe]
  *
  * `--pool N` sets the server's VOLTBILL_DATABASE_POOL_SIZE (default: the server's default, 10).
  *
@@ -14,6 +14,10 @@
  * process), whose webhooks come back to Voltbill's endpoint. The run then waits for the captures, and the figure
  * that counts is complete sessions, capture included, per second from the start of the run to the last capture.
  * `--pay none`: sessions invoiced and booked but not paid (the earlier figure).
+ * `--provider stripe`: paid through the Stripe adapter (the `stripe` SDK over HTTP) against a Stripe-shaped API in a
+ * process of its own (bench/stripe-shaped-child.ts), as in production, instead of the SANDBOX inside the node: the
+ * node no longer does the card network's work (its vault and state, the client side of its webhooks). That API sends
+ * no webhooks; Stripe would send a few per payment, each a small HTTP request the node answers.
  *
  * With the default `--meter-interval 0` a session lasts a few tens of milliseconds, so it ends before the worker has
  * placed its hold and is charged at its end (payment-billing-hook.ts). `--meter-interval S` spaces the samples S
@@ -33,6 +37,7 @@ import {
 } from '../src/load/bench-harness.ts';
 import { type PostgresServer, startPostgres } from '../test/support/postgres-server.ts';
 import { benchDatabaseUrl } from './load-bench-server.ts';
+import { startStripeShapedChild } from './stripe-shaped-child.ts';
 
 const stations = numberFlag('stations', 200);
 const durationS = numberFlag('duration', 20);
@@ -42,13 +47,16 @@ const poolIndex = process.argv.indexOf('--pool');
 const databasePoolSize = poolIndex === -1 ? undefined : numberFlag('pool', 10);
 const payIndex = process.argv.indexOf('--pay');
 const payByCard = payIndex === -1 || process.argv[payIndex + 1] !== 'none';
+const providerIndex = process.argv.indexOf('--provider');
+const providerName = providerIndex === -1 ? 'sandbox' : process.argv[providerIndex + 1];
+if (providerName !== 'sandbox' && providerName !== 'stripe') throw new Error('--provider must be sandbox or stripe');
 /** How long the captures may take after the stations are done before the run is reported as incomplete. */
 const CAPTURE_DRAIN_TIMEOUT_MS = 120_000;
 
 console.log(`end-to-end benchmark — ${describeMachine()}`);
 console.log(
   `${stations} stations, ${durationS} s, back-to-back sessions of ${samples} meter values ${meterIntervalS} s apart` +
-    `${payByCard ? ', paid by a saved card (hold at the start, capture after the stop; SANDBOX provider)' : ', not paid (--pay none)'}\n`,
+    `${payByCard ? `, paid by a saved card (hold at the start, capture after the stop; ${providerName === 'stripe' ? 'Stripe adapter, Stripe-shaped API in another process' : 'SANDBOX provider'})` : ', not paid (--pay none)'}\n`,
 );
 
 const postgres: PostgresServer | undefined = hasFlag('pglite')
@@ -57,10 +65,12 @@ const postgres: PostgresServer | undefined = hasFlag('pglite')
 const database: BenchDatabase = postgres
   ? { kind: 'postgres', url: benchDatabaseUrl(postgres, hasFlag('unix-socket')) }
   : { kind: 'pglite' };
+const stripe = payByCard && providerName === 'stripe' ? await startStripeShapedChild() : undefined;
 try {
   const bench = await startBenchServer(database, stations, {
     payByCard,
     ...(databasePoolSize !== undefined && { databasePoolSize }),
+    ...(stripe && { stripeApiUrl: stripe.apiUrl }),
   });
   try {
     const startedAtMs = Date.now();
@@ -144,5 +154,6 @@ try {
     await bench.close();
   }
 } finally {
+  await stripe?.close();
   postgres?.stop();
 }

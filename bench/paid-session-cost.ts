@@ -6,7 +6,10 @@
  * stations' requests, which leaves out most of the payment worker's captures (they run after the stops); this
  * counts them, so it is the cost that bounds "complete sessions per second, capture included".
  *
- *   npx tsx bench/paid-session-cost.ts [--stations 100] [--duration 15] [--top 25] [--pool N]
+ *   npx tsx bench/paid-session-cost.ts [--stations 100] [--duration 15] [--top 25] [--pool N] [--provider stripe]
+ *
+ * `--provider stripe`: the Stripe adapter against a Stripe-shaped API in another process (bench/stripe-shaped-child.ts)
+ * instead of the SANDBOX inside this one; that process's CPU is printed apart, not counted as the node's.
  *
  * Not a *.bench.ts file, so `npm run bench` does not run it; it prints, never asserts. The load generator's own
  * CPU is not counted (it runs in a child process that has ended by the time the captures have).
@@ -17,21 +20,27 @@ import { describeMachine, fmt, numberFlag, runLoadChild, startBenchServer } from
 import { startPostgres } from '../test/support/postgres-server.ts';
 import { benchDatabaseUrl } from './load-bench-server.ts';
 import { postgresCpuS } from './process-cpu.ts';
+import { startStripeShapedChild } from './stripe-shaped-child.ts';
 
 const stations = numberFlag('stations', 100);
 const durationS = numberFlag('duration', 15);
 const top = numberFlag('top', 25);
 /** The server's VOLTBILL_DATABASE_POOL_SIZE; default: the server's default (10). */
 const databasePoolSize = process.argv.includes('--pool') ? numberFlag('pool', 10) : undefined;
+const providerIndex = process.argv.indexOf('--provider');
+const providerName = providerIndex === -1 ? 'sandbox' : process.argv[providerIndex + 1];
+if (providerName !== 'sandbox' && providerName !== 'stripe') throw new Error('--provider must be sandbox or stripe');
 /** The captures of a 15 s run finish within ~15 s after it; a run that has not captured after this is broken. */
 const CAPTURE_TIMEOUT_MS = 120_000;
 
 console.log(`paid session cost — ${describeMachine()}`);
 const postgres = await startPostgres({ durable: true, maxConnections: 100, statementStatistics: true });
+const stripe = providerName === 'stripe' ? await startStripeShapedChild() : undefined;
 try {
   const bench = await startBenchServer({ kind: 'postgres', url: benchDatabaseUrl(postgres, false) }, stations, {
     payByCard: true,
     ...(databasePoolSize !== undefined && { databasePoolSize }),
+    ...(stripe && { stripeApiUrl: stripe.apiUrl }),
   });
   const client = new pg.Client({ connectionString: postgres.url });
   try {
@@ -43,6 +52,7 @@ try {
     await client.query('select pg_stat_statements_reset()');
     const nodeBefore = process.cpuUsage();
     const postgresBeforeS = postgresCpuS(postgres.dataDir);
+    const providerBeforeS = stripe?.cpuS() ?? 0;
     const startedAt = Date.now();
     const report = await runLoadChild([
       ...['--url', bench.server.ocppUrl, '--stations', String(stations), '--duration', String(durationS)],
@@ -61,6 +71,7 @@ try {
     const node = process.cpuUsage(nodeBefore);
     const nodeS = (node.user + node.system) / 1e6;
     const postgresS = postgresCpuS(postgres.dataDir) - postgresBeforeS;
+    const providerS = stripe ? stripe.cpuS() - providerBeforeS : undefined;
     const statements = await client.query<{ query: string; calls: number; total_ms: number }>(
       `select query, calls::int as calls, (total_exec_time + total_plan_time)::float8 as total_ms
          from pg_stat_statements
@@ -69,7 +80,8 @@ try {
     );
     const spanS = (capturedAt - startedAt) / 1000;
     console.log(
-      `${stations} stations, ${durationS} s${databasePoolSize !== undefined ? `, pool ${databasePoolSize}` : ''}: ${report.messages.perSecond} msg/s, errors ${report.errors.total}; ` +
+      `${stations} stations, ${durationS} s${databasePoolSize !== undefined ? `, pool ${databasePoolSize}` : ''}, ` +
+        `${stripe ? 'Stripe adapter against the Stripe-shaped API in another process' : 'SANDBOX provider in the node'}: ${report.messages.perSecond} msg/s, errors ${report.errors.total}; ` +
         `${cdrs} CDRs, ${captured} captured (${captured >= cdrs ? 'all' : 'NOT all'}), the last ` +
         `${fmt((capturedAt - stationsDoneAt) / 1000)} s after the stations were done; ` +
         `${fmt(captured / spanS)} complete sessions/s over ${fmt(spanS)} s`,
@@ -82,6 +94,12 @@ try {
         `${os.availableParallelism()} cores allow at most ${fmt((os.availableParallelism() * captured) / (nodeS + postgresS))} ` +
         `complete paid sessions/s (stations elsewhere); busy over the span: node ${fmt((100 * nodeS) / spanS)} %, ` +
         `PostgreSQL ${fmt((100 * postgresS) / spanS)} % of one core`,
+    );
+    // The kernel's share: on a loopback connection the sender's write also runs the receiver's TCP input path.
+    console.log(
+      `node's CPU per captured session: user ${perSessionMs(node.user / 1e6)} ms, system (kernel, socket writes ` +
+        `and reads) ${perSessionMs(node.system / 1e6)} ms` +
+        (providerS !== undefined ? `; the provider's process (not counted above): ${perSessionMs(providerS)} ms` : ''),
     );
     let calls = 0;
     let totalMs = 0;
@@ -105,5 +123,6 @@ try {
     await bench.close();
   }
 } finally {
+  await stripe?.close();
   await postgres.stop();
 }

@@ -28,6 +28,13 @@ export function postgresCpuS(dataDir: string): number {
   return ticks / CLOCK_TICKS_PER_S;
 }
 
+/** CPU seconds (user + system) of one process, from /proc/PID/stat. */
+export function processCpuS(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+}
+
 /** CPU seconds of this process's child processes still running (the load generator), from /proc. */
 export function childrenCpuS(): number {
   let ticks = 0;

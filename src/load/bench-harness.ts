@@ -34,7 +34,17 @@ export type BenchServerOptions = {
   readonly payByCard?: boolean;
   /** VOLTBILL_DATABASE_POOL_SIZE of the server (PostgreSQL); default: the server's default. */
   readonly databasePoolSize?: number;
+  /**
+   * With `payByCard`: pay through the Stripe adapter against a Stripe-shaped API at this base URL (another process,
+   * bench/stripe-shaped-child.ts) instead of the built-in SANDBOX, with Stripe's test card `pm_card_visa` saved for
+   * every load card. The node then does what it does in production: the `stripe` SDK's HTTP calls, no provider work.
+   */
+  readonly stripeApiUrl?: string;
 };
+
+/** Test-mode placeholders for the Stripe-shaped API, which checks only that a Bearer key is sent: not secrets. */
+const BENCH_STRIPE_KEY = 'sk_test_voltbill_bench';
+const BENCH_STRIPE_WEBHOOK_SECRET = 'whsec_voltbill_bench';
 
 /** Voltbill with demo data and `stations` load stations registered; PGlite in a fresh temporary folder (on disk). */
 export async function startBenchServer(
@@ -49,6 +59,12 @@ export async function startBenchServer(
     VOLTBILL_LOG_LEVEL: 'silent',
     ...LOAD_TEST_LIMITS,
     ...(options.databasePoolSize !== undefined && { VOLTBILL_DATABASE_POOL_SIZE: String(options.databasePoolSize) }),
+    ...(options.stripeApiUrl !== undefined && {
+      VOLTBILL_PAYMENT_PROVIDER: 'stripe',
+      STRIPE_SECRET_KEY: BENCH_STRIPE_KEY,
+      STRIPE_WEBHOOK_SECRET: BENCH_STRIPE_WEBHOOK_SECRET,
+      STRIPE_API_URL: options.stripeApiUrl,
+    }),
   });
   const dataDir = database.kind === 'pglite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'voltbill-bench-')) : undefined;
   const server = await startServer({
@@ -59,13 +75,24 @@ export async function startBenchServer(
     command: 'bench',
   });
   const sandbox = server.payments.sandbox;
-  if (options.payByCard && !sandbox) throw new Error('payByCard needs the SANDBOX provider (no Stripe configured)');
+  if (options.payByCard && options.stripeApiUrl === undefined && !sandbox) {
+    throw new Error('payByCard needs the SANDBOX provider (no Stripe configured)');
+  }
+  const stripe = options.payByCard && options.stripeApiUrl !== undefined;
   await provisionFleet(server.database.db, {
     stations,
     firstStation: 1,
     stationPrefix: 'LOAD-',
     idTagPrefix: 'LT',
+    ...(stripe && {
+      card: {
+        provider: server.payments.provider,
+        paymentMethodRef: 'pm_card_visa',
+        ...(server.payments.ctx.cipher && { cipher: server.payments.ctx.cipher }),
+      },
+    }),
     ...(options.payByCard &&
+      !stripe &&
       sandbox && {
         card: {
           provider: sandbox,

@@ -1,0 +1,56 @@
+/**
+ * The Stripe-shaped provider (test/support/stripe-shaped-server.ts) in a process of its own, for the benchmarks'
+ * `--provider stripe`: Voltbill's node then pays what it pays in production against Stripe (the `stripe` SDK's HTTP
+ * calls over a real socket) and nothing of the card network's own work, which the built-in SANDBOX provider does
+ * inside the node (its vault, its state, and the HTTP client side of its webhooks). Its CPU, like the stations', is
+ * not counted as the node's.
+ *
+ * Run as a script it prints `{"port":N}` on its first stdout line and serves until its stdin closes (the parent
+ * ended or was killed), so that it never outlives the benchmark.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { startStripeShapedServer } from '../test/support/stripe-shaped-server.ts';
+import { processCpuS } from './process-cpu.ts';
+
+export type StripeShapedChild = {
+  /** STRIPE_API_URL for the node. */
+  readonly apiUrl: string;
+  /** The provider process's CPU so far, in seconds (user + system), from /proc. */
+  cpuS(): number;
+  close(): Promise<void>;
+};
+
+/** Starts the provider in a child process and resolves once it listens. */
+export function startStripeShapedChild(): Promise<StripeShapedChild> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the Stripe-shaped provider exited (${code}) before listening`)));
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      const { port } = JSON.parse(line) as { port: number };
+      resolve({
+        apiUrl: `http://127.0.0.1:${port}`,
+        cpuS: () => processCpuS(child.pid as number),
+        close: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.stdin.end();
+          }),
+      });
+    });
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const server = await startStripeShapedServer();
+  process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
+  process.stdin.resume();
+  process.stdin.once('end', () => {
+    void server.close().then(() => process.exit(0));
+  });
+}
