@@ -25,12 +25,13 @@ import type { AppDeps } from '../build-app.ts';
 import { ApiError } from '../errors.ts';
 import { requireRole } from '../require-role.ts';
 import { recordDriverLink } from './pay-driver.ts';
+import { createWebhookRefusalGate } from './webhook-refusal-gate.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function paymentRoutes(deps: AppDeps, payments: PaymentsRuntime): FastifyPluginAsync {
   return async (app) => {
-    await app.register(webhookRoutes(payments));
+    await app.register(webhookRoutes(payments, (deps.security ?? DEFAULT_SECURITY).rateLimitPerIp));
     await app.register(adHocRoutes(deps, payments));
     await app.register(async (api) => {
       api.addHook(
@@ -97,22 +98,39 @@ export function sandboxHostedFieldsRoutes(payments: PaymentsRuntime): FastifyPlu
   };
 }
 
-function webhookRoutes(payments: PaymentsRuntime): FastifyPluginAsync {
+/** `maxRefusalsPerMinute`: refused requests one address may send a minute (webhook-refusal-gate.ts says why). */
+function webhookRoutes(payments: PaymentsRuntime, maxRefusalsPerMinute: number): FastifyPluginAsync {
+  const gate = createWebhookRefusalGate(maxRefusalsPerMinute);
   return async (app) => {
     // Signatures are over the raw bytes: keep the body as a Buffer, never re-serialized JSON.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 256 * 1024 }, (_request, body, done) =>
       done(null, body),
     );
-    app.post<{ Params: { provider: string } }>('/payments/webhooks/:provider', async (request, reply) => {
-      if (request.params.provider !== payments.provider.name) {
-        throw new ApiError('NotFound', `no webhook endpoint for provider ${request.params.provider}`);
-      }
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const result = await handleWebhook(payments.ctx, body, request.headers);
-      if (!result.ok) throw new ApiError('WebhookInvalid', `${result.code}: ${result.message}`);
-      return reply.status(200).send({ received: true, duplicate: result.duplicate });
-    });
+    app.post<{ Params: { provider: string } }>(
+      '/payments/webhooks/:provider',
+      // Not under the API's per-address limit: signed events are not limited, refused ones are (the gate).
+      { config: { rateLimit: false } },
+      async (request, reply) => {
+        const now = payments.ctx.clock.now();
+        const retryAfterS = gate.retryAfterS(request.ip, now);
+        if (retryAfterS > 0) {
+          reply.header('retry-after', String(retryAfterS));
+          throw new ApiError('RateLimited', `too many refused webhooks from this address; retry in ${retryAfterS} s`);
+        }
+        if (request.params.provider !== payments.provider.name) {
+          await gate.refused(request.ip, now);
+          throw new ApiError('NotFound', `no webhook endpoint for provider ${request.params.provider}`);
+        }
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const result = await handleWebhook(payments.ctx, body, request.headers);
+        if (!result.ok) {
+          await gate.refused(request.ip, now);
+          throw new ApiError('WebhookInvalid', `${result.code}: ${result.message}`);
+        }
+        return reply.status(200).send({ received: true, duplicate: result.duplicate });
+      },
+    );
   };
 }
 
