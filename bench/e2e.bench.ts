@@ -16,8 +16,9 @@
  * `--pay none`: sessions invoiced and booked but not paid (the earlier figure).
  * `--provider stripe`: paid through the Stripe adapter (the `stripe` SDK over HTTP) against a Stripe-shaped API in a
  * process of its own (bench/stripe-shaped-child.ts), as in production, instead of the SANDBOX inside the node: the
- * node no longer does the card network's work (its vault and state, the client side of its webhooks). That API sends
- * no webhooks; Stripe would send a few per payment, each a small HTTP request the node answers.
+ * node no longer does the card network's work (its vault and state, the client side of its webhooks). Like Stripe,
+ * that API sends signed events to the node's webhook endpoint (3 per session paid at its end: created,
+ * amount_capturable_updated, succeeded), which the node verifies and applies as in production.
  *
  * With the default `--meter-interval 0` a session lasts a few tens of milliseconds, so it ends before the worker has
  * placed its hold and is charged at its end (payment-billing-hook.ts). `--meter-interval S` spaces the samples S
@@ -26,6 +27,7 @@
  */
 import { sql } from 'kysely';
 import {
+  BENCH_STRIPE_WEBHOOK_SECRET,
   type BenchDatabase,
   countRows,
   describeMachine,
@@ -72,6 +74,7 @@ try {
     ...(databasePoolSize !== undefined && { databasePoolSize }),
     ...(stripe && { stripeApiUrl: stripe.apiUrl }),
   });
+  stripe?.sendWebhooks(`${bench.server.httpUrl}/api/v1/payments/webhooks/stripe`, BENCH_STRIPE_WEBHOOK_SECRET);
   try {
     const startedAtMs = Date.now();
     const report = await runLoadChild([
@@ -107,7 +110,15 @@ try {
       }
       captureDoneMs = Date.now();
     }
-    const tables = ['sessions', 'cdrs', 'invoices', 'payments', 'ledger_transfers', 'ledger_postings'];
+    const tables = [
+      'sessions',
+      'cdrs',
+      'invoices',
+      'payments',
+      'ledger_transfers',
+      'ledger_postings',
+      'payment_webhook_events',
+    ];
     const counts = Object.fromEntries(
       await Promise.all(tables.map(async (t) => [t, await countRows(bench.server, t)])),
     );

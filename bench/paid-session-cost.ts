@@ -16,7 +16,14 @@
  */
 import os from 'node:os';
 import pg from 'pg';
-import { describeMachine, fmt, numberFlag, runLoadChild, startBenchServer } from '../src/load/bench-harness.ts';
+import {
+  BENCH_STRIPE_WEBHOOK_SECRET,
+  describeMachine,
+  fmt,
+  numberFlag,
+  runLoadChild,
+  startBenchServer,
+} from '../src/load/bench-harness.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
 import { benchDatabaseUrl } from './load-bench-server.ts';
 import { postgresCpuS } from './process-cpu.ts';
@@ -42,6 +49,7 @@ try {
     ...(databasePoolSize !== undefined && { databasePoolSize }),
     ...(stripe && { stripeApiUrl: stripe.apiUrl }),
   });
+  stripe?.sendWebhooks(`${bench.server.httpUrl}/api/v1/payments/webhooks/stripe`, BENCH_STRIPE_WEBHOOK_SECRET);
   const client = new pg.Client({ connectionString: postgres.url });
   try {
     await client.connect();

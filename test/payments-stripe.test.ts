@@ -1,9 +1,11 @@
 /** The Stripe adapter with the real `stripe` SDK doing real HTTP against a local Stripe-shaped server. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentProvider } from '../src/payments/provider.ts';
 import { createStripeProvider } from '../src/payments/stripe/stripe-provider.ts';
-import { fixedClock } from '../src/shared/clock.ts';
+import { fixedClock, systemClock } from '../src/shared/clock.ts';
 import { type CurrencyCode, money } from '../src/shared/money.ts';
 import { type StripeShapedServer, startStripeShapedServer } from './support/stripe-shaped-server.ts';
 
@@ -254,5 +256,76 @@ describe('Stripe adapter against a Stripe-shaped server', () => {
     expect(!stale.ok && stale.error.code).toBe('StaleTimestamp');
     const missing = stripe.parseWebhook(Buffer.from(payload), {});
     expect(!missing.ok && missing.error.code).toBe('MissingSignature');
+  });
+  it("receives the Stripe-shaped server's signed events for a hold, a capture and a refund, as Stripe sends them", async () => {
+    // The events are signed with the current time: an adapter on the real clock verifies them.
+    const live = createStripeProvider({
+      secretKey: 'sk_test_voltbill',
+      webhookSecrets: ['whsec_current'],
+      clock: systemClock,
+      api: { host: '127.0.0.1', port: server.port, protocol: 'http' },
+      timeoutMs: 2000,
+    });
+    const received: { body: Buffer; signature: string | undefined }[] = [];
+    const endpoint = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        received.push({ body: Buffer.concat(chunks), signature: request.headers['stripe-signature'] as string });
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    server.setWebhook({
+      url: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/webhook`,
+      secret: 'whsec_current',
+    });
+    try {
+      const { customerId, saved } = await savedCard('pm_card_visa', 'webhooks');
+      if (!saved.ok) throw new Error('not saved');
+      const hold = await live.authorize({
+        idempotencyKey: 'hold:webhooks',
+        customerId,
+        paymentMethodToken: saved.value.token,
+        amount: money(5000n, EUR),
+      });
+      if (!hold.ok) throw new Error('no hold');
+      const pi = hold.value.providerPaymentId;
+      await live.capture({ idempotencyKey: 'capture:webhooks', providerPaymentId: pi, amount: money(1234n, EUR) });
+      await live.refund({ idempotencyKey: 'refund:webhooks', providerPaymentId: pi, amount: money(234n, EUR) });
+      // A replayed request changes nothing, so Stripe sends nothing for it.
+      await live.capture({ idempotencyKey: 'capture:webhooks', providerPaymentId: pi, amount: money(1234n, EUR) });
+      const deadline = Date.now() + 5000;
+      while (received.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 100)); // nothing more arrives
+      const events = received.map(({ body, signature }) => {
+        const parsed = live.parseWebhook(body, { 'stripe-signature': signature });
+        if (!parsed.ok) throw new Error(`${parsed.error.code}: ${parsed.error.message}`);
+        return parsed.value;
+      });
+      // Delivered concurrently, as Stripe does: the order is not promised.
+      const byType = Object.fromEntries(events.map((event) => [event.type, event]));
+      expect(Object.keys(byType).sort()).toEqual([
+        'charge.refunded',
+        'payment_intent.amount_capturable_updated',
+        'payment_intent.created',
+        'payment_intent.succeeded',
+      ]);
+      expect(events).toHaveLength(4);
+      expect(byType['payment_intent.amount_capturable_updated']).toMatchObject({
+        voltbillKey: 'hold:webhooks',
+        payment: { providerPaymentId: pi, status: 'authorized', authorizedMinor: 5000n, capturedMinor: 0n },
+      });
+      expect(byType['payment_intent.succeeded']).toMatchObject({
+        payment: { providerPaymentId: pi, status: 'captured', capturedMinor: 1234n },
+      });
+      expect(byType['charge.refunded']).toMatchObject({
+        payment: { providerPaymentId: pi, status: 'partially_refunded', capturedMinor: 1234n, refundedMinor: 234n },
+      });
+      expect(server.webhookCounts).toEqual({ delivered: 4, failed: 0 });
+    } finally {
+      server.setWebhook(undefined);
+      await new Promise<void>((resolve) => endpoint.close(() => resolve()));
+    }
   });
 });

@@ -38,13 +38,15 @@ export type BenchServerOptions = {
    * With `payByCard`: pay through the Stripe adapter against a Stripe-shaped API at this base URL (another process,
    * bench/stripe-shaped-child.ts) instead of the built-in SANDBOX, with Stripe's test card `pm_card_visa` saved for
    * every load card. The node then does what it does in production: the `stripe` SDK's HTTP calls, no provider work.
+   * Its webhooks are the caller's to connect (`webhookSecret` and the server's httpUrl).
    */
   readonly stripeApiUrl?: string;
 };
 
 /** Test-mode placeholders for the Stripe-shaped API, which checks only that a Bearer key is sent: not secrets. */
 const BENCH_STRIPE_KEY = 'sk_test_voltbill_bench';
-const BENCH_STRIPE_WEBHOOK_SECRET = 'whsec_voltbill_bench';
+/** The signing secret the node's Stripe webhook endpoint verifies; the Stripe-shaped API signs with it. */
+export const BENCH_STRIPE_WEBHOOK_SECRET = 'whsec_voltbill_bench';
 
 /** Voltbill with demo data and `stations` load stations registered; PGlite in a fresh temporary folder (on disk). */
 export async function startBenchServer(

@@ -4,9 +4,15 @@
  * with type/code/decline_code), so that the real `stripe` SDK does real HTTP against it. Stripe's documented test
  * payment methods (pm_card_visa, pm_card_chargeDeclined...) behave as at Stripe in test mode.
  * It imitates behaviour, not Stripe's whole API: anything else answers 404 resource_missing.
+ *
+ * With a webhook endpoint (`setWebhook`), it also sends Stripe's events for what it processed, as Stripe does:
+ * `payment_intent.created`, `.amount_capturable_updated`, `.succeeded`, `.canceled`, `.payment_failed`,
+ * `.requires_action` and `charge.refunded`, each a snapshot of the object when it happened, signed with Stripe's
+ * documented `Stripe-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, delivered at once and
+ * concurrently (so possibly out of order), retried on failure. Without one (the default), no events are sent.
  */
 
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createPrng, type Prng } from '../../src/sim/prng.ts';
 
@@ -62,6 +68,10 @@ export type StripeShapedServer = {
   allIntents(): Json[];
   /** How many times each PaymentIntent's capture changed its state (at most 1 unless something is badly wrong). */
   captureCount(id: string): number;
+  /** Sends events to this endpoint from now on, signed with `secret`; undefined stops sending. */
+  setWebhook(target: { url: string; secret: string } | undefined): void;
+  /** Webhook deliveries so far: answered 2xx, and given up after the retries. */
+  readonly webhookCounts: { delivered: number; failed: number };
   /** From now on, faults at these rates (seeded: the same seed draws the same fault for the n-th request); undefined = none. */
   injectFaults(options: { rates: ProviderFaultRates; seed: number } | undefined): void;
   /** Faults injected so far and the API requests they were drawn over. */
@@ -87,6 +97,45 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     requests: 0,
   };
   const captures = new Map<string, number>();
+  let webhook: { url: string; secret: string } | undefined;
+  let closed = false;
+  const webhookCounts = { delivered: 0, failed: 0 };
+  /** Retries of a failed delivery, 200 ms apart and doubling (Stripe retries for days; a test run is short). */
+  const WEBHOOK_ATTEMPTS = 4;
+
+  /** Stripe's event envelope around a snapshot of `object`, sent now; processing goes on without waiting for it. */
+  function emit(type: string, object: Json): void {
+    const target = webhook;
+    if (!target) return;
+    const body = JSON.stringify({
+      id: id('evt'),
+      object: 'event',
+      api_version: '2024-06-20',
+      created: now(),
+      livemode: false,
+      pending_webhooks: 1,
+      type,
+      data: { object },
+    });
+    const deliver = async (attempt: number): Promise<void> => {
+      const t = now();
+      const signature = createHmac('sha256', target.secret).update(`${t}.${body}`).digest('hex');
+      const ok = await fetch(target.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': `t=${t},v1=${signature}` },
+        body,
+      }).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (ok) webhookCounts.delivered++;
+      else if (attempt + 1 < WEBHOOK_ATTEMPTS && !closed) {
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+        return deliver(attempt + 1);
+      } else webhookCounts.failed++;
+    };
+    void deliver(0);
+  }
   /** One uniform draw per request decides its fault (none, or exactly one kind). */
   const drawFault = (): 'timeout' | 'slowTimeout' | 'serverError' | 'lostResponse' | undefined => {
     if (!faults) return undefined;
@@ -193,18 +242,22 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
         latest_charge: null,
       };
       intents.set(intent.id as string, intent);
+      emit('payment_intent.created', intentView(intent, []));
       const offSession = body.off_session === 'true';
       if (pm.behaviour === 'auth' && offSession) {
         intent.last_payment_error = { code: 'authentication_required', decline_code: 'authentication_required' };
+        emit('payment_intent.payment_failed', intentView(intent, []));
         return cardError('authentication_required', { payment_intent: intent });
       }
       if (pm.behaviour === 'auth') {
         intent.status = 'requires_action';
+        emit('payment_intent.requires_action', intentView(intent, []));
         return { status: 200, body: intentView(intent, expand) };
       }
       if (pm.behaviour !== 'ok') {
         const reason = pm.behaviour === 'fail_later' ? 'decline' : pm.behaviour;
         intent.last_payment_error = { code: 'card_declined', decline_code: declineCode(reason) };
+        emit('payment_intent.payment_failed', intentView(intent, []));
         return cardError(reason, { payment_intent: intent });
       }
       const charge = {
@@ -230,6 +283,10 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
         charge.amount_captured = amount;
         charge.captured = true;
       }
+      emit(
+        intent.status === 'succeeded' ? 'payment_intent.succeeded' : 'payment_intent.amount_capturable_updated',
+        intentView(intent, []),
+      );
       return { status: 200, body: intentView(intent, expand) };
     }
     if (verb === 'GET' && path === '/v1/payment_intents/search') {
@@ -266,6 +323,7 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
         Object.assign(intent, { status: 'succeeded', amount_received: amount, amount_capturable: 0 });
         captures.set(intent.id as string, (captures.get(intent.id as string) ?? 0) + 1);
         Object.assign(charge!, { captured: true, amount_captured: amount });
+        emit('payment_intent.succeeded', intentView(intent, []));
         return { status: 200, body: intentView(intent, expand) };
       }
       if (verb === 'POST' && intentPath[2] === '/cancel') {
@@ -273,6 +331,7 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
           return unexpectedState(intent);
         }
         Object.assign(intent, { status: 'canceled', amount_capturable: 0, canceled_at: now() });
+        emit('payment_intent.canceled', intentView(intent, []));
         return { status: 200, body: intentView(intent, expand) };
       }
     }
@@ -300,6 +359,7 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
         status: 'succeeded',
         created: now(),
       };
+      emit('charge.refunded', { ...charge });
       return { status: 200, body: refund };
     }
     return missing(`endpoint: ${verb} ${path}`);
@@ -399,12 +459,17 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     intent: (intentId) => intents.get(intentId),
     allIntents: () => [...intents.values()],
     captureCount: (intentId) => captures.get(intentId) ?? 0,
+    setWebhook: (target) => {
+      webhook = target;
+    },
+    webhookCounts,
     injectFaults: (options) => {
       faults = options && { rates: options.rates, prng: createPrng(options.seed) };
     },
     faultCounts,
     close: () =>
       new Promise((resolve) => {
+        closed = true;
         server.closeAllConnections();
         server.close(() => resolve());
       }),
