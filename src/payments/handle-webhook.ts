@@ -3,10 +3,13 @@
  * apply the reported payment state forward-only. An event that cannot be verified never changes state.
  */
 
+import { sql } from 'kysely';
+import type { PaymentRow } from '../db/schema.ts';
 import { applyProviderPayment } from './apply-provider-payment.ts';
 import { applyDispute } from './flows/apply-dispute.ts';
 import type { PaymentContext } from './payment-context.ts';
 import type { WebhookErrorCode } from './provider.ts';
+import { reportChangesNothing } from './report-changes-nothing.ts';
 
 export type WebhookResult =
   | { readonly ok: true; readonly duplicate: boolean; readonly applied: boolean }
@@ -25,40 +28,46 @@ export async function handleWebhook(
   const event = parsed.value;
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    const stored = await trx
-      .insertInto('payment_webhook_events')
-      .values({
-        provider: ctx.provider.name,
-        event_id: event.eventId,
-        type: event.type,
-        provider_payment_id: event.payment?.providerPaymentId ?? event.dispute?.providerPaymentId ?? null,
-        received_at: now,
-      })
-      .onConflict((oc) => oc.columns(['provider', 'event_id']).doNothing())
-      .returning('event_id')
-      .executeTakeFirst();
-    if (!stored) return { ok: true, duplicate: true, applied: false } as const;
+    // One statement stores the event id (a duplicate stores nothing) and reads, unlocked, the payment the event
+    // names by the provider's id: most events report what the worker has applied already (report-changes-nothing.ts).
+    const reportedPaymentId = event.payment?.providerPaymentId ?? null;
+    const { rows } = await sql<{ stored_event_id: string | null } & Partial<PaymentRow>>`
+      with stored as (
+        insert into payment_webhook_events (provider, event_id, type, provider_payment_id, received_at)
+        values (${ctx.provider.name}, ${event.eventId}, ${event.type},
+                ${event.payment?.providerPaymentId ?? event.dispute?.providerPaymentId ?? null}, ${now})
+        on conflict (provider, event_id) do nothing
+        returning event_id
+      )
+      select (select event_id from stored) as stored_event_id, p.*
+        from (select 1) as one
+        left join payments p on p.provider = ${ctx.provider.name} and p.provider_payment_id = ${reportedPaymentId}`.execute(
+      trx,
+    );
+    const [row] = rows;
+    if (!row?.stored_event_id) return { ok: true, duplicate: true, applied: false } as const;
     if (event.dispute) {
       const outcome = await applyDispute(trx, ctx, event.dispute, now);
       return { ok: true, duplicate: false, applied: outcome !== 'unchanged' && outcome !== 'unknown-payment' } as const;
     }
     if (!event.payment) return { ok: true, duplicate: false, applied: false } as const;
-    let payment = await trx
-      .selectFrom('payments')
-      .select('id')
-      .where('provider', '=', ctx.provider.name)
-      .where('provider_payment_id', '=', event.payment.providerPaymentId)
-      .executeTakeFirst();
-    if (!payment && event.voltbillKey) {
+    const { stored_event_id: _, ...found } = row;
+    const stored = found.id ? (found as PaymentRow) : undefined;
+    if (stored && reportChangesNothing(stored, event.payment)) {
+      return { ok: true, duplicate: false, applied: false } as const;
+    }
+    let paymentId = stored?.id;
+    if (!paymentId && event.voltbillKey) {
       // The answer to our request was lost, so we do not know the provider's id yet: find it by our own key.
-      payment = await trx
+      const byKey = await trx
         .selectFrom('payment_outbox')
-        .select('payment_id as id')
+        .select('payment_id')
         .where('idempotency_key', '=', event.voltbillKey)
         .executeTakeFirst();
+      paymentId = byKey?.payment_id;
     }
-    if (!payment) return { ok: true, duplicate: false, applied: false } as const;
-    const applied = await applyProviderPayment(trx, payment.id, event.payment, now);
+    if (!paymentId) return { ok: true, duplicate: false, applied: false } as const;
+    const applied = await applyProviderPayment(trx, paymentId, event.payment, now);
     return { ok: true, duplicate: false, applied: applied.applied } as const;
   });
 }
