@@ -5,7 +5,8 @@
  * figure is counted in the database (CDRs written per second), not only from the stations' side.
  *
  *   npx tsx bench/e2e.bench.ts [--stations 200] [--duration 20] [--samples 2] [--meter-interval 0] [--pglite]
- *                              [--unix-socket] [--pay none] [--pool N] [--provider stripe]
+ *                              [--unix-socket] [--pay none] [--pool N]
+ *                              [--provider stripe [--webhook-delay-ms 0]]
  *
  * `--pool N` sets the server's VOLTBILL_DATABASE_POOL_SIZE (default: the server's default, 10).
  *
@@ -49,6 +50,8 @@ const poolIndex = process.argv.indexOf('--pool');
 const databasePoolSize = poolIndex === -1 ? undefined : numberFlag('pool', 10);
 const payIndex = process.argv.indexOf('--pay');
 const payByCard = payIndex === -1 || process.argv[payIndex + 1] !== 'none';
+/** With --provider stripe: how long after each event the provider sends it (0: at once, racing its API's answer). */
+const webhookDelayMs = numberFlag('webhook-delay-ms', 0);
 const providerIndex = process.argv.indexOf('--provider');
 const providerName = providerIndex === -1 ? 'sandbox' : process.argv[providerIndex + 1];
 if (providerName !== 'sandbox' && providerName !== 'stripe') throw new Error('--provider must be sandbox or stripe');
@@ -74,7 +77,11 @@ try {
     ...(databasePoolSize !== undefined && { databasePoolSize }),
     ...(stripe && { stripeApiUrl: stripe.apiUrl }),
   });
-  stripe?.sendWebhooks(`${bench.server.httpUrl}/api/v1/payments/webhooks/stripe`, BENCH_STRIPE_WEBHOOK_SECRET);
+  stripe?.sendWebhooks(
+    `${bench.server.httpUrl}/api/v1/payments/webhooks/stripe`,
+    BENCH_STRIPE_WEBHOOK_SECRET,
+    webhookDelayMs,
+  );
   try {
     const startedAtMs = Date.now();
     const report = await runLoadChild([

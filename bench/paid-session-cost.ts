@@ -6,7 +6,8 @@
  * stations' requests, which leaves out most of the payment worker's captures (they run after the stops); this
  * counts them, so it is the cost that bounds "complete sessions per second, capture included".
  *
- *   npx tsx bench/paid-session-cost.ts [--stations 100] [--duration 15] [--top 25] [--pool N] [--provider stripe]
+ *   npx tsx bench/paid-session-cost.ts [--stations 100] [--duration 15] [--top 25] [--pool N]
+ *     [--provider stripe [--webhook-delay-ms 0]]
  *
  * `--provider stripe`: the Stripe adapter against a Stripe-shaped API in another process (bench/stripe-shaped-child.ts)
  * instead of the SANDBOX inside this one; that process's CPU is printed apart, not counted as the node's.
@@ -34,6 +35,7 @@ const durationS = numberFlag('duration', 15);
 const top = numberFlag('top', 25);
 /** The server's VOLTBILL_DATABASE_POOL_SIZE; default: the server's default (10). */
 const databasePoolSize = process.argv.includes('--pool') ? numberFlag('pool', 10) : undefined;
+const webhookDelayMs = numberFlag('webhook-delay-ms', 0);
 const providerIndex = process.argv.indexOf('--provider');
 const providerName = providerIndex === -1 ? 'sandbox' : process.argv[providerIndex + 1];
 if (providerName !== 'sandbox' && providerName !== 'stripe') throw new Error('--provider must be sandbox or stripe');
@@ -49,7 +51,11 @@ try {
     ...(databasePoolSize !== undefined && { databasePoolSize }),
     ...(stripe && { stripeApiUrl: stripe.apiUrl }),
   });
-  stripe?.sendWebhooks(`${bench.server.httpUrl}/api/v1/payments/webhooks/stripe`, BENCH_STRIPE_WEBHOOK_SECRET);
+  stripe?.sendWebhooks(
+    `${bench.server.httpUrl}/api/v1/payments/webhooks/stripe`,
+    BENCH_STRIPE_WEBHOOK_SECRET,
+    webhookDelayMs,
+  );
   const client = new pg.Client({ connectionString: postgres.url });
   try {
     await client.connect();
@@ -76,6 +82,16 @@ try {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const capturedAt = Date.now();
+    if (stripe) {
+      // The provider's events about the last payments may still be on their way: their cost is part of a session's.
+      let events = -1;
+      for (const giveUpAt = Date.now() + webhookDelayMs + 10_000; Date.now() < giveUpAt; ) {
+        const now = await count('select count(*) as n from payment_webhook_events');
+        if (now === events) break;
+        events = now;
+        await new Promise((resolve) => setTimeout(resolve, webhookDelayMs + 300));
+      }
+    }
     const node = process.cpuUsage(nodeBefore);
     const nodeS = (node.user + node.system) / 1e6;
     const postgresS = postgresCpuS(postgres.dataDir) - postgresBeforeS;

@@ -6,8 +6,9 @@
  * not counted as the node's.
  *
  * Run as a script it prints `{"port":N}` on its first stdout line and serves until its stdin closes (the parent
- * ended or was killed), so that it never outlives the benchmark. A stdin line `{"webhook":{"url":…,"secret":…}}`
- * makes it send Stripe's signed events there from then on, as Stripe does (a few per payment).
+ * ended or was killed), so that it never outlives the benchmark. A stdin line
+ * `{"webhook":{"url":…,"secret":…,"delayMs":…}}` makes it send Stripe's signed events there from then on, as Stripe
+ * does (a few per payment), each `delayMs` after it happened.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -19,7 +20,7 @@ export type StripeShapedChild = {
   /** STRIPE_API_URL for the node. */
   readonly apiUrl: string;
   /** Sends Stripe's signed events to Voltbill's endpoint from now on (test/support/stripe-shaped-server.ts). */
-  sendWebhooks(url: string, secret: string): void;
+  sendWebhooks(url: string, secret: string, delayMs?: number): void;
   /** The provider process's CPU so far, in seconds (user + system), from /proc. */
   cpuS(): number;
   close(): Promise<void>;
@@ -37,7 +38,8 @@ export function startStripeShapedChild(): Promise<StripeShapedChild> {
       const { port } = JSON.parse(line) as { port: number };
       resolve({
         apiUrl: `http://127.0.0.1:${port}`,
-        sendWebhooks: (url, secret) => child.stdin.write(`${JSON.stringify({ webhook: { url, secret } })}\n`),
+        sendWebhooks: (url, secret, delayMs = 0) =>
+          child.stdin.write(`${JSON.stringify({ webhook: { url, secret, delayMs } })}\n`),
         cpuS: () => processCpuS(child.pid as number),
         close: () =>
           new Promise<void>((done) => {
@@ -54,7 +56,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const server = await startStripeShapedServer();
   process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
   createInterface({ input: process.stdin }).on('line', (line) => {
-    const { webhook } = JSON.parse(line) as { webhook?: { url: string; secret: string } };
+    const { webhook } = JSON.parse(line) as { webhook?: { url: string; secret: string; delayMs?: number } };
     server.setWebhook(webhook);
   });
   process.stdin.once('end', () => {

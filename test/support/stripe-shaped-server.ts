@@ -68,8 +68,11 @@ export type StripeShapedServer = {
   allIntents(): Json[];
   /** How many times each PaymentIntent's capture changed its state (at most 1 unless something is badly wrong). */
   captureCount(id: string): number;
-  /** Sends events to this endpoint from now on, signed with `secret`; undefined stops sending. */
-  setWebhook(target: { url: string; secret: string } | undefined): void;
+  /**
+   * Sends events to this endpoint from now on, signed with `secret`, each `delayMs` after it happened (default 0:
+   * at once, racing the API's own answer; Stripe delivers asynchronously, usually later); undefined stops sending.
+   */
+  setWebhook(target: { url: string; secret: string; delayMs?: number } | undefined): void;
   /** Webhook deliveries so far: answered 2xx, and given up after the retries. */
   readonly webhookCounts: { delivered: number; failed: number };
   /** From now on, faults at these rates (seeded: the same seed draws the same fault for the n-th request); undefined = none. */
@@ -97,7 +100,7 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     requests: 0,
   };
   const captures = new Map<string, number>();
-  let webhook: { url: string; secret: string } | undefined;
+  let webhook: { url: string; secret: string; delayMs?: number } | undefined;
   let closed = false;
   const webhookCounts = { delivered: 0, failed: 0 };
   /** Retries of a failed delivery, 200 ms apart and doubling (Stripe retries for days; a test run is short). */
@@ -134,7 +137,8 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
         return deliver(attempt + 1);
       } else webhookCounts.failed++;
     };
-    void deliver(0);
+    if (target.delayMs) setTimeout(() => void deliver(0), target.delayMs);
+    else void deliver(0);
   }
   /** One uniform draw per request decides its fault (none, or exactly one kind). */
   const drawFault = (): 'timeout' | 'slowTimeout' | 'serverError' | 'lostResponse' | undefined => {
