@@ -14,7 +14,8 @@
  * VOLTBILL_PAYMENT_PROVIDER=stripe against the Stripe-shaped server, which lives in THIS process (a real provider
  * survives our crash) and fails 5 % of requests by timeout, 2 % with a 500 and 1 % by losing the response of a
  * request it processed (seeded, rates adjustable). Each session gets a hold while it runs and a capture at its end,
- * while the server is killed. After the stations drain, the payment worker gets a bounded settle time
+ * while the server is killed. The provider also sends Stripe's signed events to the first node's webhook endpoint
+ * (retried while it is down), racing the worker's own answers. After the stations drain, the payment worker gets a bounded settle time
  * (--settle-s, 150 s by default: a step claimed by a killed worker returns after its 60 s lease), then
  * payment-checks.ts compares the provider's state with Voltbill's payments and invoices.
  *
@@ -232,6 +233,12 @@ try {
 
   // Faults from now on: saving the cards above is setup, not the test.
   stripe?.injectFaults({ rates: faultRates, seed: deriveSeed(seed, 0x5717e) });
+  // The provider's signed events go to the first node, as Stripe's go to one endpoint; while it is down they are
+  // retried (up to ~25 s here), and they race the worker's own answers, as in production.
+  stripe?.setWebhook({
+    url: `http://127.0.0.1:${httpPorts[0]}/api/v1/payments/webhooks/stripe`,
+    secret: STRIPE_WEBHOOK_SECRET,
+  });
   const ocppUrls = ocppPorts.map((port) => `ws://127.0.0.1:${port}/ocpp`);
   for (let node = 0; node < nodes; node++) {
     servers[node] = await startServer(node);
@@ -363,6 +370,10 @@ try {
     );
     // Not a failure (rates are rates: 1 % of ~170 requests draws none about one run in six), but said plainly.
     if (unexercised.length) log(`WARN no ${unexercised.join(', ')} fault drawn in this run: rerun or raise --stations`);
+    log(
+      `provider's events: ${stripe.webhookCounts.delivered} delivered, ${stripe.webhookCounts.failed} given up ` +
+        '(the first node down through every retry)',
+    );
     log(
       `payment outbox: ${figures.outboxItems} items (${figures.outboxByAction}), ${figures.outboxRetries} retried ` +
         `attempts (incl. claims lost to a kill); open errors: ${figures.lastErrors}; settle ${settledS?.toFixed(1) ?? `>${settleS}`} s`,

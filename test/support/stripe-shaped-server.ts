@@ -103,8 +103,8 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
   let webhook: { url: string; secret: string; delayMs?: number } | undefined;
   let closed = false;
   const webhookCounts = { delivered: 0, failed: 0 };
-  /** Retries of a failed delivery, 200 ms apart and doubling (Stripe retries for days; a test run is short). */
-  const WEBHOOK_ATTEMPTS = 4;
+  /** Attempts of a delivery, 200 ms apart and doubling: up to ~25 s (Stripe retries for days; a test run is short). */
+  const WEBHOOK_ATTEMPTS = 8;
 
   /** Stripe's event envelope around a snapshot of `object`, sent now; processing goes on without waiting for it. */
   function emit(type: string, object: Json): void {
