@@ -133,11 +133,12 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
       );
       if (ok) webhookCounts.delivered++;
       else if (attempt + 1 < WEBHOOK_ATTEMPTS && !closed) {
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+        // Unref'd: a retry pending when its owner is done (a test, the crash test) does not hold the process open.
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt).unref());
         return deliver(attempt + 1);
       } else webhookCounts.failed++;
     };
-    if (target.delayMs) setTimeout(() => void deliver(0), target.delayMs);
+    if (target.delayMs) setTimeout(() => void deliver(0), target.delayMs).unref();
     else void deliver(0);
   }
   /** One uniform draw per request decides its fault (none, or exactly one kind). */
