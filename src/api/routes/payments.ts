@@ -112,22 +112,19 @@ function webhookRoutes(payments: PaymentsRuntime, maxRefusalsPerMinute: number):
       // Not under the API's per-address limit: signed events are not limited, refused ones are (the gate).
       { config: { rateLimit: false } },
       async (request, reply) => {
-        const now = payments.ctx.clock.now();
-        const retryAfterS = gate.retryAfterS(request.ip, now);
-        if (retryAfterS > 0) {
+        // Verified first, always: a signed event is never refused, whoever else sends from its address.
+        const refuse = async (error: ApiError): Promise<never> => {
+          const retryAfterS = await gate.refused(request.ip, payments.ctx.clock.now());
+          if (retryAfterS === 0) throw error;
           reply.header('retry-after', String(retryAfterS));
           throw new ApiError('RateLimited', `too many refused webhooks from this address; retry in ${retryAfterS} s`);
-        }
+        };
         if (request.params.provider !== payments.provider.name) {
-          await gate.refused(request.ip, now);
-          throw new ApiError('NotFound', `no webhook endpoint for provider ${request.params.provider}`);
+          return refuse(new ApiError('NotFound', `no webhook endpoint for provider ${request.params.provider}`));
         }
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const result = await handleWebhook(payments.ctx, body, request.headers);
-        if (!result.ok) {
-          await gate.refused(request.ip, now);
-          throw new ApiError('WebhookInvalid', `${result.code}: ${result.message}`);
-        }
+        if (!result.ok) return refuse(new ApiError('WebhookInvalid', `${result.code}: ${result.message}`));
         return reply.status(200).send({ received: true, duplicate: result.duplicate });
       },
     );

@@ -7,9 +7,12 @@
  * provider would retry them for days and finally disable the endpoint. A request whose signature verifies can only
  * come from the provider (a replay inside the signature's tolerance is a duplicate event id and changes nothing), so
  * it is not limited. A request that is refused (no or bad signature, stale timestamp, malformed, unknown provider)
- * counts against its address; an address refused `maxRefusalsPerMinute` times (VOLTBILL_RATE_LIMIT_PER_IP) in the
- * current clock minute is answered 429, unverified, until the minute ends. Counted in this node's memory: a forger is
- * slowed on each node it reaches, which is enough, since a refused request costs one HMAC and no database work.
+ * counts against its address. Once an address has been refused `maxRefusalsPerMinute` times
+ * (VOLTBILL_RATE_LIMIT_PER_IP) in the current clock minute, its further refusals are answered 429 instead of 400 until
+ * the minute ends. Every request is verified first, and a signed one is never refused: a provider sends every
+ * account's events from the same addresses, so anyone could otherwise point their own provider account at this
+ * endpoint and get the real events refused. Counted in this node's memory (a refusal costs one HMAC and no database
+ * work); IPv6 addresses count by their /64, which one host usually holds whole, so cycling through it gains nothing.
  */
 import { createMemoryRateCounter } from '../auth/rate-counter.ts';
 
@@ -18,34 +21,33 @@ const WINDOW_MS = 60_000;
 const MAX_TRACKED_ADDRESSES = 10_000;
 
 export type WebhookRefusalGate = {
-  /** Seconds until `address` may be heard again, or 0 when it is not over its refusals. */
-  retryAfterS(address: string, now: Date): number;
-  /** Counts one refused request from `address`. */
-  refused(address: string, now: Date): Promise<void>;
+  /** Counts one refused request from `address`: the seconds to wait when it is over its refusals (answer 429), else 0. */
+  refused(address: string, now: Date): Promise<number>;
 };
 
 export function createWebhookRefusalGate(maxRefusalsPerMinute: number): WebhookRefusalGate {
   const counter = createMemoryRateCounter(MAX_TRACKED_ADDRESSES);
-  /** Addresses over the limit, until the end of the window in which they went over. */
-  const blockedUntilMs = new Map<string, number>();
   return {
-    retryAfterS(address, now) {
-      const until = blockedUntilMs.get(address);
-      if (until === undefined) return 0;
-      if (until <= now.getTime()) {
-        blockedUntilMs.delete(address);
-        return 0;
-      }
-      return Math.max(1, Math.ceil((until - now.getTime()) / 1000));
-    },
     async refused(address, now) {
-      const { hits, resetInMs } = await counter.hit(address, WINDOW_MS, now);
-      if (hits < maxRefusalsPerMinute) return; // the limit-th refusal is the last one heard this minute
-      if (blockedUntilMs.size >= MAX_TRACKED_ADDRESSES) {
-        for (const [key, until] of blockedUntilMs) if (until <= now.getTime()) blockedUntilMs.delete(key);
-        if (blockedUntilMs.size >= MAX_TRACKED_ADDRESSES) blockedUntilMs.clear();
-      }
-      blockedUntilMs.set(address, now.getTime() + resetInMs);
+      const { hits, resetInMs } = await counter.hit(addressKey(address), WINDOW_MS, now);
+      if (hits <= maxRefusalsPerMinute) return 0;
+      return Math.max(1, Math.ceil(resetInMs / 1000));
     },
   };
+}
+
+/** An IPv4 address as it is; an IPv6 address by its first 64 bits (the network a single host is given). */
+export function addressKey(address: string): string {
+  if (!address.includes(':') || /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address)) return address;
+  const [head = '', tail] = address.toLowerCase().split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const groups =
+    tail === undefined
+      ? headGroups
+      : [...headGroups, ...Array(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0'), ...tailGroups];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
