@@ -47,9 +47,6 @@ export type StripeChargeShape = {
   metadata?: Record<string, string> | null;
 };
 
-/** Stripe holds card authorizations for 7 days unless the charge says otherwise (capture_before). */
-const DEFAULT_HOLD_S = 7 * 24 * 3600;
-
 export function mapIntentStatus(intent: StripePaymentIntentShape): PaymentStatus {
   switch (intent.status) {
     case 'requires_capture':
@@ -81,9 +78,12 @@ export function mapPaymentIntent(intent: StripePaymentIntentShape): Result<Provi
   const refunded = fromStripeAmount(charge?.amount_refunded ?? 0, intent.currency);
   if (!received.ok) return received;
   if (!refunded.ok) return refunded;
-  const captureBeforeS =
-    charge?.payment_method_details?.card?.capture_before ??
-    (intent.created === undefined ? undefined : intent.created + DEFAULT_HOLD_S);
+  // The hold's expiry only as Stripe states it, on the charge (capture_before): it differs by network and by who
+  // initiated the payment (Visa merchant-initiated: 4 days 18 hours; most others 7 days). An event carries the
+  // charge as an id only; guessing there (the PaymentIntent's creation + 7 days, as before) moved a Visa hold's
+  // stored expiry past its real one, so its renewal or release came too late. Every call Voltbill makes expands the
+  // charge, so the stored expiry always comes from one of those.
+  const captureBeforeS = charge?.payment_method_details?.card?.capture_before ?? undefined;
   return ok({
     providerPaymentId: intent.id,
     status,
