@@ -356,6 +356,15 @@ try {
     });
   }
   results.push(reconcile(env));
+  if (stripe) {
+    // A 4xx means the node refused a genuine signed event (a signature, parsing or limit defect): never expected.
+    const { delivered, refused } = stripe.webhookCounts;
+    results.push({
+      name: "the provider's signed events accepted by the node (none answered 4xx)",
+      ok: refused === 0,
+      detail: `${delivered} delivered, ${refused} refused`,
+    });
+  }
   for (const result of results) log(`${result.ok ? 'PASS' : 'FAIL'} ${result.name}: ${result.detail}`);
   if (stripe && figures) {
     const f = stripe.faultCounts;

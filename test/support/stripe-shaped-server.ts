@@ -73,8 +73,11 @@ export type StripeShapedServer = {
    * at once, racing the API's own answer; Stripe delivers asynchronously, usually later); undefined stops sending.
    */
   setWebhook(target: { url: string; secret: string; delayMs?: number } | undefined): void;
-  /** Webhook deliveries so far: answered 2xx, and given up after the retries. */
-  readonly webhookCounts: { delivered: number; failed: number };
+  /**
+   * Webhook deliveries so far: answered 2xx; answers 4xx (the endpoint refused the event: retried like any other
+   * failure, as Stripe does, but a sign of a defect); given up after the retries.
+   */
+  readonly webhookCounts: { delivered: number; refused: number; failed: number };
   /** From now on, faults at these rates (seeded: the same seed draws the same fault for the n-th request); undefined = none. */
   injectFaults(options: { rates: ProviderFaultRates; seed: number } | undefined): void;
   /** Faults injected so far and the API requests they were drawn over. */
@@ -102,7 +105,7 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
   const captures = new Map<string, number>();
   let webhook: { url: string; secret: string; delayMs?: number } | undefined;
   let closed = false;
-  const webhookCounts = { delivered: 0, failed: 0 };
+  const webhookCounts = { delivered: 0, refused: 0, failed: 0 };
   /** Attempts of a delivery, 200 ms apart and doubling: up to ~25 s (Stripe retries for days; a test run is short). */
   const WEBHOOK_ATTEMPTS = 8;
 
@@ -127,8 +130,13 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'stripe-signature': `t=${t},v1=${signature}` },
         body,
+        // Stripe gives an endpoint a bounded time to answer too.
+        signal: AbortSignal.timeout(10_000),
       }).then(
-        (response) => response.ok,
+        (response) => {
+          if (response.status >= 400 && response.status < 500) webhookCounts.refused++;
+          return response.ok;
+        },
         () => false,
       );
       if (ok) webhookCounts.delivered++;
@@ -275,7 +283,10 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
         captured: false,
         refunded: false,
         payment_intent: intent.id,
-        payment_method_details: { type: 'card', card: { ...pm.card, capture_before: now() + 7 * 24 * 3600 } },
+        payment_method_details: {
+          type: 'card',
+          card: { ...pm.card, capture_before: now() + authorizationValidityS(pm.card.brand, offSession) },
+        },
       };
       charges.set(charge.id, charge);
       intent.latest_charge = charge.id;
@@ -479,6 +490,14 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * How long Stripe holds a card authorization (its "place a hold" guide, card-not-present): Visa merchant-initiated
+ * (off-session) 4 days 18 hours, everything else here 7 days.
+ */
+function authorizationValidityS(brand: string, offSession: boolean): number {
+  return brand === 'visa' && offSession ? (4 * 24 + 18) * 3600 : 7 * 24 * 3600;
 }
 
 function declineCode(reason: string): string {
