@@ -56,9 +56,15 @@ describe.skipIf(postgresSkipReason())('webhooks that change nothing', () => {
     return row.id;
   }
   let events = 0;
-  const send = (providerPaymentId: string, status: string, capturedMinor: string, refundedMinor: string) => {
+  const send = (
+    providerPaymentId: string,
+    status: string,
+    capturedMinor: string,
+    refundedMinor: string,
+    options: { eventId?: string; voltbillKey?: string } = {},
+  ) => {
     const body = JSON.stringify({
-      id: `evt_noop_${++events}`,
+      id: options.eventId ?? `evt_noop_${++events}`,
       object: 'event',
       type: `payment.${status}`,
       created: Math.floor(Date.now() / 1000),
@@ -70,6 +76,7 @@ describe.skipIf(postgresSkipReason())('webhooks that change nothing', () => {
           authorized_minor: '5000',
           captured_minor: capturedMinor,
           refunded_minor: refundedMinor,
+          ...(options.voltbillKey && { voltbill_key: options.voltbillKey }),
         },
       },
     });
@@ -119,6 +126,74 @@ describe.skipIf(postgresSkipReason())('webhooks that change nothing', () => {
     const refund = await send('pay_noop_1', 'partially_refunded', '1234', '200');
     expect(refund.status).toBe(200);
     expect(await version(paymentId)).toMatchObject({ status: 'partially_refunded', refunded_minor: 200n });
+  });
+
+  it('answers a repeated event id as a duplicate and stores it once', async () => {
+    const paymentId = await capturedPayment('pay_dup_1');
+    const first = await send('pay_dup_1', 'captured', '1234', '0', { eventId: 'evt_dup_1' });
+    expect(await first.json()).toEqual({ received: true, duplicate: false });
+    const again = await send('pay_dup_1', 'refunded', '1234', '1234', { eventId: 'evt_dup_1' });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ received: true, duplicate: true });
+    const stored = await server.database.db
+      .selectFrom('payment_webhook_events')
+      .select(['event_id', 'type'])
+      .where('event_id', '=', 'evt_dup_1')
+      .execute();
+    expect(stored).toEqual([{ event_id: 'evt_dup_1', type: 'payment.captured' }]);
+    // The duplicate's different content changed nothing.
+    expect(await version(paymentId)).toMatchObject({ status: 'captured', refunded_minor: 0n });
+  });
+
+  it("finds a payment whose call's answer was lost by Voltbill's own key, and merges the event into it", async () => {
+    // The worker's create call was sent, its answer lost: the payment has no provider id yet, only the outbox key.
+    const paymentId = (
+      await server.database.db
+        .insertInto('payments')
+        .values({
+          operator_id: operatorId,
+          kind: 'extra',
+          provider: 'sandbox',
+          session_id: null,
+          id_token_id: null,
+          payment_method_id: null,
+          wallet_id: null,
+          payment_method_token: 'pm_test',
+          provider_customer_id: null,
+          provider_payment_id: null,
+          currency: 'EUR',
+          requested_minor: 5000n,
+          due_minor: null,
+          invoice_id: null,
+          hold_expires_at: null,
+          failure_code: null,
+          station_id: null,
+          evse_id: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+    await server.database.db
+      .insertInto('payment_outbox')
+      .values({
+        payment_id: paymentId,
+        action: 'authorize',
+        idempotency_key: 'authorize:lost-answer',
+        amount_minor: 5000n,
+        refund_id: null,
+        next_attempt_at: new Date(Date.now() + 3_600_000),
+        locked_until: null,
+        last_error: null,
+      })
+      .execute();
+    const response = await send('pay_lost_1', 'authorized', '0', '0', { voltbillKey: 'authorize:lost-answer' });
+    expect(response.status).toBe(200);
+    const merged = await server.database.db
+      .selectFrom('payments')
+      .select(['provider_payment_id', 'status', 'authorized_minor'])
+      .where('id', '=', paymentId)
+      .executeTakeFirstOrThrow();
+    expect(merged).toEqual({ provider_payment_id: 'pay_lost_1', status: 'authorized', authorized_minor: 5000n });
   });
 
   it.skipIf(testBackend !== 'postgres')(
