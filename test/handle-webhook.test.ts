@@ -24,8 +24,13 @@ describe.skipIf(postgresSkipReason())('webhooks that change nothing', () => {
     await server?.close();
   });
 
-  /** A captured payment of 12.34 EUR (a hold of 50.00) as the worker leaves it. */
-  async function capturedPayment(providerPaymentId: string): Promise<string> {
+  /** A payment row as the worker leaves it; by default captured, 12.34 EUR of a 50.00 hold. */
+  async function insertPayment(values: {
+    providerPaymentId: string | null;
+    status?: 'pending' | 'captured';
+    authorizedMinor?: bigint;
+    capturedMinor?: bigint;
+  }): Promise<string> {
     const row = await server.database.db
       .insertInto('payments')
       .values({
@@ -38,12 +43,12 @@ describe.skipIf(postgresSkipReason())('webhooks that change nothing', () => {
         wallet_id: null,
         payment_method_token: 'pm_test',
         provider_customer_id: null,
-        provider_payment_id: providerPaymentId,
+        provider_payment_id: values.providerPaymentId,
         currency: 'EUR',
         requested_minor: 5000n,
-        authorized_minor: 5000n,
-        captured_minor: 1234n,
-        status: 'captured',
+        authorized_minor: values.authorizedMinor ?? 5000n,
+        captured_minor: values.capturedMinor ?? 1234n,
+        status: values.status ?? 'captured',
         due_minor: null,
         invoice_id: null,
         hold_expires_at: null,
@@ -55,6 +60,7 @@ describe.skipIf(postgresSkipReason())('webhooks that change nothing', () => {
       .executeTakeFirstOrThrow();
     return row.id;
   }
+  const capturedPayment = (providerPaymentId: string) => insertPayment({ providerPaymentId });
   let events = 0;
   const send = (
     providerPaymentId: string,
@@ -147,32 +153,12 @@ describe.skipIf(postgresSkipReason())('webhooks that change nothing', () => {
 
   it("finds a payment whose call's answer was lost by Voltbill's own key, and merges the event into it", async () => {
     // The worker's create call was sent, its answer lost: the payment has no provider id yet, only the outbox key.
-    const paymentId = (
-      await server.database.db
-        .insertInto('payments')
-        .values({
-          operator_id: operatorId,
-          kind: 'extra',
-          provider: 'sandbox',
-          session_id: null,
-          id_token_id: null,
-          payment_method_id: null,
-          wallet_id: null,
-          payment_method_token: 'pm_test',
-          provider_customer_id: null,
-          provider_payment_id: null,
-          currency: 'EUR',
-          requested_minor: 5000n,
-          due_minor: null,
-          invoice_id: null,
-          hold_expires_at: null,
-          failure_code: null,
-          station_id: null,
-          evse_id: null,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
+    const paymentId = await insertPayment({
+      providerPaymentId: null,
+      status: 'pending',
+      authorizedMinor: 0n,
+      capturedMinor: 0n,
+    });
     await server.database.db
       .insertInto('payment_outbox')
       .values({
