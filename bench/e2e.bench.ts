@@ -28,7 +28,6 @@
  */
 import { sql } from 'kysely';
 import {
-  BENCH_STRIPE_WEBHOOK_SECRET,
   type BenchDatabase,
   countRows,
   describeMachine,
@@ -40,7 +39,7 @@ import {
 } from '../src/load/bench-harness.ts';
 import { type PostgresServer, startPostgres } from '../test/support/postgres-server.ts';
 import { benchDatabaseUrl } from './load-bench-server.ts';
-import { startStripeShapedChild } from './stripe-shaped-child.ts';
+import { connectWebhooks, providerFlags, startStripeShapedChild } from './stripe-shaped-child.ts';
 
 const stations = numberFlag('stations', 200);
 const durationS = numberFlag('duration', 20);
@@ -50,11 +49,8 @@ const poolIndex = process.argv.indexOf('--pool');
 const databasePoolSize = poolIndex === -1 ? undefined : numberFlag('pool', 10);
 const payIndex = process.argv.indexOf('--pay');
 const payByCard = payIndex === -1 || process.argv[payIndex + 1] !== 'none';
-/** With --provider stripe: how long after each event the provider sends it (0: at once, racing its API's answer). */
-const webhookDelayMs = numberFlag('webhook-delay-ms', 0);
-const providerIndex = process.argv.indexOf('--provider');
-const providerName = providerIndex === -1 ? 'sandbox' : process.argv[providerIndex + 1];
-if (providerName !== 'sandbox' && providerName !== 'stripe') throw new Error('--provider must be sandbox or stripe');
+/** With --provider stripe, --webhook-delay-ms: how long after each event the provider sends it (0: at once). */
+const { provider: providerName, webhookDelayMs } = providerFlags();
 /** How long the captures may take after the stations are done before the run is reported as incomplete. */
 const CAPTURE_DRAIN_TIMEOUT_MS = 120_000;
 
@@ -77,11 +73,7 @@ try {
     ...(databasePoolSize !== undefined && { databasePoolSize }),
     ...(stripe && { stripeApiUrl: stripe.apiUrl }),
   });
-  stripe?.sendWebhooks(
-    `${bench.server.httpUrl}/api/v1/payments/webhooks/stripe`,
-    BENCH_STRIPE_WEBHOOK_SECRET,
-    webhookDelayMs,
-  );
+  if (stripe) connectWebhooks(stripe, bench.server.httpUrl, webhookDelayMs);
   try {
     const startedAtMs = Date.now();
     const report = await runLoadChild([

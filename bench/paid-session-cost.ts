@@ -17,28 +17,18 @@
  */
 import os from 'node:os';
 import pg from 'pg';
-import {
-  BENCH_STRIPE_WEBHOOK_SECRET,
-  describeMachine,
-  fmt,
-  numberFlag,
-  runLoadChild,
-  startBenchServer,
-} from '../src/load/bench-harness.ts';
+import { describeMachine, fmt, numberFlag, runLoadChild, startBenchServer } from '../src/load/bench-harness.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
 import { benchDatabaseUrl } from './load-bench-server.ts';
 import { postgresCpuS } from './process-cpu.ts';
-import { startStripeShapedChild } from './stripe-shaped-child.ts';
+import { connectWebhooks, providerFlags, startStripeShapedChild } from './stripe-shaped-child.ts';
 
 const stations = numberFlag('stations', 100);
 const durationS = numberFlag('duration', 15);
 const top = numberFlag('top', 25);
 /** The server's VOLTBILL_DATABASE_POOL_SIZE; default: the server's default (10). */
 const databasePoolSize = process.argv.includes('--pool') ? numberFlag('pool', 10) : undefined;
-const webhookDelayMs = numberFlag('webhook-delay-ms', 0);
-const providerIndex = process.argv.indexOf('--provider');
-const providerName = providerIndex === -1 ? 'sandbox' : process.argv[providerIndex + 1];
-if (providerName !== 'sandbox' && providerName !== 'stripe') throw new Error('--provider must be sandbox or stripe');
+const { provider: providerName, webhookDelayMs } = providerFlags();
 /** The captures of a 15 s run finish within ~15 s after it; a run that has not captured after this is broken. */
 const CAPTURE_TIMEOUT_MS = 120_000;
 
@@ -51,11 +41,7 @@ try {
     ...(databasePoolSize !== undefined && { databasePoolSize }),
     ...(stripe && { stripeApiUrl: stripe.apiUrl }),
   });
-  stripe?.sendWebhooks(
-    `${bench.server.httpUrl}/api/v1/payments/webhooks/stripe`,
-    BENCH_STRIPE_WEBHOOK_SECRET,
-    webhookDelayMs,
-  );
+  if (stripe) connectWebhooks(stripe, bench.server.httpUrl, webhookDelayMs);
   const client = new pg.Client({ connectionString: postgres.url });
   try {
     await client.connect();

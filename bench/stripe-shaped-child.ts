@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { BENCH_STRIPE_WEBHOOK_SECRET, numberFlag } from '../src/load/bench-harness.ts';
 import { startStripeShapedServer } from '../test/support/stripe-shaped-server.ts';
 import { processCpuS } from './process-cpu.ts';
 
@@ -25,6 +26,19 @@ export type StripeShapedChild = {
   cpuS(): number;
   close(): Promise<void>;
 };
+
+/** The benchmarks' `--provider sandbox|stripe` (default sandbox) and `--webhook-delay-ms D` (default 0) flags. */
+export function providerFlags(): { readonly provider: 'sandbox' | 'stripe'; readonly webhookDelayMs: number } {
+  const index = process.argv.indexOf('--provider');
+  const provider = index === -1 ? 'sandbox' : process.argv[index + 1];
+  if (provider !== 'sandbox' && provider !== 'stripe') throw new Error('--provider must be sandbox or stripe');
+  return { provider, webhookDelayMs: numberFlag('webhook-delay-ms', 0) };
+}
+
+/** Has the provider send its events to the Stripe webhook endpoint of the node at `httpUrl`, `delayMs` late. */
+export function connectWebhooks(stripe: StripeShapedChild, httpUrl: string, delayMs: number): void {
+  stripe.sendWebhooks(`${httpUrl}/api/v1/payments/webhooks/stripe`, BENCH_STRIPE_WEBHOOK_SECRET, delayMs);
+}
 
 /** Starts the provider in a child process and resolves once it listens. */
 export function startStripeShapedChild(): Promise<StripeShapedChild> {
