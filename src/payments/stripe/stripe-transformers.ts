@@ -47,6 +47,9 @@ export type StripeChargeShape = {
   metadata?: Record<string, string> | null;
 };
 
+/** Stripe's shortest card-not-present authorization window: Visa, merchant-initiated, 4 days 18 hours. */
+const SHORTEST_HOLD_S = (4 * 24 + 18) * 3600;
+
 export function mapIntentStatus(intent: StripePaymentIntentShape): PaymentStatus {
   switch (intent.status) {
     case 'requires_capture':
@@ -78,12 +81,15 @@ export function mapPaymentIntent(intent: StripePaymentIntentShape): Result<Provi
   const refunded = fromStripeAmount(charge?.amount_refunded ?? 0, intent.currency);
   if (!received.ok) return received;
   if (!refunded.ok) return refunded;
-  // The hold's expiry only as Stripe states it, on the charge (capture_before): it differs by network and by who
-  // initiated the payment (Visa merchant-initiated: 4 days 18 hours; most others 7 days). An event carries the
-  // charge as an id only; guessing there (the PaymentIntent's creation + 7 days, as before) moved a Visa hold's
-  // stored expiry past its real one, so its renewal or release came too late. Every call Voltbill makes expands the
-  // charge, so the stored expiry always comes from one of those.
-  const captureBeforeS = charge?.payment_method_details?.card?.capture_before ?? undefined;
+  // The hold's expiry as Stripe states it on the charge (capture_before): it differs by network and by who initiated
+  // the payment (Visa merchant-initiated: 4 days 18 hours; most others 7 days). Every call Voltbill makes expands
+  // the charge. An event carries it as an id only: no expiry then, and the stored one stays (a guess of creation +
+  // 7 days there used to move a Visa hold's stored expiry past its real one, so renewal or release came too late).
+  // An expanded charge without capture_before (not seen; an older API version) gets the shortest documented window.
+  const captureBeforeS = charge
+    ? (charge.payment_method_details?.card?.capture_before ??
+      (intent.created === undefined ? undefined : intent.created + SHORTEST_HOLD_S))
+    : undefined;
   return ok({
     providerPaymentId: intent.id,
     status,
