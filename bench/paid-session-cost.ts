@@ -16,6 +16,7 @@
  * CPU is not counted (it runs in a child process that has ended by the time the captures have).
  */
 import os from 'node:os';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import pg from 'pg';
 import { describeMachine, fmt, numberFlag, runLoadChild, startBenchServer } from '../src/load/bench-harness.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
@@ -51,6 +52,21 @@ try {
     const capturedBefore = await count(`select count(*) as n from payments where status = 'captured'`);
     await client.query('select pg_stat_statements_reset()');
     const nodeBefore = process.cpuUsage();
+    // The node's garbage collections over the span, by kind: the young generation's (scavenges) against the rest.
+    const gc = { scavenges: 0, scavengeMs: 0, others: 0, otherMs: 0 };
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+        if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+          gc.scavenges++;
+          gc.scavengeMs += entry.duration;
+        } else {
+          gc.others++;
+          gc.otherMs += entry.duration;
+        }
+      }
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
     const postgresBeforeS = postgresCpuS(postgres.dataDir);
     const providerBeforeS = stripe?.cpuS() ?? 0;
     const startedAt = Date.now();
@@ -79,6 +95,7 @@ try {
       }
     }
     const node = process.cpuUsage(nodeBefore);
+    gcObserver.disconnect();
     const nodeS = (node.user + node.system) / 1e6;
     const postgresS = postgresCpuS(postgres.dataDir) - postgresBeforeS;
     const providerS = stripe ? stripe.cpuS() - providerBeforeS : undefined;
@@ -110,6 +127,11 @@ try {
       `node's CPU per captured session: user ${perSessionMs(node.user / 1e6)} ms, system (kernel, socket writes ` +
         `and reads) ${perSessionMs(node.system / 1e6)} ms` +
         (providerS !== undefined ? `; the provider's process (not counted above): ${perSessionMs(providerS)} ms` : ''),
+    );
+    console.log(
+      `node's garbage-collection pauses per captured session: ${perSessionMs(gc.scavengeMs / 1000)} ms in ` +
+        `${fmt(gc.scavenges / captured, 2)} scavenges (young generation), ${perSessionMs(gc.otherMs / 1000)} ms in ` +
+        `${fmt(gc.others / captured, 2)} other collections (old generation, incremental steps included)`,
     );
     let calls = 0;
     let totalMs = 0;
