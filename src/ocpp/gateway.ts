@@ -18,10 +18,10 @@ import type { Database } from '../db/schema.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Clock } from '../shared/clock.ts';
 import { findStation } from '../stations/station-store.ts';
+import { CallThrottle, type ThrottleOutcome } from './call-throttle.ts';
 import { describeDataException } from './data-error.ts';
 import type { MessageLog } from './message-log.ts';
 import { GUARD_ERROR_CODES, type GuardErrorCodes } from './protocol-errors.ts';
-import { RateLimiter } from './rate-limiter.ts';
 import { authenticateStation, transportOf } from './security/authenticate-station.ts';
 import { FailureLimiter } from './security/failure-limiter.ts';
 import { PendingConnections } from './security/pending-connections.ts';
@@ -91,6 +91,8 @@ export type Gateway = {
 
 /** Requests of one station that may wait behind the one being processed. */
 const MAX_QUEUED_REQUESTS_PER_STATION = 16;
+/** Requests of one station that may wait for its message rate (call-throttle.ts); more at once are refused. */
+const MAX_THROTTLED_REQUESTS_PER_STATION = 16;
 const STATION_ID_PATTERN = /^[A-Za-z0-9*._:-]{1,48}$/;
 const OCPP_PATH = '/ocpp';
 /** A handshake must complete within this time, so that half-open connections do not pile up. */
@@ -210,8 +212,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const isV201 = client.protocol === 'ocpp2.0.1';
     const handlers = (isV201 ? deps.v201Handlers : deps.v16Handlers) ?? {};
     const allowedBeforeAccepted = isV201 ? V201_ALLOWED_BEFORE_ACCEPTED : V16_ALLOWED_BEFORE_ACCEPTED;
-    // Message rates are about real time, so the limiter reads the wall clock, not the (possibly fixed) domain clock.
-    const rate = new RateLimiter(limits.maxMessagesPerSecond ?? 50, Date.now());
+    // Message rates are about real time, so the throttle reads the wall clock, not the (possibly fixed) domain clock.
+    const throttle = new CallThrottle(limits.maxMessagesPerSecond ?? 50, MAX_THROTTLED_REQUESTS_PER_STATION);
     let badMessages = 0;
     const countBad = (reason: string) => {
       badMessages++;
@@ -224,10 +226,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     guardFrames(client, {
       maxFrameBytes: limits.maxFrameBytes,
       codes: GUARD_ERROR_CODES[client.protocol] ?? (GUARD_ERROR_CODES['ocpp1.6'] as GuardErrorCodes),
-      allowCall: () => {
-        if (rate.take(Date.now())) return true;
-        security.rateLimited.inc();
-        return false;
+      throttleCall: (dispatch) => {
+        const outcome = throttle.submit(dispatch);
+        if (outcome === 'waiting') security.throttled.inc();
+        if (outcome === 'refused') security.rateLimited.inc();
+        return outcome;
       },
       onInbound: (text, messageId, parsed) => {
         const logged = messageLog.append({ stationId, direction: 'in', text, at: deps.clock.now(), parsed });
@@ -261,6 +264,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     });
     client.on('badMessage', ({ error }: { error: Error }) => countBad(error.message));
     client.on('close', () => {
+      throttle.close();
       if (connections.get(stationId) === client) {
         connections.delete(stationId);
         deps.presence?.disconnected(stationId);
@@ -393,8 +397,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
 type GuardOptions = {
   maxFrameBytes: number;
   codes: GuardErrorCodes;
-  /** Whether a new request (CALL) may be processed now (the station's message rate). */
-  allowCall: () => boolean;
+  /** Runs a new request (CALL) at the station's message rate: now, once its turn comes, or never ('refused'). */
+  throttleCall: (dispatch: () => void) => ThrottleOutcome;
   /** `parsed`: the frame as parsed JSON, when it is valid JSON (saves the message log a second parse). */
   onInbound: (text: string, messageId: string | undefined, parsed?: unknown) => void;
   onRejected: (reply: [number, string, string, string, object], reason: string) => void;
@@ -403,7 +407,8 @@ type GuardOptions = {
 /**
  * Checks each inbound frame before ocpp-rpc parses it: logs it, refuses frames over the size limit, frames that
  * are not an OCPP-J array (with the error code the station's protocol version prescribes, where ocpp-rpc would
- * always answer RpcFrameworkError, which OCPP 1.6 does not know) and requests beyond the station's message rate.
+ * always answer RpcFrameworkError, which OCPP 1.6 does not know); requests beyond the station's message rate wait
+ * their turn, and are refused only when too many wait at once.
  */
 function guardFrames(client: RpcClient, options: GuardOptions): void {
   const parse = client._onMessage.bind(client);
@@ -484,16 +489,18 @@ function guardFrames(client: RpcClient, options: GuardOptions): void {
       return;
     }
     options.onInbound(text, type === 2 ? id : undefined, frame);
-    if (type === 2 && !options.allowCall()) {
-      reject(id, options.codes.rateLimited, 'too many messages per second; slow down');
+    if (type !== 2) {
+      parse(buffer);
       return;
     }
     const method = (frame as unknown[])[2];
-    if (type === 2 && typeof method === 'string' && dispatchCall) {
-      dispatchCall(id, method, (frame as unknown[])[3]);
-      return;
+    const dispatch =
+      typeof method === 'string' && dispatchCall
+        ? () => dispatchCall(id, method, (frame as unknown[])[3])
+        : () => parse(buffer);
+    if (options.throttleCall(dispatch) === 'refused') {
+      reject(id, options.codes.rateLimited, 'too many messages per second waiting; wait for each answer');
     }
-    parse(buffer);
   };
 }
 

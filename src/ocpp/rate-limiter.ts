@@ -13,11 +13,21 @@ export class RateLimiter {
 
   /** Takes one token; false when the bucket is empty (the message is over the rate). */
   take(nowMs: number): boolean {
-    const elapsedMs = Math.max(0, nowMs - this.#lastMs);
-    this.#lastMs = nowMs;
-    this.#tokens = Math.min(this.perSecond, this.#tokens + (elapsedMs * this.perSecond) / 1000);
+    this.#refill(nowMs);
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
+  }
+
+  /** Milliseconds until a token is there to take (0 when one is there now). */
+  msUntilToken(nowMs: number): number {
+    this.#refill(nowMs);
+    return this.#tokens >= 1 ? 0 : ((1 - this.#tokens) * 1000) / this.perSecond;
+  }
+
+  #refill(nowMs: number): void {
+    const elapsedMs = Math.max(0, nowMs - this.#lastMs);
+    this.#lastMs = Math.max(this.#lastMs, nowMs);
+    this.#tokens = Math.min(this.perSecond, this.#tokens + (elapsedMs * this.perSecond) / 1000);
   }
 }

@@ -26,7 +26,12 @@ export function createSecurityMetrics(metrics: Metrics) {
     }),
     rateLimited: new Counter({
       name: 'voltbill_ocpp_messages_rate_limited_total',
-      help: 'Station requests refused because the station exceeded its messages per second',
+      help: "Station requests refused because too many waited for the station's messages per second at once",
+      registers,
+    }),
+    throttled: new Counter({
+      name: 'voltbill_ocpp_messages_throttled_total',
+      help: "Station requests over the station's messages per second, answered late (at the rate) instead of refused",
       registers,
     }),
   };
