@@ -1,7 +1,8 @@
 /**
  * `voltbill load`: parses the arguments, starts Voltbill in-process unless --url names a server, runs the load and
  * prints the report (a table, or JSON with --json). Exit status: 0 when no call failed, 1 when any did (or a
- * station never came online), 2 on invalid arguments.
+ * station never came online, or after a reconnect storm a station did not boot again or had a boot refused), 2 on
+ * invalid arguments.
  */
 import { readFile } from 'node:fs/promises';
 import type { CommandIo } from '../cli.ts';
@@ -10,7 +11,7 @@ import { openDatabase } from '../db/open-database.ts';
 import { startInProcessVoltbill } from '../load/in-process-voltbill.ts';
 import type { TlsOptions } from '../load/lean-connection.ts';
 import { LOAD_DEFAULTS } from '../load/load-options.ts';
-import { formatLoadReport, type LoadReport } from '../load/load-report.ts';
+import { formatLoadReport, type LoadReport, loadRunPassed } from '../load/load-report.ts';
 import { LOAD_USAGE, parseLoadArgs } from '../load/parse-load-args.ts';
 import { provisionFleet } from '../load/provision-fleet.ts';
 import { runLoad } from '../load/run-load.ts';
@@ -95,7 +96,7 @@ export async function runLoadCommand(argv: string[], io: CommandIo): Promise<num
     await server?.close();
   }
   io.stdout(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatLoadReport(report)}\n`);
-  return report.errors.total === 0 && report.stations.peakOnline === report.stations.planned ? 0 : 1;
+  return loadRunPassed(report) ? 0 : 1;
 }
 
 async function readTlsFiles(args: {

@@ -77,6 +77,17 @@ export interface LoadReport {
   readonly completedSessions?: readonly CompletedSession[];
 }
 
+/**
+ * Whether a run kept its promises, for `voltbill load`'s exit status: no call failed, every station came online, and
+ * after a reconnect storm every station booted again with no boot refused. (A failed connect that a retry made good
+ * is not a failure: stations retry as the protocol says; the report counts them.)
+ */
+export function loadRunPassed(report: Pick<LoadReport, 'errors' | 'stations' | 'storm'>): boolean {
+  if (report.errors.total !== 0 || report.stations.peakOnline !== report.stations.planned) return false;
+  if (report.storm && (report.storm.notReconnected > 0 || report.storm.failedBoots > 0)) return false;
+  return true;
+}
+
 export function summarizeLatency(histogram: LatencyHistogram): LatencySummary {
   const round = (value: number | null) => (value === null ? null : Math.round(value * 100) / 100);
   return {
