@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimJobRun } from '../src/cluster/cluster-store.ts';
 import type { RunningServer } from '../src/main.ts';
 import { type ChildNode, eventually, spawnServeNode, startInProcessNode } from './support/cluster-nodes.ts';
+import { connectV201Station } from './support/ocpp-v201-client.ts';
 import { createTestDatabaseUrl, postgresSkipReason, testBackend } from './support/test-database.ts';
 
 const skip =
@@ -127,6 +128,37 @@ describe.skipIf(skip)('cluster: two nodes on one PostgreSQL', () => {
     const offline = await commandViaB('DEMO-0007', 'reset', { type: 'Hard' });
     expect(offline.statusCode).toBe(409);
     expect(offline.json().error.code).toBe('StationNotConnected');
+  });
+
+  it("runs a command through node A's API on an OCPP 2.0.1 station connected to node B", async () => {
+    // The other direction, and the other protocol: node A is the `voltbill serve` child, node B holds the station.
+    const station = await connectV201Station(nodeB, 'DEMO-0004');
+    try {
+      const boot = await station.call('BootNotification', {
+        reason: 'PowerUp',
+        chargingStation: { vendorName: 'ACME', model: 'X' },
+      });
+      expect(boot.status).toBe('Accepted');
+      await eventually(async () => ((await presence('DEMO-0004'))?.node_id === 'node_b' ? true : undefined));
+      station.answer('RequestStartTransaction', () => ({ status: 'Accepted' }));
+      const response = await fetch(`${nodeA.httpUrl}/api/v1/stations/DEMO-0004/commands/remote-start`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ evseId: 1, idTag: 'DEMO0004' }),
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        ok: true,
+        protocol: 'ocpp2.0.1',
+        method: 'RequestStartTransaction',
+        reply: { status: 'Accepted' },
+        accepted: true,
+      });
+      const sent = await station.nextReceived('RequestStartTransaction');
+      expect(sent.params).toMatchObject({ evseId: 1, idToken: { idToken: 'DEMO0004', type: 'Central' } });
+    } finally {
+      await station.close({ force: true });
+    }
   });
 
   it('answers StationTimeout within seconds when the node holding the station is silent', async () => {
