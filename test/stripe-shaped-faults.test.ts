@@ -78,6 +78,52 @@ describe('Stripe-shaped server: seeded provider faults', () => {
     expect(server.allIntents()).toHaveLength(6);
   });
 
+  it('atLeastOnce forces a timeout, a 500 and a successful capture with its answer lost, once each, then draws', async () => {
+    const { server, stripe } = await start(300);
+    // Rates so small that seed 1 draws nothing in these requests: every fault below is forced.
+    server.injectFaults({
+      rates: { timeout: 1e-9, serverError: 1e-9, lostResponse: 1e-9 },
+      seed: 1,
+      atLeastOnce: true,
+    });
+    // A GET is no payment call: never forced.
+    const found = await stripe.getStatus({ idempotencyKey: 'hold:none' });
+    expect(found.ok ? 'ok' : found.error.code).not.toBe('Timeout');
+    const codes: string[] = [];
+    for (let n = 0; n < 3; n++) {
+      const result = await hold(stripe, `hold:f${n}`);
+      codes.push(result.ok ? 'ok' : result.error.code);
+    }
+    // The first payment call held until the client gave up, the next answered 500, the third went through.
+    expect(codes).toEqual(['Timeout', 'ProviderUnavailable', 'ok']);
+    const [placed] = server
+      .allIntents()
+      .filter((i) => (i.metadata as Record<string, string>).voltbill_key === 'hold:f2');
+    const capture = () =>
+      stripe.capture({
+        idempotencyKey: 'capture:f2',
+        providerPaymentId: placed!.id as string,
+        amount: money(4000n, EUR),
+      });
+    const lost = await capture();
+    expect(lost.ok ? 'ok' : lost.error.code).toBe('ProviderUnavailable');
+    // The money moved although the answer never came, not even to the SDK's own retry (a replay under the same key:
+    // two requests); the caller's retry under the same key replays it, and is not lost again.
+    expect(server.intent(placed!.id as string)).toMatchObject({ status: 'succeeded', amount_received: 4000 });
+    const retried = await capture();
+    expect(retried.ok && retried.value).toMatchObject({ status: 'captured', capturedMinor: 4000n });
+    expect(server.captureCount(placed!.id as string)).toBe(1);
+    expect(server.requests.filter((r) => r.idempotencyKey === 'capture:f2')).toHaveLength(3);
+    expect((await hold(stripe, 'hold:f3')).ok).toBe(true);
+    expect(server.faultCounts).toMatchObject({
+      timeout: 1,
+      serverError: 1,
+      lostResponse: 1,
+      forced: 3,
+      lostCaptures: 1,
+    });
+  });
+
   it('a seed draws the same faults for the same requests; the rates are honoured', async () => {
     const runs: StripeShapedServer['faultCounts'][] = [];
     for (let run = 0; run < 2; run++) {

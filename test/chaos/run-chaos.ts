@@ -13,7 +13,9 @@
  * With --provider-faults every station's card pays by a saved Stripe test card (pm_card_visa): Voltbill runs with
  * VOLTBILL_PAYMENT_PROVIDER=stripe against the Stripe-shaped server, which lives in THIS process (a real provider
  * survives our crash) and fails 5 % of requests by timeout, 2 % with a 500 and 1 % by losing the response of a
- * request it processed (seeded, rates adjustable). Each session gets a hold while it runs and a capture at its end,
+ * request it processed (seeded, rates adjustable); each kind is also forced once (a timeout and a 500 on the first
+ * payment calls, the answer to the first successful capture lost, also to the SDK's own retry), so every run
+ * exercises all three, and the run fails if one did not occur. Each session gets a hold while it runs and a capture at its end,
  * while the server is killed. The provider also sends Stripe's signed events to the first node's webhook endpoint
  * (retried while it is down), racing the worker's own answers. After the stations drain, the payment worker gets a bounded settle time
  * (--settle-s, 150 s by default: a step claimed by a killed worker returns after its 60 s lease), then
@@ -232,7 +234,9 @@ try {
   };
 
   // Faults from now on: saving the cards above is setup, not the test.
-  stripe?.injectFaults({ rates: faultRates, seed: deriveSeed(seed, 0x5717e) });
+  // Each kind also forced once (a timeout and a 500 on the first payment calls, the answer to the first successful
+  // capture lost): the rates alone draw no lost response in about one run in six.
+  stripe?.injectFaults({ rates: faultRates, seed: deriveSeed(seed, 0x5717e), atLeastOnce: true });
   // The provider's signed events go to the first node, as Stripe's go to one endpoint; while it is down they are
   // retried (up to ~25 s here), and they race the worker's own answers, as in production.
   stripe?.setWebhook({
@@ -357,6 +361,21 @@ try {
   }
   results.push(reconcile(env));
   if (stripe) {
+    // Every kind with a rate must have hit the run (atLeastOnce forces one of each), else it proved nothing about it.
+    const f = stripe.faultCounts;
+    const kinds = [
+      ['timeout', f.timeout, faultRates.timeout],
+      ['5xx', f.serverError, faultRates.serverError],
+      ['lost response of a successful capture', f.lostCaptures, faultRates.lostResponse],
+    ] as const;
+    const missed = kinds.filter(([, count, rate]) => rate > 0 && count === 0).map(([kind]) => kind);
+    results.push({
+      name: 'provider: every fault kind with a rate injected at least once',
+      ok: missed.length === 0,
+      detail:
+        kinds.map(([kind, count]) => `${count} ${kind}`).join(', ') +
+        ` (${f.forced} forced)${missed.length ? `; none: ${missed.join(', ')}` : ''}`,
+    });
     // A 4xx means the node refused a genuine signed event (a signature, parsing or limit defect): never expected.
     const { delivered, refused } = stripe.webhookCounts;
     results.push({
@@ -370,15 +389,11 @@ try {
     const f = stripe.faultCounts;
     log(
       `provider: ${f.requests} API requests during the run; faults injected: ${f.timeout} timeouts ` +
-        `(${f.timeoutAfterProcessing} processed before the hold), ${f.serverError} 500s, ${f.lostResponse} lost responses; ${figures.intents} PaymentIntents (holds and ` +
+        `(${f.timeoutAfterProcessing} processed before the hold), ${f.serverError} 500s, ${f.lostResponse} lost responses ` +
+        `(${f.lostCaptures} of successful captures), ${f.forced} of them forced; ${figures.intents} PaymentIntents (holds and ` +
         `charges): ${figures.captured} captured (${figures.capturedMinor} minor units), ${figures.cancelled} cancelled, ` +
         `${figures.stillHeld} still held; ${figures.cardInvoices} card invoices`,
     );
-    const unexercised = (['timeout', 'serverError', 'lostResponse'] as const).filter(
-      (kind) => faultRates[kind] > 0 && f[kind] === 0,
-    );
-    // Not a failure (rates are rates: 1 % of ~170 requests draws none about one run in six), but said plainly.
-    if (unexercised.length) log(`WARN no ${unexercised.join(', ')} fault drawn in this run: rerun or raise --stations`);
     log(
       `provider's events: ${stripe.webhookCounts.delivered} delivered, ${stripe.webhookCounts.failed} given up ` +
         '(the first node down through every retry)',

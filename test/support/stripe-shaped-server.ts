@@ -41,6 +41,17 @@ function card(last4: string): Card {
  *   processed first, as when the provider is slow rather than unreachable;
  * - serverError: answered 500 api_error without doing anything (Stripe's "retry with the same key");
  * - lostResponse: processed (state changed, idempotency key saved), then the connection is destroyed unanswered.
+ *
+ * Rates alone may draw none of a kind in a short run (1 % of ~170 requests draws no lost response about one run in
+ * six). With `atLeastOnce`, each kind with a rate above 0 is also forced once, on the first eligible request that drew
+ * no fault of its own, until that kind has hit such a request (drawn or forced); after that only the draws count:
+ * - timeout, then 5xx: a payment call (POST to /v1/payment_intents, its capture or cancel, /v1/refunds);
+ * - lost response: a capture that succeeded at the provider (200, not an idempotent replay): the money moved and the
+ *   client cannot know, the fault that matters most. The `stripe` SDK retries a closed connection once at once, even
+ *   with maxNetworkRetries 0 (stripe-node's RequestSender._shouldRetry), and that retry's replay would answer it:
+ *   so the forced fault also loses the answer to the next request under the same idempotency key, and the caller
+ *   (Voltbill's payment worker) itself sees the unknown outcome. Drawn lost responses lose one answer only, so most
+ *   are absorbed by that retry (the SDK's replay is what they exercise).
  */
 export type ProviderFaultRates = {
   readonly timeout: number;
@@ -53,6 +64,10 @@ export type ProviderFaultCounts = {
   timeoutAfterProcessing: number;
   serverError: number;
   lostResponse: number;
+  /** Of the above: those forced by `atLeastOnce` rather than drawn. */
+  forced: number;
+  /** Of `lostResponse`: successful captures whose answer was lost (drawn or forced). */
+  lostCaptures: number;
   requests: number;
 };
 
@@ -78,8 +93,11 @@ export type StripeShapedServer = {
    * failure, as Stripe does, but a sign of a defect); given up after the retries.
    */
   readonly webhookCounts: { delivered: number; refused: number; failed: number };
-  /** From now on, faults at these rates (seeded: the same seed draws the same fault for the n-th request); undefined = none. */
-  injectFaults(options: { rates: ProviderFaultRates; seed: number } | undefined): void;
+  /**
+   * From now on, faults at these rates (seeded: the same seed draws the same fault for the n-th request), each kind
+   * also forced once with `atLeastOnce` (see ProviderFaultRates); undefined = none.
+   */
+  injectFaults(options: { rates: ProviderFaultRates; seed: number; atLeastOnce?: boolean } | undefined): void;
   /** Faults injected so far and the API requests they were drawn over. */
   readonly faultCounts: ProviderFaultCounts;
   close(): Promise<void>;
@@ -94,15 +112,22 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
   const requests: StripeShapedServer['requests'] = [];
   let failures = 0;
   let losses = 0;
-  let faults: { rates: ProviderFaultRates; prng: Prng } | undefined;
+  /** `owed`: the kinds `atLeastOnce` still has to force ('lostCapture': a successful capture's lost answer). */
+  let faults:
+    | { rates: ProviderFaultRates; prng: Prng; owed: Set<'timeout' | 'serverError' | 'lostCapture'> }
+    | undefined;
   const faultCounts: ProviderFaultCounts = {
     timeout: 0,
     timeoutAfterProcessing: 0,
     serverError: 0,
     lostResponse: 0,
+    forced: 0,
+    lostCaptures: 0,
     requests: 0,
   };
   const captures = new Map<string, number>();
+  /** Idempotency keys of forced lost captures: the answer to the next request under the key is lost too. */
+  const loseNextReplay = new Set<string>();
   let webhook: { url: string; secret: string; delayMs?: number } | undefined;
   let closed = false;
   const webhookCounts = { delivered: 0, refused: 0, failed: 0 };
@@ -149,13 +174,16 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     if (target.delayMs) setTimeout(() => void deliver(0), target.delayMs).unref();
     else void deliver(0);
   }
-  /** One uniform draw per request decides its fault (none, or exactly one kind). */
-  const drawFault = (): 'timeout' | 'slowTimeout' | 'serverError' | 'lostResponse' | undefined => {
+  /**
+   * One uniform draw per request decides its fault (none, or exactly one kind); a payment call that drew none gets
+   * the timeout or 5xx `atLeastOnce` still owes.
+   */
+  const drawFault = (paymentCall: boolean): 'timeout' | 'slowTimeout' | 'serverError' | 'lostResponse' | undefined => {
     if (!faults) return undefined;
     faultCounts.requests++;
     const { timeout, serverError, lostResponse } = faults.rates;
     const u = faults.prng.nextUint32() / 2 ** 32;
-    const kind =
+    let kind: 'timeout' | 'serverError' | 'lostResponse' | undefined =
       u < timeout
         ? 'timeout'
         : u < timeout + serverError
@@ -163,7 +191,12 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
           : u < timeout + serverError + lostResponse
             ? 'lostResponse'
             : undefined;
+    if (paymentCall && !kind) {
+      kind = faults.owed.has('timeout') ? 'timeout' : faults.owed.has('serverError') ? 'serverError' : undefined;
+      if (kind) faultCounts.forced++;
+    }
     if (kind) faultCounts[kind]++;
+    if (paymentCall && (kind === 'timeout' || kind === 'serverError')) faults.owed.delete(kind);
     if (kind === 'timeout' && faults.prng.nextUint32() % 2 === 0) {
       faultCounts.timeoutAfterProcessing++;
       return 'slowTimeout';
@@ -405,7 +438,9 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     if (!/^Bearer sk_test_/.test(request.headers.authorization ?? '')) {
       return send(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
     }
-    const fault = drawFault();
+    const paymentCall =
+      request.method === 'POST' && (url.pathname.startsWith('/v1/payment_intents') || url.pathname === '/v1/refunds');
+    const fault = drawFault(paymentCall);
     // Held: nothing is processed or answered; the client's own timeout ends it (its socket close is all we see).
     if (fault === 'timeout') return;
     if (failures > 0 || fault === 'serverError') {
@@ -430,7 +465,20 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     }
     // Processed, then held like the unprocessed timeouts above: the client cannot tell the two apart.
     if (fault === 'slowTimeout') return;
-    if (losses > 0 || fault === 'lostResponse') {
+    // A capture that moved the money now: its lost answer is the one `atLeastOnce` owes, if not drawn already.
+    const captured = paymentCall && url.pathname.endsWith('/capture') && result.status === 200 && !replayed;
+    let lost = fault === 'lostResponse';
+    if (captured && !lost && losses === 0 && faults?.owed.has('lostCapture')) {
+      lost = true;
+      faultCounts.lostResponse++;
+      faultCounts.forced++;
+      if (key) loseNextReplay.add(key);
+    } else if (key && replayed && loseNextReplay.delete(key)) lost = true; // the SDK's own retry: the same fault
+    if (captured && lost) {
+      faultCounts.lostCaptures++;
+      faults?.owed.delete('lostCapture');
+    }
+    if (losses > 0 || lost) {
       if (losses > 0) losses--;
       response.socket?.destroy();
       return;
@@ -480,7 +528,13 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     },
     webhookCounts,
     injectFaults: (options) => {
-      faults = options && { rates: options.rates, prng: createPrng(options.seed) };
+      const owed = new Set<'timeout' | 'serverError' | 'lostCapture'>();
+      if (options?.atLeastOnce) {
+        if (options.rates.timeout > 0) owed.add('timeout');
+        if (options.rates.serverError > 0) owed.add('serverError');
+        if (options.rates.lostResponse > 0) owed.add('lostCapture');
+      }
+      faults = options && { rates: options.rates, prng: createPrng(options.seed), owed };
     },
     faultCounts,
     close: () =>
