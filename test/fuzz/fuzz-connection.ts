@@ -1,20 +1,20 @@
 /**
- * One raw WebSocket station for the fuzzer: sends frames as they are (text frames, even with invalid UTF-8), checks
- * every frame the server sends with checkReply, and lets the fuzzer wait for the answer to one CALL id.
+ * One raw WebSocket station for the fuzzer: sends frames as they are (text frames, even with invalid UTF-8) and
+ * hands the server's frames over one at a time, in the order they arrived, followed by the close. A CALL from the
+ * server is refused at once (NotSupported) and not handed over. What the frames mean is judged by reply-check.ts.
  */
 import WebSocket from 'ws';
 import type { Protocol } from './fuzz-frames.ts';
-import { checkReply } from './reply-check.ts';
-
-export type ReplyOutcome = { kind: 'reply'; frame: unknown[] } | { kind: 'closed' } | { kind: 'timeout' };
+import { checkReply, type Outcome } from './reply-check.ts';
 
 export type ConnectionEvents = {
-  onReply(label: string): void;
+  onServerCall(label: string): void;
   onViolation(problem: string): void;
 };
 
 export class FuzzConnection {
-  readonly #waiters = new Map<string, (outcome: ReplyOutcome) => void>();
+  readonly #inbox: string[] = [];
+  #waiter: (() => void) | undefined;
   #open = true;
   closeCode: number | undefined;
 
@@ -28,36 +28,22 @@ export class FuzzConnection {
         events.onViolation('server sent a binary frame');
         return;
       }
-      const checked = checkReply(protocol, String(data));
-      if (!checked.ok) {
-        events.onViolation(checked.problem);
-        // Still an answer to its CALL (counted as a violation above), not a missing one.
-        const id = answeredId(String(data));
-        const waiter = id === undefined ? undefined : this.#waiters.get(id);
-        if (id !== undefined && waiter) {
-          this.#waiters.delete(id);
-          waiter({ kind: 'reply', frame: [] });
-        }
-        return;
-      }
-      events.onReply(checked.label);
-      if (checked.kind === 'server-call') {
+      const text = String(data);
+      const checked = checkReply(protocol, text);
+      if (checked.ok && checked.kind === 'server-call') {
         // A command from the server (none is expected here): refuse it so that it does not wait for its timeout.
+        events.onServerCall(checked.label);
         socket.send(JSON.stringify([4, checked.id, 'NotSupported', 'fuzz station', {}]));
         return;
       }
-      const waiter = this.#waiters.get(checked.id);
-      if (waiter) {
-        this.#waiters.delete(checked.id);
-        waiter({ kind: 'reply', frame: checked.frame });
-      }
+      this.#inbox.push(text);
+      this.#wake();
     });
     socket.on('error', () => {});
     socket.once('close', (code) => {
       this.#open = false;
       this.closeCode = code;
-      for (const waiter of this.#waiters.values()) waiter({ kind: 'closed' });
-      this.#waiters.clear();
+      this.#wake();
     });
   }
 
@@ -78,35 +64,42 @@ export class FuzzConnection {
     return this.#open && this.socket.readyState === WebSocket.OPEN;
   }
 
+  /** Frames received and not yet taken with next(). */
+  get pending(): number {
+    return this.#inbox.length;
+  }
+
   /** Sends a frame; `binary: false` so that a Buffer with invalid UTF-8 still goes out as a text frame. */
   send(data: string | Buffer): void {
     if (this.open) this.socket.send(data, { binary: false });
   }
 
-  waitFor(id: string, timeoutMs: number): Promise<ReplyOutcome> {
-    if (!this.open) return Promise.resolve({ kind: 'closed' });
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiters.delete(id);
-        resolve({ kind: 'timeout' });
-      }, timeoutMs);
-      this.#waiters.set(id, (outcome) => {
-        clearTimeout(timer);
-        resolve(outcome);
+  /** The next frame from the server; once they are all taken, the close (with its code), or a timeout. */
+  async next(timeoutMs: number): Promise<Outcome> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.#inbox.shift();
+      if (text !== undefined) return { kind: 'reply', text };
+      if (!this.#open) return { kind: 'closed', code: this.closeCode ?? 0 };
+      const left = deadline - Date.now();
+      if (left <= 0) return { kind: 'timeout' };
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
-    });
+      this.#waiter = undefined;
+    }
   }
 
+  /** Drops the connection at once (no close handshake). */
   close(): void {
     this.socket.terminate();
   }
-}
 
-function answeredId(text: string): string | undefined {
-  try {
-    const frame: unknown = JSON.parse(text);
-    return Array.isArray(frame) && typeof frame[1] === 'string' ? frame[1] : undefined;
-  } catch {
-    return undefined;
+  #wake(): void {
+    this.#waiter?.();
   }
 }

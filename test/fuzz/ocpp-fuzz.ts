@@ -1,9 +1,13 @@
 /**
  * Protocol fuzzer for the OCPP gateway: starts Voltbill in this process on an embedded database in memory (demo
  * data seeded), opens raw WebSocket stations (DEMO-0001..), boots them and sends hostile frames from a seeded PRNG.
- * --skip kind1,kind2 leaves frame kinds out (e.g. one a known bug makes fatal). Checks: the process never crashes, every reply is a CALLRESULT or a CALLERROR with a code of the station's OCPP
- * version, every well-formed CALL is answered (unless the server closes the connection), /health stays 200, and
- * RSS does not grow by more than 50 %. Exit code 1 on any violation. See docs/load-and-chaos.md.
+ * --skip kind1,kind2 leaves frame kinds out (e.g. one a known bug makes fatal). Each frame is checked against what
+ * the protocol prescribes for its kind (reply-check.ts): the reply's id and the only CALLRESULT/CALLERROR codes that
+ * are right for it (never InternalError or GenericError), no reply where none is due, the 1007/1009 close where the
+ * WebSocket layer must close, and the 1008 close exactly when the bad messages in a row pass the gateway's limit; a
+ * close instead of a reply, or a missing reply, is a violation. Also: the process never crashes, /health stays 200,
+ * the JS heap after a full GC grows by at most 50 % (and RSS, with --database postgres only). Exit code 1 on any
+ * violation. See docs/load-and-chaos.md.
  *
  *   npx tsx test/fuzz/ocpp-fuzz.ts [--frames N] [--seed S] [--protocol ocpp1.6|ocpp2.0.1] [--stations K] [--skip kinds]
  *                                   [--database pglite|postgres]
@@ -17,7 +21,8 @@ import { type RunningServer, startServer } from '../../src/main.ts';
 import { DEMO_STATION_COUNT, demoStationId } from '../../src/seed/seed-demo.ts';
 import { startPostgres } from '../support/postgres-server.ts';
 import { FuzzConnection } from './fuzz-connection.ts';
-import { bootFrame, frameGenerator, mulberry32, type Protocol } from './fuzz-frames.ts';
+import { bootFrame, type FuzzFrame, frameGenerator, mulberry32, type Protocol } from './fuzz-frames.ts';
+import { badMessagesClose, checkReply, judge, type Outcome, type Prescription, prescribe } from './reply-check.ts';
 
 type Options = {
   frames: number;
@@ -55,18 +60,19 @@ function parseArgs(argv: string[]): Options {
   return options;
 }
 
-/** How long a well-formed CALL may stay unanswered on an open connection before it counts as a violation. */
+/** How long a prescribed reply or close may take before it counts as missing (a violation). */
 const REPLY_TIMEOUT_MS = 5_000;
-/** Frames without an expected answer in a row before a Heartbeat CALL re-synchronizes the connection. */
-const SYNC_EVERY_FRAMES = 16;
 const HEALTH_EVERY_FRAMES = 2_000;
 const MAX_CONNECT_ATTEMPTS = 50;
 const MAX_RSS_GROWTH = 0.5;
 /** The JS heap after a full garbage collection may grow at most this much: more is a leak in our code. */
 const MAX_HEAP_GROWTH = 0.5;
-/** Bad messages in a row the gateway tolerates here (default 10): raised so that the run measures parsing, not
- * the limiter; the fuzzer still gets disconnected now and then and reconnects. */
-const MAX_BAD_MESSAGES = '100';
+/** Bad messages in a row the gateway tolerates here (default 10): raised so that the run mostly measures parsing,
+ * yet low enough that the limit is reached now and then and its 1008 close is checked (expected exactly then). */
+const MAX_BAD_MESSAGES = '20';
+/** The gateway answers GenericError to a station over its message rate; at this rate or above the fuzzer (one CALL
+ * at a time per station) never gets there, so GenericError is never a right reply. */
+const MIN_MESSAGES_PER_S = 10_000;
 
 // A forced GC without starting node with --expose-gc: the flag is set at run time and `gc` taken from a new context.
 v8.setFlagsFromString('--expose-gc');
@@ -76,7 +82,9 @@ const stats = {
   sent: 0,
   byKind: new Map<string, number>(),
   replies: new Map<string, number>(),
-  disconnects: new Map<number, number>(),
+  disconnects: new Map<string, number>(),
+  badMessageCloses: 0,
+  maxBadMessages: 0,
   connects: 0,
   connectFailures: 0,
   healthChecks: 0,
@@ -104,16 +112,20 @@ async function connectAndBoot(server: RunningServer, stationId: string, protocol
   for (let attempt = 1; ; attempt++) {
     try {
       const connection = await FuzzConnection.open(`${server.ocppUrl}/${stationId}`, protocol, {
-        onReply: (label) => bump(stats.replies, label),
+        onServerCall: (label) => bump(stats.replies, label),
         onViolation: violation,
       });
       stats.connects++;
       const id = `boot-${stats.connects}`;
-      const reply = connection.waitFor(id, REPLY_TIMEOUT_MS);
       connection.send(bootFrame(protocol, id));
-      const outcome = await reply;
-      const status = outcome.kind === 'reply' ? (outcome.frame[2] as { status?: string }).status : undefined;
-      if (status !== 'Accepted') violation(`${stationId}: BootNotification not accepted (${JSON.stringify(outcome)})`);
+      const outcome = await connection.next(REPLY_TIMEOUT_MS);
+      const checked = outcome.kind === 'reply' ? checkReply(protocol, outcome.text) : undefined;
+      const accepted =
+        checked?.ok === true &&
+        checked.kind === 'result' &&
+        checked.id === id &&
+        (checked.frame[2] as { status?: string }).status === 'Accepted';
+      if (!accepted) violation(`${stationId}: BootNotification not accepted (${JSON.stringify(outcome)})`);
       return connection;
     } catch (error) {
       stats.connectFailures++;
@@ -123,47 +135,122 @@ async function connectAndBoot(server: RunningServer, stationId: string, protocol
   }
 }
 
+/** The message id of a frame (sent or received), when it has one. */
+function messageIdOf(data: string | Buffer): string | undefined {
+  try {
+    const frame: unknown = JSON.parse(String(data));
+    return Array.isArray(frame) && typeof frame[1] === 'string' ? frame[1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sends one station's frames one at a time: a frame the protocol prescribes a reply (or a close) for waits for it
+ * and is judged (reply-check.ts); a frame that prescribes none is not waited for, and a reply to it that arrives
+ * later is a violation. The fuzzer keeps the gateway's count of bad messages in a row as the judged outcomes move
+ * it and, when the count passes the limit, expects the 1008 close right then, and nothing else: any other close, a
+ * close instead of a reply or a missing reply is a violation. After a close or a violation it reconnects (a new
+ * connection starts the count afresh) and carries on.
+ */
 async function fuzzStation(
   server: RunningServer,
   index: number,
   protocol: Protocol,
   quota: number,
   options: Options,
-  maxFrameBytes: number,
+  limits: { maxFrameBytes: number; maxBadMessages: number },
 ): Promise<void> {
   const stationId = demoStationId(index);
   const rng = mulberry32(options.seed * 1000 + index);
-  const frames = frameGenerator(protocol, index, rng, maxFrameBytes);
+  const frames = frameGenerator(protocol, index, rng, limits.maxFrameBytes);
   let connection = await connectAndBoot(server, stationId, protocol);
-  let unsynced = 0;
+  /** The gateway's count of bad messages in a row on this connection, as the judged outcomes predict it. */
+  let bad = 0;
+  /** Frames sent since the last judged reply that prescribe no reply, by message id. */
+  const unanswered = new Map<string, FuzzFrame>();
+  const reconnect = async () => {
+    connection.close();
+    connection = await connectAndBoot(server, stationId, protocol);
+    bad = 0;
+    unanswered.clear();
+  };
+  /** The server's next frame or close; a reply to a frame that prescribes none is reported and skipped. */
+  const nextOutcome = async (): Promise<Outcome> => {
+    for (;;) {
+      const outcome = await connection.next(REPLY_TIMEOUT_MS);
+      const earlier = outcome.kind === 'reply' ? unanswered.get(messageIdOf(outcome.text) ?? '') : undefined;
+      if (!earlier) return outcome;
+      const judged = judge(protocol, earlier, prescribe(protocol, earlier), outcome);
+      violation(`${stationId}: ${judged.ok ? 'unexpected reply' : judged.problem}`);
+    }
+  };
+  /** Waits for what `prescription` says comes after `frame`, judges it; false when the connection must be renewed. */
+  const expect = async (frame: FuzzFrame, prescription: Prescription): Promise<boolean> => {
+    const outcome = await nextOutcome();
+    const judged = judge(protocol, frame, prescription, outcome);
+    if (outcome.kind === 'closed')
+      bump(stats.disconnects, judged.ok ? `${outcome.code}` : `${outcome.code} (unexpected)`);
+    if (!judged.ok) {
+      violation(`${stationId}: ${judged.problem}`);
+      return false;
+    }
+    bump(stats.replies, judged.label);
+    if (prescription.answer === 'close') return false;
+    unanswered.clear();
+    bad = judged.effect === 'bad' ? bad + 1 : judged.effect === 'reset' ? 0 : bad;
+    return true;
+  };
+  /** After a bad message: past the limit the gateway must close the connection (1008) now. */
+  const expectLimit = async (frame: FuzzFrame): Promise<boolean> => {
+    if (bad <= limits.maxBadMessages) return true;
+    stats.badMessageCloses++;
+    return expect(frame, badMessagesClose(limits.maxBadMessages));
+  };
+  /** The connection is closing though neither a reply nor a close was due (after frames that prescribe no reply). */
+  const closedUnexpectedly = async (after: string) => {
+    let outcome = await nextOutcome();
+    for (; outcome.kind === 'reply'; outcome = await nextOutcome()) {
+      violation(`${stationId}: unexpected frame ${outcome.text.slice(0, 200)}`);
+    }
+    const code = outcome.kind === 'closed' ? outcome.code : 0;
+    bump(stats.disconnects, `${code} (unexpected)`);
+    violation(
+      `${stationId}: the server closed the connection (${code}) after a frame of kind ${after}, when no close was due`,
+    );
+  };
+  let lastKind = 'BootNotification';
   for (let sent = 0; sent < quota; sent++) {
     if (!connection.open) {
-      bump(stats.disconnects, connection.closeCode ?? 0);
-      connection = await connectAndBoot(server, stationId, protocol);
+      await closedUnexpectedly(lastKind);
+      await reconnect();
     }
     let frame = frames.next();
     while (options.skip.has(frame.kind)) frame = frames.next();
     bump(stats.byKind, frame.kind);
     stats.sent++;
     if (stats.sent % HEALTH_EVERY_FRAMES === 0) await checkHealth(server);
-    const reply = frame.callId === undefined ? undefined : connection.waitFor(frame.callId, REPLY_TIMEOUT_MS);
+    const prescription = prescribe(protocol, frame);
     connection.send(frame.data);
-    if (reply === undefined && ++unsynced < SYNC_EVERY_FRAMES) continue;
-    unsynced = 0;
-    const outcome =
-      reply ??
-      (() => {
-        const id = `sync-${index}-${sent}`;
-        const waiting = connection.waitFor(id, REPLY_TIMEOUT_MS);
-        connection.send(JSON.stringify([2, id, 'Heartbeat', {}]));
-        return waiting;
-      })();
-    const result = await outcome;
-    if (result.kind === 'timeout') {
-      // A stuck connection would stall the rest of the run: drop it (counted as close code 0) and reconnect.
-      violation(`${stationId}: no answer to a ${frame.kind} CALL within ${REPLY_TIMEOUT_MS} ms`);
-      connection.close();
+    let keep: boolean;
+    if (prescription.answer === 'none') {
+      unanswered.set(messageIdOf(frame.data) ?? '', frame);
+      bad++;
+      keep = await expectLimit(frame);
+    } else {
+      keep = (await expect(frame, prescription)) && (await expectLimit(frame));
     }
+    if (!keep) await reconnect();
+    lastKind = frame.kind;
+  }
+  // A last Heartbeat: replies to trailing frames that prescribe none, or a close after them, show up before its reply.
+  const id = `sync-${index}`;
+  const sync: FuzzFrame = { kind: 'heartbeat', data: JSON.stringify([2, id, 'Heartbeat', {}]), callId: id };
+  if (connection.open) {
+    connection.send(sync.data);
+    await expect(sync, prescribe(protocol, sync));
+  } else {
+    await closedUnexpectedly(lastKind);
   }
   connection.close();
 }
@@ -182,6 +269,12 @@ async function main(): Promise<void> {
     VOLTBILL_HTTP_PORT: '0',
     VOLTBILL_LOG_LEVEL: process.env.VOLTBILL_LOG_LEVEL ?? 'silent',
   });
+  if (config.ocppMaxMessagesPerS < MIN_MESSAGES_PER_S) {
+    throw new Error(
+      `VOLTBILL_OCPP_MAX_MESSAGES_PER_S=${config.ocppMaxMessagesPerS}: the fuzzer needs at least ${MIN_MESSAGES_PER_S} (the load-test limit), else the rate limit's GenericError becomes a right reply`,
+    );
+  }
+  stats.maxBadMessages = config.ocppMaxBadMessages;
   const server = await startServer({
     config,
     seed: true,
@@ -206,7 +299,8 @@ async function main(): Promise<void> {
     for (let i = 1; i <= options.stations; i++) {
       const protocol = options.protocols[i % options.protocols.length] as Protocol;
       const quota = Math.min(perStation, options.frames - perStation * (i - 1));
-      if (quota > 0) runs.push(fuzzStation(server, i, protocol, quota, options, config.ocppMaxFrameBytes));
+      const limits = { maxFrameBytes: config.ocppMaxFrameBytes, maxBadMessages: config.ocppMaxBadMessages };
+      if (quota > 0) runs.push(fuzzStation(server, i, protocol, quota, options, limits));
     }
     for (const result of await Promise.allSettled(runs)) {
       if (result.status === 'rejected') violation(`fuzz station failed: ${String(result.reason)}`);
@@ -264,7 +358,7 @@ function report(
     '  replies by code:',
     ...sorted(stats.replies),
     `  connections        ${stats.connects} (failed attempts ${stats.connectFailures})`,
-    '  disconnects by server (close code):',
+    `  closes by server   (close code; ${stats.badMessageCloses} expected 1008 after more than ${stats.maxBadMessages} bad messages in a row)`,
     ...sorted(stats.disconnects),
     `  /health checks     ${stats.healthChecks}`,
     `  database           ${options.database === 'postgres' ? 'PostgreSQL (another process)' : 'PGlite in memory (in this process: RSS includes the message log)'}`,
