@@ -75,6 +75,20 @@ describe.skipIf(skip)('OCPP 1.6J bad input', () => {
     raw.close();
   });
 
+  it('answers a CALL that is not [2, id, action, payload] with FormationViolation, never processing it', async () => {
+    const raw = await connectRaw(server, 'DEMO-0004');
+    expect(head(await raw.request(boot))).toEqual([3, 'b1', expect.objectContaining({ status: 'Accepted' })]);
+    const shape = 'a CALL is [2, messageId, action (a string), payload]';
+    // ocpp-rpc answered the first three with RpcFrameworkError (an OCPP 2.0.1 code, not 1.6's) and processed the
+    // fourth as a Heartbeat.
+    expect(await raw.request('[2,"c1",5,{}]')).toEqual([4, 'c1', 'FormationViolation', shape, {}]);
+    expect(await raw.request('[2,"c2",null,{}]')).toEqual([4, 'c2', 'FormationViolation', shape, {}]);
+    expect(await raw.request('[2,"c3"]')).toEqual([4, 'c3', 'FormationViolation', shape, {}]);
+    expect(await raw.request('[2,"c4","Heartbeat",{},1]')).toEqual([4, 'c4', 'FormationViolation', shape, {}]);
+    expect(head(await raw.request('[2,"ok","Heartbeat",{}]'))).toEqual([3, 'ok', { currentTime: expect.any(String) }]);
+    raw.close();
+  });
+
   it('answers values the database cannot hold with PropertyConstraintViolation (not retried), storing nothing', async () => {
     const raw = await connectRaw(server, 'DEMO-0003');
     expect(head(await raw.request(boot))).toEqual([3, 'b1', expect.objectContaining({ status: 'Accepted' })]);

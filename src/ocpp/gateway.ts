@@ -494,10 +494,13 @@ function guardFrames(client: RpcClient, options: GuardOptions): void {
       return;
     }
     const method = (frame as unknown[])[2];
-    const dispatch =
-      typeof method === 'string' && dispatchCall
-        ? () => dispatchCall(id, method, (frame as unknown[])[3])
-        : () => parse(buffer);
+    // A CALL is exactly [2, messageId, action, payload] (OCPP-J 4.2.1). Anything else would reach ocpp-rpc's parser,
+    // which answers RpcFrameworkError, a code OCPP 1.6 does not have, or, with extra elements, process it anyway.
+    if (typeof method !== 'string' || (frame as unknown[]).length !== 4) {
+      reject(id, options.codes.malformed, 'a CALL is [2, messageId, action (a string), payload]');
+      return;
+    }
+    const dispatch = dispatchCall ? () => dispatchCall(id, method, (frame as unknown[])[3]) : () => parse(buffer);
     if (options.throttleCall(dispatch) === 'refused') {
       reject(id, options.codes.rateLimited, 'too many messages per second waiting; wait for each answer');
     }

@@ -1,7 +1,8 @@
 /**
  * Hostile OCPP-J frames for the protocol fuzzer, drawn from a seeded PRNG so that a run is repeatable: wrong types,
- * huge numbers, deep nesting, invalid UTF-8, oversized frames, unknown actions, wrong message type ids, CALLRESULTs
- * for unknown ids and transaction messages out of order or for transactions that do not exist.
+ * huge numbers, deep nesting, invalid UTF-8, oversized frames, unknown actions, wrong message type ids, CALLs not
+ * shaped [2, id, action, payload], CALLRESULTs for unknown ids and transaction messages out of order or for
+ * transactions that do not exist.
  */
 import { demoIdTag } from '../../src/seed/seed-demo.ts';
 
@@ -208,6 +209,22 @@ export function frameGenerator(protocol: Protocol, station: number, rng: Rng, ma
     [
       4,
       () => ({ kind: 'type-id-not-number', data: JSON.stringify([pick(rng, ['2', null, [], {}]), newId(), 'X', {}]) }),
+    ],
+    [
+      4,
+      () => ({
+        // A CALL whose action is not a string, with no payload, or with an element too many.
+        kind: 'bad-call-shape',
+        data: JSON.stringify(
+          pick(rng, [
+            [2, newId(), pick(rng, [5, null, {}, [], true])],
+            [2, newId(), pick(rng, [5, null, {}, [], true]), {}],
+            [2, newId()],
+            [2, newId(), 'Heartbeat'],
+            [2, newId(), 'Heartbeat', {}, 1],
+          ]),
+        ),
+      }),
     ],
     [
       6,

@@ -40,7 +40,7 @@ const fails = (judgement: Judgement) => expect(judgement, JSON.stringify(judgeme
 function everyKind(protocol: Protocol): Map<string, FuzzFrame> {
   const frames = frameGenerator(protocol, 1, mulberry32(42), 2048);
   const byKind = new Map<string, FuzzFrame>();
-  for (let i = 0; i < 5000 && byKind.size < 18; i++) {
+  for (let i = 0; i < 5000 && byKind.size < 19; i++) {
     const frame = frames.next();
     if (!byKind.has(frame.kind)) byKind.set(frame.kind, frame);
   }
@@ -52,7 +52,7 @@ describe.each(PROTOCOLS)('reply check, %s', (protocol) => {
 
   it('has a rule for every kind of frame the generator makes', () => {
     const kinds = everyKind(protocol);
-    expect(kinds.size).toBe(18);
+    expect(kinds.size).toBe(19);
     for (const frame of kinds.values()) expect(() => prescribe(protocol, frame)).not.toThrow();
     expect(() => prescribe(protocol, raw('something-new', '[]'))).toThrow(/no prescribed reply/);
   });
@@ -78,7 +78,7 @@ describe.each(PROTOCOLS)('reply check, %s', (protocol) => {
       fails(judge(protocol, frame, prescription, closed(1000)));
       fails(judge(protocol, frame, prescription, timeout));
     }
-    expect(replyKinds).toBe(14);
+    expect(replyKinds).toBe(15);
   });
 
   it('a Heartbeat: a CALLRESULT under its id, nothing else', () => {
@@ -177,6 +177,17 @@ describe.each(PROTOCOLS)('reply check, %s', (protocol) => {
     passes(check(protocol, longId, error('x'.repeat(36), malformed)));
     passes(check(protocol, longId, error('-1', malformed)));
     fails(check(protocol, longId, result('x'.repeat(36))));
+  });
+
+  it('a CALL not shaped [2, id, action, payload]: the malformed code under its id, never processed', () => {
+    const [malformed] = framing.malformed as [string];
+    const numericAction = raw('bad-call-shape', JSON.stringify([2, 'f1-7', 5, {}]));
+    passes(check(protocol, numericAction, error('f1-7', malformed)));
+    // ocpp-rpc's own answer before the gateway refused such frames: an OCPP 1.6 station does not know the code.
+    if (malformed !== 'RpcFrameworkError') fails(check(protocol, numericAction, error('f1-7', 'RpcFrameworkError')));
+    const extra = raw('bad-call-shape', JSON.stringify([2, 'f1-8', 'Heartbeat', {}, 1]));
+    passes(check(protocol, extra, error('f1-8', malformed)));
+    fails(check(protocol, extra, result('f1-8', { currentTime: '2026-01-01T00:00:00Z' })));
   });
 
   it('an unknown message type id, a frame too deep, a frame too big: their codes under the frame id', () => {

@@ -233,6 +233,7 @@ export function prescribe(protocol: Protocol, frame: FuzzFrame): Prescription {
     case 'not-json':
     case 'type-id-not-number':
     case 'bad-message-id':
+    case 'bad-call-shape':
       return refused(
         `a frame that is not [type, messageId, ...] gets ${framing.malformed.join(' or ')}`,
         framing.malformed,
