@@ -26,6 +26,12 @@ describe.skipIf(postgresSkipReason())('voltbill load against a real server', () 
       stationPrefix: 'MIX-',
       idTagPrefix: 'MX',
     });
+    await provisionFleet(server.database.db, {
+      stations: 4,
+      firstStation: 1,
+      stationPrefix: 'SWAP-',
+      idTagPrefix: 'SW',
+    });
     // Starting a server with every migration takes long on a busy 2-core machine.
   }, 180_000);
   afterAll(async () => {
@@ -72,5 +78,40 @@ describe.skipIf(postgresSkipReason())('voltbill load against a real server', () 
     expect([...protocols].sort()).toEqual(['ocpp1.6', 'ocpp2.0.1']);
     const results = await checkInvariants(server.database.db, report.completedSessions ?? [], 'MIX-');
     expect(results.filter((result) => !result.ok)).toEqual([]);
+  }, 60_000);
+
+  it('meter values delivered in swapped order (the later reading first) are all taken and billed the same', async () => {
+    const report = await runLoad({
+      url: server.ocppUrl,
+      stations: 4,
+      durationS: 3,
+      protocol: 'mixed',
+      stationPrefix: 'SWAP-',
+      idTagPrefix: 'SW',
+      meterIntervalS: 0.2,
+      samplesPerSession: 3,
+      idleS: 0.2,
+      recordSessions: true,
+      swappedMeterValueRate: 1,
+      seed: 7,
+    });
+    expect(report.errors).toEqual({ total: 0, callErrors: {}, timeouts: 0, callsLost: 0 });
+    expect(report.sessions.completed).toBe(report.sessions.started);
+    // Every session swaps one pair, except one whose samples the drain cut short.
+    expect(report.messages.swappedMeterValues).toBeGreaterThanOrEqual(report.sessions.completed - 4);
+    expect(report.messages.swappedMeterValues).toBeGreaterThan(0);
+    const results = await checkInvariants(server.database.db, report.completedSessions ?? [], 'SWAP-');
+    expect(results.filter((result) => !result.ok)).toEqual([]);
+    // Both readings of each swapped pair are stored, none dropped for arriving after a later one: one stored sample
+    // per acknowledged MeterValues (1.6) and per TransactionEvent (2.0.1, each carries one reading).
+    const stored = await server.database.db
+      .selectFrom('meter_samples as m')
+      .innerJoin('sessions as s', 's.id', 'm.session_id')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('s.station_id', 'like', 'SWAP-%')
+      .executeTakeFirstOrThrow();
+    const sent = (report.byAction.MeterValues?.count ?? 0) + (report.byAction.TransactionEvent?.count ?? 0);
+    expect(sent).toBeGreaterThan(0);
+    expect(Number(stored.n)).toBe(sent);
   }, 60_000);
 });

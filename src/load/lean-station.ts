@@ -292,6 +292,13 @@ export class LeanStation {
     return rate > 0 && chance(this.#prng, rate);
   }
 
+  /** The sample this session holds back and sends after the next one (swappedMeterValueRate), or -1 for none. */
+  #swapAt(): number {
+    const samples = this.context.settings.samplesPerSession;
+    if (samples < 2 || !this.#roll(this.context.settings.swappedMeterValueRate)) return -1;
+    return randomInt(this.#prng, 0, samples - 2);
+  }
+
   /** The register now, unchanged, with a plausible power: a reading for a meter value that is not the last. */
   #reading(): { registerWh: number; powerW: number } {
     return { registerWh: this.#registerWh, powerW: Math.round(NOMINAL_POWER_W * (0.9 + 0.2 * this.#rand())) };
@@ -351,12 +358,26 @@ export class LeanStation {
     let lastMs = performance.now();
     if (accepted) {
       await this.#send('StatusNotification', v16.status(1, 'Charging', new Date()));
+      const swapAt = this.#swapAt();
+      let held: Record<string, unknown> | undefined;
       for (let sample = 0; sample < settings.samplesPerSession && !phase.draining; sample += 1) {
         await this.#idle(settings.meterIntervalS * 1000);
         const { registerWh, powerW } = this.#advanceRegister(lastMs);
         lastMs = performance.now();
-        await this.#send('MeterValues', v16.meterValues(transactionId, { at: new Date(), registerWh, powerW }));
+        const payload = v16.meterValues(transactionId, { at: new Date(), registerWh, powerW });
+        if (sample === swapAt) {
+          held = payload;
+          continue;
+        }
+        await this.#send('MeterValues', payload);
+        if (held !== undefined) {
+          stats.swappedMeterValues += 1;
+          await this.#send('MeterValues', held);
+          held = undefined;
+        }
       }
+      // Draining ended the samples before the later one: the held one goes now, in order.
+      if (held !== undefined) await this.#send('MeterValues', held);
     }
     const reason = !accepted ? 'DeAuthorized' : phase.draining || chance(this.#prng, 0.3) ? 'Local' : 'EVDisconnected';
     // A meter value taken before the stop but delivered after it (reordered), chosen now so its reading is earlier.
@@ -417,16 +438,26 @@ export class LeanStation {
     const accepted = (started.idTokenInfo as { status?: string } | undefined)?.status ?? 'Accepted';
     let lastMs = performance.now();
     if (accepted === 'Accepted') {
+      const swapAt = this.#swapAt();
+      let held: Record<string, unknown> | undefined;
       for (let sample = 0; sample < settings.samplesPerSession && !phase.draining; sample += 1) {
         await this.#idle(settings.meterIntervalS * 1000);
         const { powerW } = this.#advanceRegister(lastMs);
         lastMs = performance.now();
-        const sent = await this.#sendUntilAcknowledged(
-          'TransactionEvent',
-          event('Updated', 'MeterValuePeriodic', 'Sample.Periodic', powerW),
-        );
-        if (sent === undefined) return;
+        const payload = event('Updated', 'MeterValuePeriodic', 'Sample.Periodic', powerW);
+        if (sample === swapAt) {
+          held = payload;
+          continue;
+        }
+        if ((await this.#sendUntilAcknowledged('TransactionEvent', payload)) === undefined) return;
+        if (held !== undefined) {
+          // The lower seqNo and earlier reading after the higher one.
+          stats.swappedMeterValues += 1;
+          if ((await this.#sendUntilAcknowledged('TransactionEvent', held)) === undefined) return;
+          held = undefined;
+        }
       }
+      if (held !== undefined && (await this.#sendUntilAcknowledged('TransactionEvent', held)) === undefined) return;
     }
     const local = phase.draining || chance(this.#prng, 0.3);
     const stoppedReason = local ? 'Local' : 'EVDisconnected';

@@ -58,6 +58,11 @@ export interface LoadOptions {
    * retry from a station's queue): the CSMS must acknowledge it and change nothing already billed.
    */
   readonly lateMeterValueRate?: number;
+  /**
+   * Share (0..1) of sessions (with at least two samples) that deliver two consecutive meter values in swapped order,
+   * the later reading first (OCPP 2.0.1: the higher seqNo first): the CSMS must take both and bill the same.
+   */
+  readonly swappedMeterValueRate?: number;
   /** Keep every completed session (station, transaction id) in the report (crash tests compare with the DB). */
   readonly recordSessions?: boolean;
   readonly signal?: AbortSignal;
@@ -97,6 +102,7 @@ export const LOAD_DEFAULTS = {
   recordSessions: false,
   duplicateStopRate: 0,
   lateMeterValueRate: 0,
+  swappedMeterValueRate: 0,
 } as const;
 
 export const LOAD_LIMITS = {
@@ -116,6 +122,7 @@ export const LOAD_LIMITS = {
   seed: [0, 0xffff_ffff],
   duplicateStopRate: [0, 1],
   lateMeterValueRate: [0, 1],
+  swappedMeterValueRate: [0, 1],
 } as const satisfies Partial<Record<keyof LoadOptions, readonly [number, number]>>;
 
 /** Options that take any number in their range; the others take integers. */
@@ -125,6 +132,7 @@ const FRACTIONAL_OPTIONS = new Set<keyof LoadOptions>([
   'stormWindowS',
   'duplicateStopRate',
   'lateMeterValueRate',
+  'swappedMeterValueRate',
   'warmupS',
 ]);
 
@@ -187,6 +195,7 @@ export function resolveLoadOptions(
     recordSessions: options.recordSessions ?? LOAD_DEFAULTS.recordSessions,
     duplicateStopRate: options.duplicateStopRate ?? LOAD_DEFAULTS.duplicateStopRate,
     lateMeterValueRate: options.lateMeterValueRate ?? LOAD_DEFAULTS.lateMeterValueRate,
+    swappedMeterValueRate: options.swappedMeterValueRate ?? LOAD_DEFAULTS.swappedMeterValueRate,
     signal: options.signal,
   });
 }

@@ -38,6 +38,8 @@ export interface LoadReport {
     /** Final transaction messages deliberately sent twice, and meter values sent after their session ended. */
     readonly duplicateStops: number;
     readonly lateMeterValues: number;
+    /** Pairs of consecutive meter values delivered in swapped order. */
+    readonly swappedMeterValues: number;
   };
   /** Latency of every acknowledged call of the run, ramp-up and drain included. */
   readonly ackLatency: LatencySummary;
@@ -136,6 +138,7 @@ export function buildLoadReport(input: {
       retries: stats.retries,
       duplicateStops: stats.duplicateStops,
       lateMeterValues: stats.lateMeterValues,
+      swappedMeterValues: stats.swappedMeterValues,
     },
     ackLatency: summarizeLatency(stats.ackLatency),
     byAction: summarizeActions(stats.byAction),

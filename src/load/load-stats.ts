@@ -23,6 +23,8 @@ export interface LoadStats {
   duplicateStops: number;
   /** Meter values delivered after their session's final message (lateMeterValueRate). */
   lateMeterValues: number;
+  /** Pairs of consecutive meter values delivered in swapped order (swappedMeterValueRate). */
+  swappedMeterValues: number;
   connectAttempts: number;
   connectFailures: number;
   /** Connections lost after they had been open (server restarts, storms). */
@@ -54,6 +56,7 @@ export function createLoadStats(): LoadStats {
     retries: 0,
     duplicateStops: 0,
     lateMeterValues: 0,
+    swappedMeterValues: 0,
     connectAttempts: 0,
     connectFailures: 0,
     disconnects: 0,

@@ -53,6 +53,7 @@ for S real seconds; prints messages/s, acknowledgement latency p50/p95/p99 and e
   --warmup S               seconds after every station is online before measuring (default 0; within the duration)
   --duplicate-stops R      share (0..1) of sessions whose final message is sent twice (default 0)
   --late-meter-values R    share (0..1) of sessions sending a meter value after their final message (default 0)
+  --swapped-meter-values R share (0..1) of sessions sending two consecutive meter values in swapped order (default 0)
   --seed N                 seed of the stations' random choices
   --json                   print the report as JSON on stdout
   --quiet                  no progress lines
@@ -74,6 +75,7 @@ const NUMERIC_FLAGS = {
   warmup: 'warmupS',
   'duplicate-stops': 'duplicateStopRate',
   'late-meter-values': 'lateMeterValueRate',
+  'swapped-meter-values': 'swappedMeterValueRate',
   seed: 'seed',
 } as const satisfies Record<string, keyof LoadOptions>;
 

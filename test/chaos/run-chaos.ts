@@ -27,7 +27,8 @@
  * --provider-faults two nodes' workers claim from one outbox (one step of a payment at a time across them).
  *
  *   npm run chaos [-- --quick] [--scenario kill|postgres-restart] [--kills 10] [--stations 50] [--pglite] [--nodes 2]
- *                 [--protocol ocpp1.6|ocpp2.0.1|mixed] [--duplicate-stops 0.1] [--late-meter-values 0.05] [--seed N]
+ *                 [--protocol ocpp1.6|ocpp2.0.1|mixed] [--duplicate-stops 0.1] [--late-meter-values 0.05]
+ *                 [--swapped-meter-values 0.1] [--seed N]
  *                 [--provider-faults [--provider-timeouts 0.05] [--provider-5xx 0.02] [--provider-lost 0.01]
  *                  [--settle-s 150]]
  *
@@ -66,6 +67,7 @@ const { values } = parseArgs({
     scenario: { type: 'string' },
     'duplicate-stops': { type: 'string' },
     'late-meter-values': { type: 'string' },
+    'swapped-meter-values': { type: 'string' },
     'provider-faults': { type: 'boolean' },
     'provider-timeouts': { type: 'string' },
     'provider-5xx': { type: 'string' },
@@ -82,6 +84,7 @@ if (!SCENARIOS.includes(scenario)) {
 }
 const duplicateStopRate = Number(values['duplicate-stops'] ?? 0.1);
 const lateMeterValueRate = Number(values['late-meter-values'] ?? 0.05);
+const swappedMeterValueRate = Number(values['swapped-meter-values'] ?? 0.1);
 const quick = values.quick ?? false;
 const kills = Number(values.kills ?? 10);
 const stations = Number(values.stations ?? (quick ? 20 : 200));
@@ -124,7 +127,8 @@ if (scenario === 'postgres-restart' && usePglite) {
 }
 log(
   `seed ${seed}; scenario ${scenario}; ${stations} stations (${protocol}), ${kills} faults; ` +
-    `${duplicateStopRate * 100} % duplicated stops, ${lateMeterValueRate * 100} % late meter values; ` +
+    `${duplicateStopRate * 100} % duplicated stops, ${lateMeterValueRate * 100} % late meter values, ` +
+    `${swappedMeterValueRate * 100} % with two meter values swapped; ` +
     `database ${usePglite ? 'embedded PGlite' : 'PostgreSQL'}` +
     (nodes > 1 ? `; ${nodes} nodes` : '') +
     (providerFaults
@@ -266,6 +270,7 @@ try {
     recordSessions: true,
     duplicateStopRate,
     lateMeterValueRate,
+    swappedMeterValueRate,
     seed,
     signal: stopLoad.signal,
   });
@@ -312,6 +317,7 @@ try {
     `stations: ${report.sessions.started} sessions started, ${report.sessions.completed} completed, ` +
       `${report.messages.retries} retries, ${report.connections.disconnects} dropped connections, ` +
       `${report.messages.duplicateStops} duplicated final messages, ${report.messages.lateMeterValues} late meter values, ` +
+      `${report.messages.swappedMeterValues} pairs of meter values swapped, ` +
       `${report.connections.attempts} connection attempts`,
   );
 
