@@ -104,7 +104,7 @@ export const CONFIG_VARIABLES = {
   VOLTBILL_OCPP_MAX_MESSAGES_PER_S: {
     schema: positiveInt.max(10_000),
     default: '50',
-    doc: 'Requests per second one station may send on average (bursts up to one second of them). A station over it is slowed down: its requests wait their turn and are answered at this rate. Only more than 16 waiting at once (a station that does not wait for answers) are answered with GenericError and count as bad messages.',
+    doc: 'Requests per second one station may send on average (bursts up to one second of them). A station over it is slowed down: its requests wait their turn and are answered at this rate. A station that does not wait for answers gets GenericError for what neither the wait (16 requests) nor its queue (16 behind the one being processed) holds; refusals at the wait count as bad messages.',
   },
   VOLTBILL_OCPP_MAX_PENDING_CONNECTIONS_PER_IP: {
     schema: positiveInt.max(100_000),

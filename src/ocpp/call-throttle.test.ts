@@ -10,7 +10,7 @@ describe('CallThrottle', () => {
   });
 
   it('runs a burst up to the rate at once, makes the next ones wait their turn in order, refuses beyond the limit', () => {
-    const throttle = new CallThrottle(2, 3);
+    const throttle = new CallThrottle(2, 3, Date.now);
     const ran: number[] = [];
     const outcomes = [1, 2, 3, 4, 5, 6].map((n) => throttle.submit(() => ran.push(n)));
     expect(outcomes).toEqual(['dispatched', 'dispatched', 'waiting', 'waiting', 'waiting', 'refused']);
@@ -28,7 +28,7 @@ describe('CallThrottle', () => {
   });
 
   it('never lets a new request pass the ones waiting, even when a token is there', () => {
-    const throttle = new CallThrottle(1, 5);
+    const throttle = new CallThrottle(1, 5, Date.now);
     const ran: string[] = [];
     expect(throttle.submit(() => ran.push('a'))).toBe('dispatched');
     expect(throttle.submit(() => ran.push('b'))).toBe('waiting');
@@ -42,7 +42,7 @@ describe('CallThrottle', () => {
   });
 
   it('a station that waits for each answer is never refused: one request a turn, at the rate', () => {
-    const throttle = new CallThrottle(10, 1);
+    const throttle = new CallThrottle(10, 1, Date.now);
     let answered = 0;
     const send = (): void => {
       const outcome = throttle.submit(() => {
@@ -61,8 +61,20 @@ describe('CallThrottle', () => {
     expect(answered).toBe(50);
   });
 
+  it('keeps the rate when the clock steps back, instead of stalling until it catches up', () => {
+    let nowMs = 1_000_000;
+    const throttle = new CallThrottle(10, 16, () => nowMs);
+    const ran: number[] = [];
+    for (let i = 0; i < 10; i++) throttle.submit(() => ran.push(i));
+    nowMs -= 60_000;
+    expect(throttle.submit(() => ran.push(10))).toBe('waiting');
+    nowMs += 100;
+    vi.advanceTimersByTime(100);
+    expect(ran).toHaveLength(11);
+  });
+
   it('drops what waits when the connection closes, and refuses after', () => {
-    const throttle = new CallThrottle(1, 5);
+    const throttle = new CallThrottle(1, 5, Date.now);
     const ran: string[] = [];
     throttle.submit(() => ran.push('a'));
     throttle.submit(() => ran.push('b'));

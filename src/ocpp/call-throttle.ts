@@ -23,7 +23,8 @@ export class CallThrottle {
   constructor(
     perSecond: number,
     private readonly maxWaiting: number,
-    private readonly nowMs: () => number = Date.now,
+    /** A monotonic clock by default: a wall clock that NTP steps back would hold every station's tokens. */
+    private readonly nowMs: () => number = () => performance.now(),
   ) {
     this.#limiter = new RateLimiter(perSecond, nowMs());
   }

@@ -235,7 +235,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
       onInbound: (text, messageId, parsed) => {
         const logged = messageLog.append({ stationId, direction: 'in', text, at: deps.clock.now(), parsed });
         logged.catch((error) => logger.error({ err: error, stationId }, 'could not log an inbound frame'));
-        if (messageId !== undefined) inboundLogged.set(messageId, logged);
+        if (messageId !== undefined) {
+          inboundLogged.set(messageId, logged);
+          // Only a frame whose logging is still in flight needs its entry (its reply waits for it). A logged frame
+          // drops it here, so that CALLs no handler ever runs (refused shapes or rates, unknown actions, schema
+          // errors) do not grow the map for the connection's life; a failed log keeps it for its handler to see.
+          logged.then(
+            () => {
+              if (inboundLogged.get(messageId) === logged) inboundLogged.delete(messageId);
+            },
+            () => undefined,
+          );
+        }
       },
       onRejected: (reply, reason) => {
         metrics.errors.inc({ code: reply[2] });

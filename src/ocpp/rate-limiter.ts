@@ -26,8 +26,10 @@ export class RateLimiter {
   }
 
   #refill(nowMs: number): void {
+    // A clock that went back refills nothing and restarts from its new reading (keeping the old one would refill
+    // nothing until the clock caught up: every station stalled for as long as the step).
     const elapsedMs = Math.max(0, nowMs - this.#lastMs);
-    this.#lastMs = Math.max(this.#lastMs, nowMs);
+    this.#lastMs = nowMs;
     this.#tokens = Math.min(this.perSecond, this.#tokens + (elapsedMs * this.perSecond) / 1000);
   }
 }

@@ -180,7 +180,11 @@ export async function checkLedgerCauses(db: Kysely<Database>): Promise<CheckResu
   }>`
     with booked as (
       select t.operator_id, t.cause_id, count(*) as transfers, count(*) filter (where t.kind <> 'posted') as not_posted,
-             sum((select sum(p.amount_minor) from ledger_postings p where p.transfer_id = t.id and p.amount_minor > 0))
+             -- What the session's transfer puts on the customer's receivables (src/ledger/session-posting.ts): exact
+             -- whatever the other postings' signs (a negative adjustment can make a VAT posting a debit).
+             sum((select sum(p.amount_minor) from ledger_postings p join ledger_accounts a on a.id = p.account_id
+                   where p.transfer_id = t.id
+                     and (a.code = 'customer_receivables' or a.code like 'customer_receivables:%')))
                as debit
         from ledger_transfers t where t.cause_type = 'session' group by t.operator_id, t.cause_id),
     billed as (
