@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionFleet } from '../src/load/provision-fleet.ts';
 import { runLoad } from '../src/load/run-load.ts';
 import type { RunningServer } from '../src/main.ts';
-import { checkInvariants } from './chaos/chaos-checks.ts';
+import { checkInvariants, checkStaleStatuses } from './chaos/chaos-checks.ts';
 import { postgresSkipReason } from './support/test-database.ts';
 import { startTestServer } from './support/test-server.ts';
 
@@ -31,6 +31,12 @@ describe.skipIf(postgresSkipReason())('voltbill load against a real server', () 
       firstStation: 1,
       stationPrefix: 'SWAP-',
       idTagPrefix: 'SW',
+    });
+    await provisionFleet(server.database.db, {
+      stations: 4,
+      firstStation: 1,
+      stationPrefix: 'OLD-',
+      idTagPrefix: 'OS',
     });
     // Starting a server with every migration takes long on a busy 2-core machine.
   }, 180_000);
@@ -113,5 +119,40 @@ describe.skipIf(postgresSkipReason())('voltbill load against a real server', () 
     const sent = (report.byAction.MeterValues?.count ?? 0) + (report.byAction.TransactionEvent?.count ?? 0);
     expect(sent).toBeGreaterThan(0);
     expect(Number(stored.n)).toBe(sent);
+  }, 60_000);
+
+  it('an older status delivered after the acknowledged Available leaves the EVSE Available', async () => {
+    const report = await runLoad({
+      url: server.ocppUrl,
+      stations: 4,
+      durationS: 2,
+      protocol: 'mixed',
+      stationPrefix: 'OLD-',
+      idTagPrefix: 'OS',
+      meterIntervalS: 0.1,
+      samplesPerSession: 1,
+      idleS: 0.2,
+      recordSessions: true,
+      staleStatusRate: 1,
+      seed: 8,
+    });
+    expect(report.errors).toEqual({ total: 0, callErrors: {}, timeouts: 0, callsLost: 0 });
+    expect(report.messages.staleStatuses).toBe(report.sessions.completed);
+    const completed = report.completedSessions ?? [];
+    expect(completed.every((session) => session.staleStatusAfter)).toBe(true);
+    const results = await checkInvariants(server.database.db, completed, 'OLD-');
+    expect(results.filter((result) => !result.ok)).toEqual([]);
+    const stale = await checkStaleStatuses(server.database.db, completed);
+    expect(stale.detail).toMatch(/; 4 stations ended their last session so, 0 of them not Available$/);
+    // The check can fail: an EVSE left on the older status is reported.
+    await server.database.db
+      .updateTable('evses')
+      .set({ status: 'Charging' })
+      .where('station_id', '=', 'OLD-00001')
+      .where('evse_id', '=', 1)
+      .execute();
+    const caught = await checkStaleStatuses(server.database.db, completed);
+    expect(caught.ok).toBe(false);
+    expect(caught.detail).toMatch(/1 of them not Available: OLD-00001: Charging$/);
   }, 60_000);
 });

@@ -21,6 +21,11 @@ export interface CompletedSession {
   readonly transactionId: string;
   readonly energyWh: number;
   readonly stopReason: string;
+  /**
+   * Set when the station, after this session, had its Available status acknowledged and then delivered an older
+   * status of the session (staleStatusRate): if this is the station's last session, its EVSE must read Available.
+   */
+  staleStatusAfter?: boolean;
 }
 
 export interface StormState {
@@ -334,7 +339,8 @@ export class LeanStation {
 
   async #session16(): Promise<void> {
     const { settings, stats, phase } = this.context;
-    await this.#send('StatusNotification', v16.status(1, 'Preparing', new Date()));
+    const preparingAt = new Date();
+    await this.#send('StatusNotification', v16.status(1, 'Preparing', preparingAt));
     if (!(await this.#authorize())) {
       await this.#send('StatusNotification', v16.status(1, 'Available', new Date()));
       return;
@@ -356,8 +362,10 @@ export class LeanStation {
     }
     const startWh = this.#registerWh;
     let lastMs = performance.now();
+    let earlier = { status: 'Preparing', at: preparingAt };
     if (accepted) {
-      await this.#send('StatusNotification', v16.status(1, 'Charging', new Date()));
+      earlier = { status: 'Charging', at: new Date() };
+      await this.#send('StatusNotification', v16.status(1, 'Charging', earlier.at));
       const swapAt = this.#swapAt();
       let held: Record<string, unknown> | undefined;
       for (let sample = 0; sample < settings.samplesPerSession && !phase.draining; sample += 1) {
@@ -387,7 +395,7 @@ export class LeanStation {
     const stopped = await this.#sendUntilAcknowledged('StopTransaction', stopPayload);
     this.#inSession = false;
     if (stopped === undefined) return;
-    this.#complete(String(transactionId), this.#registerWh - startWh, reason);
+    const record = this.#complete(String(transactionId), this.#registerWh - startWh, reason);
     if (this.#roll(settings.duplicateStopRate)) {
       // The same StopTransaction again, as a station sends it that lost the first acknowledgement.
       stats.duplicateStops += 1;
@@ -397,12 +405,13 @@ export class LeanStation {
       stats.lateMeterValues += 1;
       await this.#sendUntilAcknowledged('MeterValues', v16.meterValues(transactionId, late));
     }
-    await this.#send('StatusNotification', v16.status(1, 'Available', new Date()));
+    await this.#endStatus(record, v16.status(1, 'Available', new Date()), v16.status(1, earlier.status, earlier.at));
   }
 
   async #session201(): Promise<void> {
     const { settings, stats, phase } = this.context;
-    await this.#send('StatusNotification', v201.status(1, 'Occupied', new Date()));
+    const occupiedAt = new Date();
+    await this.#send('StatusNotification', v201.status(1, 'Occupied', occupiedAt));
     if (!(await this.#authorize())) {
       await this.#send('StatusNotification', v201.status(1, 'Available', new Date()));
       return;
@@ -476,7 +485,7 @@ export class LeanStation {
     const ended = await this.#sendUntilAcknowledged('TransactionEvent', endedPayload);
     this.#inSession = false;
     if (ended === undefined) return;
-    this.#complete(transactionId, this.#registerWh - startWh, stoppedReason);
+    const record = this.#complete(transactionId, this.#registerWh - startWh, stoppedReason);
     if (this.#roll(settings.duplicateStopRate)) {
       stats.duplicateStops += 1;
       await this.#sendUntilAcknowledged('TransactionEvent', endedPayload);
@@ -485,17 +494,36 @@ export class LeanStation {
       stats.lateMeterValues += 1;
       await this.#sendUntilAcknowledged('TransactionEvent', late);
     }
-    await this.#send('StatusNotification', v201.status(1, 'Available', new Date()));
+    await this.#endStatus(record, v201.status(1, 'Available', new Date()), v201.status(1, 'Occupied', occupiedAt));
   }
 
-  #complete(transactionId: string, energyWh: number, stopReason: string): void {
+  /**
+   * The session's last status, Available. With staleStatusRate, it is sent until acknowledged (so it is stored) and
+   * then an older status of the session follows, as from a station delivering its queue out of order: the CSMS must
+   * keep the newer status (the record says so for the crash test's check).
+   */
+  async #endStatus(record: CompletedSession | undefined, available: Payload, older: Payload): Promise<void> {
+    if (!this.#roll(this.context.settings.staleStatusRate)) {
+      await this.#send('StatusNotification', available);
+      return;
+    }
+    if ((await this.#sendUntilAcknowledged('StatusNotification', available)) === undefined) return;
+    if ((await this.#sendUntilAcknowledged('StatusNotification', older)) === undefined) return;
+    this.context.stats.staleStatuses += 1;
+    if (record) record.staleStatusAfter = true;
+  }
+
+  #complete(transactionId: string, energyWh: number, stopReason: string): CompletedSession | undefined {
     this.context.stats.sessionsCompleted += 1;
-    this.context.completed?.push({
+    if (!this.context.completed) return undefined;
+    const record: CompletedSession = {
       stationId: this.stationId,
       protocol: this.protocol,
       transactionId,
       energyWh,
       stopReason,
-    });
+    };
+    this.context.completed.push(record);
+    return record;
   }
 }

@@ -63,6 +63,11 @@ export interface LoadOptions {
    * the later reading first (OCPP 2.0.1: the higher seqNo first): the CSMS must take both and bill the same.
    */
   readonly swappedMeterValueRate?: number;
+  /**
+   * Share (0..1) of sessions after which the station, its Available status acknowledged, delivers an older status of
+   * the session (Charging or Preparing; 2.0.1 Occupied): the CSMS must keep the newer one.
+   */
+  readonly staleStatusRate?: number;
   /** Keep every completed session (station, transaction id) in the report (crash tests compare with the DB). */
   readonly recordSessions?: boolean;
   readonly signal?: AbortSignal;
@@ -103,6 +108,7 @@ export const LOAD_DEFAULTS = {
   duplicateStopRate: 0,
   lateMeterValueRate: 0,
   swappedMeterValueRate: 0,
+  staleStatusRate: 0,
 } as const;
 
 export const LOAD_LIMITS = {
@@ -123,6 +129,7 @@ export const LOAD_LIMITS = {
   duplicateStopRate: [0, 1],
   lateMeterValueRate: [0, 1],
   swappedMeterValueRate: [0, 1],
+  staleStatusRate: [0, 1],
 } as const satisfies Partial<Record<keyof LoadOptions, readonly [number, number]>>;
 
 /** Options that take any number in their range; the others take integers. */
@@ -133,6 +140,7 @@ const FRACTIONAL_OPTIONS = new Set<keyof LoadOptions>([
   'duplicateStopRate',
   'lateMeterValueRate',
   'swappedMeterValueRate',
+  'staleStatusRate',
   'warmupS',
 ]);
 
@@ -196,6 +204,7 @@ export function resolveLoadOptions(
     duplicateStopRate: options.duplicateStopRate ?? LOAD_DEFAULTS.duplicateStopRate,
     lateMeterValueRate: options.lateMeterValueRate ?? LOAD_DEFAULTS.lateMeterValueRate,
     swappedMeterValueRate: options.swappedMeterValueRate ?? LOAD_DEFAULTS.swappedMeterValueRate,
+    staleStatusRate: options.staleStatusRate ?? LOAD_DEFAULTS.staleStatusRate,
     signal: options.signal,
   });
 }

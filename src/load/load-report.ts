@@ -40,6 +40,8 @@ export interface LoadReport {
     readonly lateMeterValues: number;
     /** Pairs of consecutive meter values delivered in swapped order. */
     readonly swappedMeterValues: number;
+    /** Older statuses delivered after a session's acknowledged Available. */
+    readonly staleStatuses: number;
   };
   /** Latency of every acknowledged call of the run, ramp-up and drain included. */
   readonly ackLatency: LatencySummary;
@@ -139,6 +141,7 @@ export function buildLoadReport(input: {
       duplicateStops: stats.duplicateStops,
       lateMeterValues: stats.lateMeterValues,
       swappedMeterValues: stats.swappedMeterValues,
+      staleStatuses: stats.staleStatuses,
     },
     ackLatency: summarizeLatency(stats.ackLatency),
     byAction: summarizeActions(stats.byAction),

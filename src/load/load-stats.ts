@@ -25,6 +25,8 @@ export interface LoadStats {
   lateMeterValues: number;
   /** Pairs of consecutive meter values delivered in swapped order (swappedMeterValueRate). */
   swappedMeterValues: number;
+  /** Older statuses delivered after a session's acknowledged Available (staleStatusRate). */
+  staleStatuses: number;
   connectAttempts: number;
   connectFailures: number;
   /** Connections lost after they had been open (server restarts, storms). */
@@ -57,6 +59,7 @@ export function createLoadStats(): LoadStats {
     duplicateStops: 0,
     lateMeterValues: 0,
     swappedMeterValues: 0,
+    staleStatuses: 0,
     connectAttempts: 0,
     connectFailures: 0,
     disconnects: 0,

@@ -54,6 +54,7 @@ for S real seconds; prints messages/s, acknowledgement latency p50/p95/p99 and e
   --duplicate-stops R      share (0..1) of sessions whose final message is sent twice (default 0)
   --late-meter-values R    share (0..1) of sessions sending a meter value after their final message (default 0)
   --swapped-meter-values R share (0..1) of sessions sending two consecutive meter values in swapped order (default 0)
+  --stale-statuses R       share (0..1) of sessions followed by an older status after their Available (default 0)
   --seed N                 seed of the stations' random choices
   --json                   print the report as JSON on stdout
   --quiet                  no progress lines
@@ -76,6 +77,7 @@ const NUMERIC_FLAGS = {
   'duplicate-stops': 'duplicateStopRate',
   'late-meter-values': 'lateMeterValueRate',
   'swapped-meter-values': 'swappedMeterValueRate',
+  'stale-statuses': 'staleStatusRate',
   seed: 'seed',
 } as const satisfies Record<string, keyof LoadOptions>;
 

@@ -145,7 +145,44 @@ export async function checkInvariants(
   } else {
     results.push({ name: 'invoice numbers gapless', ok: true, detail: 'skipped: no invoices table in this database' });
   }
+  results.push(await checkStaleStatuses(db, completed));
   return results;
+}
+
+/**
+ * An older status delivered after a newer one (the station's queue out of order) never overwrites it: a station
+ * whose last session ended with its Available acknowledged and then an older status of that session
+ * (`staleStatusAfter`, lean-station.ts) must show Available on EVSE 1. Nothing the station sends after its last
+ * session changes the status but a reconnect's report, which is Available too.
+ */
+export async function checkStaleStatuses(
+  db: Kysely<Database>,
+  completed: readonly CompletedSession[],
+): Promise<CheckResult> {
+  const last = new Map<string, CompletedSession>();
+  for (const session of completed) last.set(session.stationId, session);
+  const stations = [...last.values()].filter((session) => session.staleStatusAfter).map((s) => s.stationId);
+  const injected = completed.filter((session) => session.staleStatusAfter).length;
+  const rows =
+    stations.length === 0
+      ? []
+      : (
+          await sql<{ station_id: string; status: string | null }>`
+            select station_id, status from evses where evse_id = 1 and station_id = any(${stations}::text[])`.execute(
+            db,
+          )
+        ).rows;
+  const wrong = stations
+    .map((id) => ({ id, status: rows.find((row) => row.station_id === id)?.status ?? 'no EVSE 1' }))
+    .filter((row) => row.status !== 'Available')
+    .map((row) => `${row.id}: ${row.status}`);
+  return {
+    name: 'an older status delivered after a newer one never overwrote it',
+    ok: wrong.length === 0,
+    detail:
+      `${injected} older statuses delivered after an acknowledged Available; ${stations.length} stations ended ` +
+      `their last session so, ${wrong.length} of them not Available${sample(wrong)}`,
+  };
 }
 
 type Minor = string | bigint | number | null;

@@ -28,7 +28,7 @@
  *
  *   npm run chaos [-- --quick] [--scenario kill|postgres-restart] [--kills 10] [--stations 50] [--pglite] [--nodes 2]
  *                 [--protocol ocpp1.6|ocpp2.0.1|mixed] [--duplicate-stops 0.1] [--late-meter-values 0.05]
- *                 [--swapped-meter-values 0.1] [--seed N]
+ *                 [--swapped-meter-values 0.1] [--stale-statuses 0.1] [--seed N]
  *                 [--provider-faults [--provider-timeouts 0.05] [--provider-5xx 0.02] [--provider-lost 0.01]
  *                  [--settle-s 150]]
  *
@@ -68,6 +68,7 @@ const { values } = parseArgs({
     'duplicate-stops': { type: 'string' },
     'late-meter-values': { type: 'string' },
     'swapped-meter-values': { type: 'string' },
+    'stale-statuses': { type: 'string' },
     'provider-faults': { type: 'boolean' },
     'provider-timeouts': { type: 'string' },
     'provider-5xx': { type: 'string' },
@@ -85,6 +86,7 @@ if (!SCENARIOS.includes(scenario)) {
 const duplicateStopRate = Number(values['duplicate-stops'] ?? 0.1);
 const lateMeterValueRate = Number(values['late-meter-values'] ?? 0.05);
 const swappedMeterValueRate = Number(values['swapped-meter-values'] ?? 0.1);
+const staleStatusRate = Number(values['stale-statuses'] ?? 0.1);
 const quick = values.quick ?? false;
 const kills = Number(values.kills ?? 10);
 const stations = Number(values.stations ?? (quick ? 20 : 200));
@@ -128,7 +130,8 @@ if (scenario === 'postgres-restart' && usePglite) {
 log(
   `seed ${seed}; scenario ${scenario}; ${stations} stations (${protocol}), ${kills} faults; ` +
     `${duplicateStopRate * 100} % duplicated stops, ${lateMeterValueRate * 100} % late meter values, ` +
-    `${swappedMeterValueRate * 100} % with two meter values swapped; ` +
+    `${swappedMeterValueRate * 100} % with two meter values swapped, ${staleStatusRate * 100} % with an older status ` +
+    'after their Available; ' +
     `database ${usePglite ? 'embedded PGlite' : 'PostgreSQL'}` +
     (nodes > 1 ? `; ${nodes} nodes` : '') +
     (providerFaults
@@ -271,6 +274,7 @@ try {
     duplicateStopRate,
     lateMeterValueRate,
     swappedMeterValueRate,
+    staleStatusRate,
     seed,
     signal: stopLoad.signal,
   });
@@ -317,7 +321,8 @@ try {
     `stations: ${report.sessions.started} sessions started, ${report.sessions.completed} completed, ` +
       `${report.messages.retries} retries, ${report.connections.disconnects} dropped connections, ` +
       `${report.messages.duplicateStops} duplicated final messages, ${report.messages.lateMeterValues} late meter values, ` +
-      `${report.messages.swappedMeterValues} pairs of meter values swapped, ` +
+      `${report.messages.swappedMeterValues} pairs of meter values swapped, ${report.messages.staleStatuses} older ` +
+      'statuses after an Available, ' +
       `${report.connections.attempts} connection attempts`,
   );
 
