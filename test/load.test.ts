@@ -14,30 +14,15 @@ describe.skipIf(postgresSkipReason())('voltbill load against a real server', () 
   let server: RunningServer;
   beforeAll(async () => {
     server = await startTestServer();
-    await provisionFleet(server.database.db, {
-      stations: 4,
-      firstStation: 1,
-      stationPrefix: 'LOAD-',
-      idTagPrefix: 'LT',
-    });
-    await provisionFleet(server.database.db, {
-      stations: 4,
-      firstStation: 1,
-      stationPrefix: 'MIX-',
-      idTagPrefix: 'MX',
-    });
-    await provisionFleet(server.database.db, {
-      stations: 4,
-      firstStation: 1,
-      stationPrefix: 'SWAP-',
-      idTagPrefix: 'SW',
-    });
-    await provisionFleet(server.database.db, {
-      stations: 4,
-      firstStation: 1,
-      stationPrefix: 'OLD-',
-      idTagPrefix: 'OS',
-    });
+    // One fleet of four stations per test, each with its own station and token prefixes.
+    for (const [stationPrefix, idTagPrefix] of [
+      ['LOAD-', 'LT'],
+      ['MIX-', 'MX'],
+      ['SWAP-', 'SW'],
+      ['OLD-', 'OS'],
+    ] as const) {
+      await provisionFleet(server.database.db, { stations: 4, firstStation: 1, stationPrefix, idTagPrefix });
+    }
     // Starting a server with every migration takes long on a busy 2-core machine.
   }, 180_000);
   afterAll(async () => {
