@@ -6,10 +6,9 @@
  * new fault is reported by its own check and the earlier checks still see only the earlier faults.
  */
 import { sql } from 'kysely';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BillingHook } from '../src/billing/billing-hooks.ts';
 import { invoiceBillingHook } from '../src/billing/invoices/invoice-hook.ts';
-import { BatchWriter } from '../src/db/batch-writer.ts';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
 import type { PaymentRow } from '../src/db/schema.ts';
 import { accounts } from '../src/ledger/accounts.ts';
@@ -17,10 +16,9 @@ import { postTransfer } from '../src/ledger/post-transfer.ts';
 import { ledgerBillingHook } from '../src/ledger/session-posting.ts';
 import { bookCapture } from '../src/payments/payment-ledger.ts';
 import { demoIdTag, demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
-import { createSessionService, type SessionService } from '../src/sessions/session-service.ts';
-import { insertSamples, type SampleRow } from '../src/sessions/session-store.ts';
-import { fixedClock } from '../src/shared/clock.ts';
+import type { SessionService } from '../src/sessions/session-service.ts';
 import { checkInvoicedSessions, checkLedgerCauses } from './chaos/chaos-checks.ts';
+import { createTestSessionService } from './support/session-service.ts';
 import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
 
 const skip = postgresSkipReason();
@@ -38,20 +36,8 @@ describe.skipIf(skip)('crash test checks: ledger causes and invoiced sessions', 
   const sessions: string[] = [];
   let payment: PaymentRow;
 
-  function service(billingHooks: Parameters<typeof createSessionService>[0]['billingHooks']): SessionService {
-    const db = handle.db;
-    return createSessionService({
-      db,
-      clock: fixedClock(new Date('2026-11-20T08:00:00Z')),
-      logger: pino({ level: 'silent' }),
-      sampleWriter: new BatchWriter<SampleRow>((rows) => insertSamples(db, rows), {
-        maxBatchItems: 100,
-        maxQueuedItems: 10_000,
-      }),
-      maxSamplesPerSession: 1000,
-      billingHooks,
-    });
-  }
+  const service = (billingHooks: readonly BillingHook[]): SessionService =>
+    createTestSessionService(handle.db, new Date('2026-11-20T08:00:00Z'), billingHooks);
 
   async function charge(sessionService: SessionService, energyWh: number): Promise<string> {
     at += 3 * 3600_000;
