@@ -62,6 +62,21 @@ describe.skipIf(skip)('OCPP message rate per station', () => {
     }
   });
 
+  it('does not count as answered late the waiting requests that a closing connection drops', async () => {
+    const raw = await connectRaw(server, 'DEMO-0003');
+    const boot = await raw.request('[2,"b1","BootNotification",{"chargePointVendor":"T","chargePointModel":"M"}]');
+    expect((boot as unknown[]).slice(0, 2)).toEqual([3, 'b1']);
+    const throttledBefore = await metric('voltbill_ocpp_messages_throttled_total');
+    // 9 run at once, 16 wait for tokens (one per 100 ms), then the socket closes at once: the 16 are dropped.
+    for (let i = 0; i < RATE_PER_S - 1 + MAX_WAITING; i++) raw.send(`[2,"h${i}","Heartbeat",{}]`);
+    raw.close();
+    // Longer than the 1.6 s the waiting requests would have taken to be dispatched at the rate.
+    await new Promise((resolve) => setTimeout(resolve, (MAX_WAITING / RATE_PER_S) * 1000 + 400));
+    // At most one: a token may come back while the frames are still being read, before the close is seen.
+    // Counting at the start of the wait (the first version) gave 16 here.
+    expect((await metric('voltbill_ocpp_messages_throttled_total')) - throttledBefore).toBeLessThanOrEqual(1);
+  });
+
   it('refuses with GenericError only what floods beyond the rate and the requests already waiting', async () => {
     const raw = await connectRaw(server, 'DEMO-0002');
     try {

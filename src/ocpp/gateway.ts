@@ -227,8 +227,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
       maxFrameBytes: limits.maxFrameBytes,
       codes: GUARD_ERROR_CODES[client.protocol] ?? (GUARD_ERROR_CODES['ocpp1.6'] as GuardErrorCodes),
       throttleCall: (dispatch) => {
-        const outcome = throttle.submit(dispatch);
-        if (outcome === 'waiting') security.throttled.inc();
+        // Counted when a waiting request is dispatched, not when it starts waiting: a connection that closes drops
+        // what waits, and those requests were never answered late (the station sends them again).
+        let waited = false;
+        const outcome = throttle.submit(() => {
+          if (waited) security.throttled.inc();
+          dispatch();
+        });
+        waited = outcome === 'waiting';
         if (outcome === 'refused') security.rateLimited.inc();
         return outcome;
       },
