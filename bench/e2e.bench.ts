@@ -5,8 +5,13 @@
  * figure is counted in the database (CDRs written per second), not only from the stations' side.
  *
  *   npx tsx bench/e2e.bench.ts [--stations 200] [--duration 20] [--samples 2] [--meter-interval 0] [--pglite]
- *                              [--unix-socket] [--pay none] [--pool N]
+ *                              [--unix-socket] [--pay none] [--pool N] [--no-bare]
  *                              [--provider stripe [--webhook-delay-ms 0]]
+ *
+ * First, unless `--no-bare`, the same stations run the same sessions against the bare `ws` server that only
+ * acknowledges (src/load/ack-only-server.ts: a transaction id, idTag Accepted, nothing stored): the sessions per
+ * second this machine's stations and sockets allow at all, the physical limit. The run prints Voltbill's complete
+ * sessions as a ratio to it.
  *
  * `--pool N` sets the server's VOLTBILL_DATABASE_POOL_SIZE (default: the server's default, 10).
  *
@@ -27,6 +32,7 @@
  * by the worker during the session, then the exact amount captured from it). The run prints which steps it took.
  */
 import { sql } from 'kysely';
+import { startAckOnlyServer } from '../src/load/ack-only-server.ts';
 import {
   type BenchDatabase,
   countRows,
@@ -60,6 +66,40 @@ console.log(
     `${payByCard ? `, paid by a saved card (hold at the start, capture after the stop; ${providerName === 'stripe' ? 'Stripe adapter, Stripe-shaped API in another process' : 'SANDBOX provider'})` : ', not paid (--pay none)'}\n`,
 );
 
+const loadArgs = (url: string) => [
+  '--url',
+  url,
+  '--stations',
+  String(stations),
+  '--duration',
+  String(durationS),
+  '--meter-interval',
+  String(meterIntervalS),
+  '--samples',
+  String(samples),
+  '--idle',
+  '0',
+  '--connect-rate',
+  '1000',
+];
+
+/** The physical limit, before PostgreSQL starts so that nothing else runs beside it. */
+async function runBare() {
+  const bare = await startAckOnlyServer();
+  try {
+    const report = await runLoadChild(loadArgs(bare.url));
+    console.log(
+      `bare ws, acknowledge only: ${report.sessions.completed} sessions in ${report.wallTimeS} s, ` +
+        `${report.sessions.perSecond} sessions/s (stations' count), ${report.messages.perSecond} messages/s, ` +
+        `ack p99 ${fmt(report.windowAckLatency.p99Ms)} ms\n`,
+    );
+    return report.sessions.perSecond;
+  } finally {
+    await bare.close();
+  }
+}
+const bareSessionsPerS = hasFlag('no-bare') ? undefined : await runBare();
+
 const postgres: PostgresServer | undefined = hasFlag('pglite')
   ? undefined
   : await startPostgres({ durable: true, maxConnections: 100 });
@@ -76,22 +116,7 @@ try {
   if (stripe) connectWebhooks(stripe, bench.server.httpUrl, webhookDelayMs);
   try {
     const startedAtMs = Date.now();
-    const report = await runLoadChild([
-      '--url',
-      bench.server.ocppUrl,
-      '--stations',
-      String(stations),
-      '--duration',
-      String(durationS),
-      '--meter-interval',
-      String(meterIntervalS),
-      '--samples',
-      String(samples),
-      '--idle',
-      '0',
-      '--connect-rate',
-      '1000',
-    ]);
+    const report = await runLoadChild(loadArgs(bench.server.ocppUrl));
     // Captures run after the stops' commits (the payment worker): wait for them, so that "complete" includes them.
     const db = bench.server.database.db;
     const paymentsByStatus = async () => {
@@ -160,6 +185,13 @@ try {
       `ratio to the target of 500 sessions/s: ${fmt((rate / 500) * 100)} % ` +
         `(billed exactly once: ${cdrs === report.sessions.completed ? 'yes, one CDR per completed session' : `NO: ${cdrs} CDRs for ${report.sessions.completed} sessions`})`,
     );
+    if (bareSessionsPerS !== undefined) {
+      console.log(
+        `ratio Voltbill / bare: ${fmt((rate / Math.max(1, bareSessionsPerS)) * 100)} % of the physical limit ` +
+          `(${fmt(rate)} / ${fmt(bareSessionsPerS)} sessions/s; the bare server's sessions are acknowledged, ` +
+          `not stored, priced, invoiced or paid)`,
+      );
+    }
   } finally {
     await bench.close();
   }
