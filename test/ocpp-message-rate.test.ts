@@ -72,9 +72,9 @@ describe.skipIf(skip)('OCPP message rate per station', () => {
     raw.close();
     // Longer than the 1.6 s the waiting requests would have taken to be dispatched at the rate.
     await new Promise((resolve) => setTimeout(resolve, (MAX_WAITING / RATE_PER_S) * 1000 + 400));
-    // At most one: a token may come back while the frames are still being read, before the close is seen.
-    // Counting at the start of the wait (the first version) gave 16 here.
-    expect((await metric('voltbill_ocpp_messages_throttled_total')) - throttledBefore).toBeLessThanOrEqual(1);
+    // A token comes back every 100 ms, so a few may run before the close is seen on a stalled machine (a GC pause,
+    // a busy core); counting at the start of the wait (the first version) gave 15 or 16 here, whatever the speed.
+    expect((await metric('voltbill_ocpp_messages_throttled_total')) - throttledBefore).toBeLessThan(MAX_WAITING / 2);
   });
 
   it('refuses with GenericError only what floods beyond the rate and the requests already waiting', async () => {
