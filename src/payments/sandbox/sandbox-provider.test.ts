@@ -253,6 +253,91 @@ describe('SANDBOX provider', () => {
   });
 });
 
+describe('SANDBOX state file', () => {
+  it('keeps customers, saved cards, payments, replayed outcomes and the id counter across a restart', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sandbox-'));
+    try {
+      const statePath = path.join(dir, 'state.jsonl');
+      const vaultKey = randomBytes(32);
+      const first = setup({ statePath, vaultKey });
+      const { customerId, method } = await first.saved('4242424242424242');
+      if (!method.ok) throw new Error('not saved');
+      const hold = await first.sandbox.authorize({
+        idempotencyKey: 'hold-1',
+        customerId,
+        paymentMethodToken: method.value.token,
+        amount: money(5000n, EUR),
+      });
+      if (!hold.ok) throw new Error('no hold');
+      const id = hold.value.providerPaymentId;
+      const capture = { idempotencyKey: 'capture-1', providerPaymentId: id, amount: money(1234n, EUR) };
+      expect((await first.sandbox.capture(capture)).ok).toBe(true);
+
+      const second = setup({ statePath, vaultKey });
+      expect(await second.sandbox.getStatus({ idempotencyKey: 'hold-1' })).toEqual({
+        ok: true,
+        value: {
+          providerPaymentId: id,
+          status: 'captured',
+          currency: 'EUR',
+          authorizedMinor: 5000n,
+          capturedMinor: 1234n,
+          refundedMinor: 0n,
+        },
+      });
+      // The same key replays the first outcome; other parameters under it are refused, as before the restart.
+      expect(await second.sandbox.capture(capture)).toMatchObject({ ok: true, value: { capturedMinor: 1234n } });
+      expect(await second.sandbox.capture({ ...capture, amount: money(1n, EUR) })).toMatchObject({
+        ok: false,
+        error: { code: 'IdempotencyConflict' },
+      });
+      // The saved card still belongs to its customer, and new ids do not repeat old ones.
+      const again = await second.sandbox.authorize({
+        idempotencyKey: 'hold-2',
+        customerId,
+        paymentMethodToken: method.value.token,
+        amount: money(100n, EUR),
+      });
+      expect(again.ok && again.value.providerPaymentId).not.toBe(id);
+      expect(again.ok).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('appends the changed records only: what was written stays as it was', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sandbox-'));
+    try {
+      const statePath = path.join(dir, 'state.jsonl');
+      const { sandbox, card } = setup({ statePath, vaultKey: randomBytes(32) });
+      const token = card('4242424242424242');
+      const pay = async (n: number) => {
+        const hold = await sandbox.authorize({
+          idempotencyKey: `a${n}`,
+          paymentMethodToken: token,
+          amount: money(900n, EUR),
+        });
+        if (!hold.ok) throw new Error('no hold');
+        await sandbox.capture({
+          idempotencyKey: `c${n}`,
+          providerPaymentId: hold.value.providerPaymentId,
+          amount: money(800n, EUR),
+        });
+      };
+      for (let n = 0; n < 20; n++) await pay(n);
+      const before = readFileSync(statePath, 'utf8');
+      await pay(20);
+      const after = readFileSync(statePath, 'utf8');
+      // A rewrite of the whole state (the first version) changed every byte after the first record.
+      expect(after.startsWith(before)).toBe(true);
+      // One payment: its hold's key, the payment, the capture's key, the payment again.
+      expect(after.slice(before.length).trimEnd().split('\n')).toHaveLength(4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('helpers', () => {
   it('finds card-number-shaped text by Luhn', () => {
     expect(isLuhnValid('4242424242424242')).toBe(true);

@@ -5,7 +5,6 @@
  * and can inject faults. It moves no real money; everything it returns is labelled sandbox.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import type { Clock } from '../../shared/clock.ts';
 import { type CurrencyCode, parseCurrency } from '../../shared/money.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
@@ -20,6 +19,7 @@ import type {
 } from '../provider.ts';
 import { signWebhook, verifyWebhookSignature } from '../webhook-signature.ts';
 import { createFaultDice, NO_FAULTS, type SandboxFaults } from './sandbox-faults.ts';
+import { appendJournal, emptyJournalState, loadJournal, type SandboxTable } from './sandbox-journal.ts';
 import { type CardData, createSandboxVault, type EncryptedCard } from './sandbox-vault.ts';
 import { cardBehaviour, cardBrand, isLuhnValid } from './test-cards.ts';
 
@@ -33,7 +33,10 @@ export type SandboxOptions = {
   readonly webhookSecret: string;
   /** 32-byte AES-256 key of the vault. Default: a random key per process (cards then live only in memory). */
   readonly vaultKey?: Buffer;
-  /** A JSON file that keeps the sandbox's state (its vault encrypted) across restarts; default: memory only. */
+  /**
+   * A file that keeps the sandbox's state (its vault encrypted) across restarts, as a journal of changed records
+   * (sandbox-journal.ts); default: memory only.
+   */
   readonly statePath?: string;
   readonly holdTtlMs?: number;
   readonly faults?: SandboxFaults;
@@ -109,9 +112,15 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  const state: SandboxState = options.statePath ? loadState(options.statePath) : emptyState();
+  const state: SandboxState = options.statePath
+    ? loadJournal<SandboxState>(options.statePath)
+    : emptyJournalState<SandboxState>();
+  /** Records changed since the last persist, written then as journal lines (only these: not the whole state). */
+  const touched = new Map<string, readonly [SandboxTable, string]>();
+  const touch = (table: SandboxTable, id: string) => touched.set(`${table}:${id}`, [table, id]);
   const persist = () => {
-    if (options.statePath) writeFileSync(options.statePath, JSON.stringify(state, bigintReplacer), { mode: 0o600 });
+    if (options.statePath) appendJournal(options.statePath, state, touched.values());
+    touched.clear();
   };
   const newId = (prefix: string) => `${prefix}_sbx_${(++state.seq).toString(36)}${randomBytes(6).toString('hex')}`;
 
@@ -196,6 +205,7 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
     if (p.status === 'authorized' && p.holdExpiresAt && new Date(p.holdExpiresAt).getTime() <= clock.now().getTime()) {
       p.status = 'voided';
       p.holdExpiresAt = null;
+      touch('payments', p.id);
       persist();
       emit('payment.expired', p);
     }
@@ -240,6 +250,9 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
           : { ok: false, error: done.outcome.error },
         ...(done.paymentId && { paymentId: done.paymentId }),
       };
+      touch('idempotency', key);
+      // Every request that creates or changes a payment names it; customers and cards are touched where changed.
+      if (done.paymentId) touch('payments', done.paymentId);
       persist();
     }
     if (fault === 'lost_response') {
@@ -284,6 +297,7 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
         expMonth: card.expMonth,
         expYear: card.expYear,
       };
+      touch('methods', token);
       persist();
       return ok({ paymentMethodRef: token, last4: number.slice(-4), brand: cardBrand(number) });
     },
@@ -292,6 +306,7 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
       return idempotent(input.idempotencyKey, JSON.stringify(['customer', input.name, input.email]), () => {
         const id = newId('cus');
         state.customers[id] = { ...(input.name && { name: input.name }), ...(input.email && { email: input.email }) };
+        touch('customers', id);
         return { outcome: ok({ customerId: id }) };
       });
     },
@@ -312,6 +327,7 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
           });
         }
         method.customerId = input.customerId;
+        touch('methods', method.token);
         const { token, brand, last4, expMonth, expYear } = method;
         return { outcome: ok({ token, brand, last4, expMonth, expYear }) };
       });
@@ -600,31 +616,6 @@ export function parseSandboxEvent(rawBody: Buffer): Result<WebhookEvent, Webhook
     },
     ...(typeof object.voltbill_key === 'string' && { voltbillKey: object.voltbill_key }),
   });
-}
-
-function emptyState(): SandboxState {
-  return { seq: 0, customers: {}, methods: {}, payments: {}, idempotency: {} };
-}
-
-function loadState(path: string): SandboxState {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'), bigintReviver) as SandboxState;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-    throw error;
-  }
-}
-
-/** Stored outcomes hold bigint amounts: kept as {"$bigint": "123"} in the state file. */
-function bigintReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? { $bigint: value.toString() } : value;
-}
-
-function bigintReviver(_key: string, value: unknown): unknown {
-  if (value && typeof value === 'object' && typeof (value as { $bigint?: unknown }).$bigint === 'string') {
-    return BigInt((value as { $bigint: string }).$bigint);
-  }
-  return value;
 }
 
 function sleep(ms: number): Promise<void> {
