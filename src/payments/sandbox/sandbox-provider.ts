@@ -19,7 +19,7 @@ import type {
 } from '../provider.ts';
 import { signWebhook, verifyWebhookSignature } from '../webhook-signature.ts';
 import { createFaultDice, NO_FAULTS, type SandboxFaults } from './sandbox-faults.ts';
-import { appendJournal, emptyJournalState, loadJournal, type SandboxTable } from './sandbox-journal.ts';
+import { emptyJournalState, openJournal, type SandboxTable } from './sandbox-journal.ts';
 import { type CardData, createSandboxVault, type EncryptedCard } from './sandbox-vault.ts';
 import { cardBehaviour, cardBrand, isLuhnValid } from './test-cards.ts';
 
@@ -112,14 +112,16 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  const state: SandboxState = options.statePath
-    ? loadJournal<SandboxState>(options.statePath)
-    : emptyJournalState<SandboxState>();
-  /** Records changed since the last persist, written then as journal lines (only these: not the whole state). */
+  const journal = options.statePath ? openJournal<SandboxState>(options.statePath) : undefined;
+  const state: SandboxState = journal?.state ?? emptyJournalState<SandboxState>();
+  /**
+   * Records changed since the last persist, written then as one journal line (only these, not the whole state).
+   * A failed write keeps them here, so that the next persist writes them again.
+   */
   const touched = new Map<string, readonly [SandboxTable, string]>();
   const touch = (table: SandboxTable, id: string) => touched.set(`${table}:${id}`, [table, id]);
   const persist = () => {
-    if (options.statePath) appendJournal(options.statePath, state, touched.values());
+    journal?.append(touched.values());
     touched.clear();
   };
   const newId = (prefix: string) => `${prefix}_sbx_${(++state.seq).toString(36)}${randomBytes(6).toString('hex')}`;
