@@ -12,6 +12,7 @@ import {
   describeMachine,
   fmt,
   hasFlag,
+  loadFlags,
   numberFlag,
   runLoadChild,
   startBenchServer,
@@ -55,25 +56,18 @@ async function measureWhenConnected(connected: () => number, baseline: { heap: n
   };
 }
 
-const loadArgs = (url: string) => [
-  '--url',
-  url,
-  '--stations',
-  String(stations),
-  '--duration',
-  String(durationS),
-  '--no-sessions',
-  '--connect-rate',
-  String(connectRate),
-  '--reconnect-storm-at',
-  String(stormAtS),
-  '--storm-window',
-  String(stormWindowS),
-  '--heartbeat-interval',
-  '60',
-  '--call-timeout-ms',
-  '60000',
-];
+const loadArgs = (url: string) =>
+  loadFlags({
+    url,
+    stations,
+    duration: durationS,
+    'no-sessions': true,
+    'connect-rate': connectRate,
+    'reconnect-storm-at': stormAtS,
+    'storm-window': stormWindowS,
+    'heartbeat-interval': 60,
+    'call-timeout-ms': 60_000,
+  });
 
 // The floor: a bare ws server holding the same sockets.
 const bare = await startAckOnlyServer({ heartbeatIntervalS: 60 });

@@ -21,6 +21,7 @@ import {
   describeMachine,
   fmt,
   hasFlag,
+  loadFlags,
   numberFlag,
   runLoadChild,
   startBenchServer,
@@ -119,24 +120,18 @@ try {
         void statements?.observe(messages);
       });
     }, 1000);
-    const report = await runLoadChild([
-      '--url',
-      bench.server.ocppUrl,
-      '--stations',
-      String(stations),
-      '--duration',
-      String(durationS),
-      '--meter-interval',
-      '0',
-      '--samples',
-      mode === 'e2e' ? '2' : '1000000',
-      '--idle',
-      '0',
-      '--connect-rate',
-      '1000',
-      '--drain-timeout',
-      '30',
-    ]);
+    const report = await runLoadChild(
+      loadFlags({
+        url: bench.server.ocppUrl,
+        stations,
+        duration: durationS,
+        'meter-interval': 0,
+        samples: mode === 'e2e' ? 2 : 1_000_000,
+        idle: 0,
+        'connect-rate': 1000,
+        'drain-timeout': 30,
+      }),
+    );
     clearInterval(timer);
     const cdrs = ((await countRows(bench.server, 'cdrs')) ?? 0) - cdrsBefore;
     console.log(

@@ -39,6 +39,7 @@ import {
   describeMachine,
   fmt,
   hasFlag,
+  loadFlags,
   numberFlag,
   runLoadChild,
   startBenchServer,
@@ -66,22 +67,16 @@ console.log(
     `${payByCard ? `, paid by a saved card (hold at the start, capture after the stop; ${providerName === 'stripe' ? 'Stripe adapter, Stripe-shaped API in another process' : 'SANDBOX provider'})` : ', not paid (--pay none)'}\n`,
 );
 
-const loadArgs = (url: string) => [
-  '--url',
-  url,
-  '--stations',
-  String(stations),
-  '--duration',
-  String(durationS),
-  '--meter-interval',
-  String(meterIntervalS),
-  '--samples',
-  String(samples),
-  '--idle',
-  '0',
-  '--connect-rate',
-  '1000',
-];
+const loadArgs = (url: string) =>
+  loadFlags({
+    url,
+    stations,
+    duration: durationS,
+    'meter-interval': meterIntervalS,
+    samples,
+    idle: 0,
+    'connect-rate': 1000,
+  });
 
 /** The physical limit, before PostgreSQL starts so that nothing else runs beside it. */
 async function runBare() {

@@ -19,6 +19,7 @@ import {
   describeMachine,
   fmt,
   hasFlag,
+  loadFlags,
   numberFlag,
   runLoadChild,
   startBenchServer,
@@ -31,26 +32,18 @@ const stations = numberFlag('stations', 200);
 const durationS = numberFlag('duration', 20);
 const meterIntervalS = numberFlag('meter-interval', 0);
 const warmupS = numberFlag('warmup', 0);
-const loadArgs = (url: string) => [
-  '--url',
-  url,
-  '--stations',
-  String(stations),
-  '--duration',
-  String(durationS),
-  '--meter-interval',
-  String(meterIntervalS),
-  '--samples',
-  '1000000',
-  '--idle',
-  '0',
-  '--connect-rate',
-  '1000',
-  '--warmup',
-  String(warmupS),
-  '--drain-timeout',
-  '30',
-];
+const loadArgs = (url: string) =>
+  loadFlags({
+    url,
+    stations,
+    duration: durationS,
+    'meter-interval': meterIntervalS,
+    samples: 1_000_000,
+    idle: 0,
+    'connect-rate': 1000,
+    warmup: warmupS,
+    'drain-timeout': 30,
+  });
 
 console.log(`gateway benchmark — ${describeMachine()}`);
 console.log(

@@ -22,6 +22,7 @@ import {
   describeMachine,
   fmt,
   hasFlag,
+  loadFlags,
   numberFlag,
   runLoadChild,
   startBenchServer,
@@ -80,22 +81,17 @@ try {
     const startedAtMs = Date.now();
     const rows: { t: number; cdrs: number; heapMiB: number; rssMiB: number }[] = [];
     let done = false;
-    const run = runLoadChild([
-      '--url',
-      bench.server.ocppUrl,
-      '--stations',
-      String(stations),
-      '--duration',
-      String(durationS),
-      '--samples',
-      String(samples),
-      '--meter-interval',
-      String(meterIntervalS),
-      '--idle',
-      String(idleS),
-      '--connect-rate',
-      '500',
-    ]).finally(() => {
+    const run = runLoadChild(
+      loadFlags({
+        url: bench.server.ocppUrl,
+        stations,
+        duration: durationS,
+        samples,
+        'meter-interval': meterIntervalS,
+        idle: idleS,
+        'connect-rate': 500,
+      }),
+    ).finally(() => {
       done = true;
     });
     while (!done) {

@@ -18,7 +18,14 @@
 import os from 'node:os';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import pg from 'pg';
-import { describeMachine, fmt, numberFlag, runLoadChild, startBenchServer } from '../src/load/bench-harness.ts';
+import {
+  describeMachine,
+  fmt,
+  loadFlags,
+  numberFlag,
+  runLoadChild,
+  startBenchServer,
+} from '../src/load/bench-harness.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
 import { benchDatabaseUrl } from './load-bench-server.ts';
 import { postgresCpuS } from './process-cpu.ts';
@@ -70,10 +77,18 @@ try {
     const postgresBeforeS = postgresCpuS(postgres.dataDir);
     const providerBeforeS = stripe?.cpuS() ?? 0;
     const startedAt = Date.now();
-    const report = await runLoadChild([
-      ...['--url', bench.server.ocppUrl, '--stations', String(stations), '--duration', String(durationS)],
-      ...['--meter-interval', '0', '--samples', '2', '--idle', '0', '--connect-rate', '1000', '--drain-timeout', '30'],
-    ]);
+    const report = await runLoadChild(
+      loadFlags({
+        url: bench.server.ocppUrl,
+        stations,
+        duration: durationS,
+        'meter-interval': 0,
+        samples: 2,
+        idle: 0,
+        'connect-rate': 1000,
+        'drain-timeout': 30,
+      }),
+    );
     const stationsDoneAt = Date.now();
     let cdrs = 0;
     let captured = 0;

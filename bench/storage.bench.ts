@@ -10,6 +10,7 @@ import {
   countRows,
   describeMachine,
   fmt,
+  loadFlags,
   numberFlag,
   runLoadChild,
   startBenchServer,
@@ -26,20 +27,8 @@ console.log(`${stations} stations, ${durationS} s per workload\n`);
 type Figures = { meterValues: LoadReport; sessions: LoadReport; cdrsPerS: number };
 
 async function measure(database: BenchDatabase): Promise<Figures> {
-  const common = (url: string) => [
-    '--url',
-    url,
-    '--stations',
-    String(stations),
-    '--duration',
-    String(durationS),
-    '--meter-interval',
-    '0',
-    '--idle',
-    '0',
-    '--connect-rate',
-    '1000',
-  ];
+  const common = (url: string) =>
+    loadFlags({ url, stations, duration: durationS, 'meter-interval': 0, idle: 0, 'connect-rate': 1000 });
   let bench = await startBenchServer(database, stations);
   let meterValues: LoadReport;
   try {

@@ -116,6 +116,17 @@ export async function startBenchServer(
   };
 }
 
+/**
+ * `voltbill load` arguments from named values, in the order given: `{ url, stations: 100, 'no-sessions': true }` gives
+ * `['--url', url, '--stations', '100', '--no-sessions']` (a false flag is left out).
+ */
+export function loadFlags(flags: Readonly<Record<string, string | number | boolean>>): string[] {
+  return Object.entries(flags).flatMap(([name, value]) => {
+    if (value === false) return [];
+    return value === true ? [`--${name}`] : [`--${name}`, String(value)];
+  });
+}
+
 /** Runs `voltbill load --json --quiet` with these arguments in a child process and returns its report. */
 export function runLoadChild(
   args: readonly string[],
