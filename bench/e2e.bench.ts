@@ -45,6 +45,7 @@ import {
   startBenchServer,
 } from '../src/load/bench-harness.ts';
 import { type PostgresServer, startPostgres } from '../test/support/postgres-server.ts';
+import { describeDiskGrowth, diskGrowth, takeDiskSnapshot } from './disk-usage.ts';
 import { benchDatabaseUrl } from './load-bench-server.ts';
 import { connectWebhooks, providerFlags, startStripeShapedChild } from './stripe-shaped-child.ts';
 
@@ -116,6 +117,7 @@ try {
   });
   if (stripe) connectWebhooks(stripe, bench.server.httpUrl, webhookDelayMs);
   try {
+    const diskBefore = postgres ? await takeDiskSnapshot(postgres.url) : undefined;
     const spawnedAtMs = Date.now();
     const report = await runLoadChild(loadArgs(bench.server.ocppUrl));
     // The span of "complete sessions" is the stations' own run (report.wallTimeS, as the bare figure's) plus the wait
@@ -166,6 +168,10 @@ try {
         .map(([table, n]) => `${table} ${n ?? 'n/a'}`)
         .join(', ')}`,
     );
+    if (postgres && diskBefore) {
+      // Everything a complete session leaves (its messages, samples, session, CDR, invoice, payment, ledger, events).
+      console.log(describeDiskGrowth(diskGrowth(diskBefore, await takeDiskSnapshot(postgres.url)), cdrs, 'session'));
+    }
     let rate = cdrs / report.wallTimeS;
     if (payByCard) {
       const byStatus = await paymentsByStatus();

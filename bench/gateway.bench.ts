@@ -26,6 +26,7 @@ import {
 } from '../src/load/bench-harness.ts';
 import type { LoadReport } from '../src/load/load-report.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
+import { type DiskGrowth, describeDiskGrowth, diskGrowth, takeDiskSnapshot } from './disk-usage.ts';
 import { benchDatabaseUrl } from './load-bench-server.ts';
 
 const stations = numberFlag('stations', 200);
@@ -57,13 +58,16 @@ if (bareReport) print('bare ws, acknowledge only', bareReport);
 
 const postgres = await startPostgres({ durable: true, maxConnections: 100 });
 let voltbillReport: LoadReport;
+let disk: DiskGrowth;
 try {
   const bench = await startBenchServer(
     { kind: 'postgres', url: benchDatabaseUrl(postgres, hasFlag('unix-socket')) },
     stations,
   );
   try {
+    const diskBefore = await takeDiskSnapshot(postgres.url);
     voltbillReport = await runLoadChild(loadArgs(bench.server.ocppUrl));
+    disk = diskGrowth(diskBefore, await takeDiskSnapshot(postgres.url));
   } finally {
     await bench.close();
   }
@@ -80,6 +84,8 @@ if (bareReport) {
       `p99 ${fmt(voltbillReport.windowAckLatency.p99Ms)} ms vs ${fmt(bareReport.windowAckLatency.p99Ms)} ms`,
   );
 }
+// Per acknowledged call of the whole run (boots, statuses and session starts included, nearly all meter values).
+console.log(describeDiskGrowth(disk, voltbillReport.messages.acknowledged, 'message'));
 const meterValues = voltbillReport.windowByAction.MeterValues;
 console.log(
   `target ≥ 10,000 meter values/s with p99 ≤ 100 ms: ${voltbillReport.messages.perSecond >= 10_000 && (meterValues?.p99Ms ?? Infinity) <= 100 ? 'met' : 'NOT met'} on this machine`,
