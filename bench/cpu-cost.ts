@@ -6,6 +6,7 @@
  * Other processes on the machine slow the run down but do not enter these figures.
  *
  *   npx tsx bench/cpu-cost.ts [gateway|e2e] [--stations 200] [--duration 15] [--unix-socket] [--statements]
+ *                             [--protocol ocpp1.6|ocpp2.0.1|mixed]
  *
  * `--statements` loads pg_stat_statements and prints PostgreSQL's ten most expensive statements over the same
  * steady phase (execution time including lock waits, per request answered).
@@ -23,6 +24,7 @@ import {
   hasFlag,
   loadFlags,
   numberFlag,
+  protocolFlag,
   runLoadChild,
   startBenchServer,
 } from '../src/load/bench-harness.ts';
@@ -123,6 +125,7 @@ try {
     const report = await runLoadChild(
       loadFlags({
         url: bench.server.ocppUrl,
+        protocol: protocolFlag(),
         stations,
         duration: durationS,
         'meter-interval': 0,

@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/e2e.bench.ts [--stations 200] [--duration 20] [--samples 2] [--meter-interval 0] [--pglite]
  *                              [--unix-socket] [--pay none] [--pool N] [--no-bare]
+ *                              [--protocol ocpp1.6|ocpp2.0.1|mixed]
  *                              [--provider stripe [--webhook-delay-ms 0]]
  *
  * First, unless `--no-bare`, the same stations run the same sessions against the bare `ws` server that only
@@ -41,6 +42,7 @@ import {
   hasFlag,
   loadFlags,
   numberFlag,
+  protocolFlag,
   runLoadChild,
   startBenchServer,
 } from '../src/load/bench-harness.ts';
@@ -51,6 +53,7 @@ import { connectWebhooks, providerFlags, startStripeShapedChild } from './stripe
 
 const stations = numberFlag('stations', 200);
 const durationS = numberFlag('duration', 20);
+const protocol = protocolFlag();
 const samples = numberFlag('samples', 2);
 const meterIntervalS = numberFlag('meter-interval', 0);
 const poolIndex = process.argv.indexOf('--pool');
@@ -64,13 +67,14 @@ const CAPTURE_DRAIN_TIMEOUT_MS = 120_000;
 
 console.log(`end-to-end benchmark — ${describeMachine()}`);
 console.log(
-  `${stations} stations, ${durationS} s, back-to-back sessions of ${samples} meter values ${meterIntervalS} s apart` +
+  `${stations} stations (${protocol}), ${durationS} s, back-to-back sessions of ${samples} meter values ${meterIntervalS} s apart` +
     `${payByCard ? `, paid by a saved card (hold at the start, capture after the stop; ${providerName === 'stripe' ? 'Stripe adapter, Stripe-shaped API in another process' : 'SANDBOX provider'})` : ', not paid (--pay none)'}\n`,
 );
 
 const loadArgs = (url: string) =>
   loadFlags({
     url,
+    protocol,
     stations,
     duration: durationS,
     'meter-interval': meterIntervalS,

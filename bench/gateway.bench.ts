@@ -4,6 +4,10 @@
  * (2) a bare `ws` server that only acknowledges — the physical limit of this machine. Prints both and the ratio.
  *
  *   npx tsx bench/gateway.bench.ts [--stations 200] [--duration 20] [--meter-interval S] [--no-bare] [--unix-socket]
+ *                                  [--protocol ocpp1.6|ocpp2.0.1|mixed]
+ *
+ * With OCPP 2.0.1 a station's meter values are TransactionEvent Updated (one long transaction per station), the
+ * messages that carry them in that version.
  *
  * `--warmup S` opens the measurement window S seconds after every station is online (the fleet's first boots and
  * session starts are a burst of their own). `--meter-interval S` paces the stations instead: each sends its next meter value S seconds after the last was
@@ -21,21 +25,24 @@ import {
   hasFlag,
   loadFlags,
   numberFlag,
+  protocolFlag,
   runLoadChild,
   startBenchServer,
 } from '../src/load/bench-harness.ts';
-import type { LoadReport } from '../src/load/load-report.ts';
+import type { LatencySummary, LoadReport } from '../src/load/load-report.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
 import { type DiskGrowth, describeDiskGrowth, diskGrowth, takeDiskSnapshot } from './disk-usage.ts';
 import { benchDatabaseUrl } from './load-bench-server.ts';
 
 const stations = numberFlag('stations', 200);
 const durationS = numberFlag('duration', 20);
+const protocol = protocolFlag();
 const meterIntervalS = numberFlag('meter-interval', 0);
 const warmupS = numberFlag('warmup', 0);
 const loadArgs = (url: string) =>
   loadFlags({
     url,
+    protocol,
     stations,
     duration: durationS,
     'meter-interval': meterIntervalS,
@@ -49,8 +56,8 @@ const loadArgs = (url: string) =>
 console.log(`gateway benchmark — ${describeMachine()}`);
 console.log(
   meterIntervalS > 0
-    ? `${stations} stations, ${durationS} s, paced: each sends a meter value ${meterIntervalS} s after the last was acknowledged (offered ≤ ${Math.round(stations / meterIntervalS)}/s)\n`
-    : `${stations} stations, ${durationS} s, closed loop (next meter value as soon as the last is acknowledged)\n`,
+    ? `${stations} stations (${protocol}), ${durationS} s, paced: each sends a meter value ${meterIntervalS} s after the last was acknowledged (offered ≤ ${Math.round(stations / meterIntervalS)}/s)\n`
+    : `${stations} stations (${protocol}), ${durationS} s, closed loop (next meter value as soon as the last is acknowledged)\n`,
 );
 
 const bareReport = hasFlag('no-bare') ? undefined : await runBare();
@@ -86,10 +93,22 @@ if (bareReport) {
 }
 // Per acknowledged call of the whole run (boots, statuses and session starts included, nearly all meter values).
 console.log(describeDiskGrowth(disk, voltbillReport.messages.acknowledged, 'message'));
-const meterValues = voltbillReport.windowByAction.MeterValues;
+// The slowest p99 of the actions that carry meter values (both, with --protocol mixed).
+const meterValuesP99Ms = Math.max(...meterValueActions(voltbillReport).map(([, x]) => x.p99Ms ?? Infinity));
 console.log(
-  `target ≥ 10,000 meter values/s with p99 ≤ 100 ms: ${voltbillReport.messages.perSecond >= 10_000 && (meterValues?.p99Ms ?? Infinity) <= 100 ? 'met' : 'NOT met'} on this machine`,
+  `target ≥ 10,000 meter values/s with p99 ≤ 100 ms: ${voltbillReport.messages.perSecond >= 10_000 && meterValuesP99Ms <= 100 ? 'met' : 'NOT met'} on this machine`,
 );
+
+/**
+ * The window's figures of the actions that carry meter values: MeterValues (OCPP 1.6) and TransactionEvent (2.0.1,
+ * where the samples are Updated events; its Started and Ended, a few per station in a run, are in it too).
+ */
+function meterValueActions(report: LoadReport): [string, LatencySummary][] {
+  return (['MeterValues', 'TransactionEvent'] as const).flatMap((action) => {
+    const stats = report.windowByAction[action];
+    return stats ? [[action, stats] as [string, LatencySummary]] : [];
+  });
+}
 
 async function runBare(): Promise<LoadReport> {
   const bare = await startAckOnlyServer();
@@ -99,12 +118,14 @@ async function runBare(): Promise<LoadReport> {
 function print(label: string, report: LoadReport): void {
   const l = report.ackLatency;
   const w = report.windowAckLatency;
-  const mv = report.windowByAction.MeterValues;
+  const perAction = meterValueActions(report)
+    .map(([action, x]) => `${action} in the window: ${x.count}, p50 ${fmt(x.p50Ms)} ms, p99 ${fmt(x.p99Ms)} ms; `)
+    .join('');
   console.log(
     `${label.padEnd(36)} ${String(report.messages.perSecond).padStart(7)} messages/s  ` +
       `p50 ${fmt(w.p50Ms)} ms  p95 ${fmt(w.p95Ms)} ms  p99 ${fmt(w.p99Ms)} ms  max ${fmt(w.maxMs)} ms  ` +
       `errors ${report.errors.total}  (window ${report.windowS} s, ${w.count} acknowledged in it)\n` +
-      `${''.padEnd(36)} MeterValues in the window: ${mv?.count ?? 0}, p50 ${fmt(mv?.p50Ms ?? 0)} ms, p99 ${fmt(mv?.p99Ms ?? 0)} ms; ` +
+      `${''.padEnd(36)} ${perAction}` +
       `all calls of the run (ramp and drain included): p99 ${fmt(l.p99Ms)} ms, max ${fmt(l.maxMs)} ms` +
       slowestAction(report) +
       (process.env.BENCH_ALL_ACTIONS

@@ -315,6 +315,80 @@ describe.skipIf(skip)('OCPP 2.0.1 sessions', () => {
     ]);
   });
 
+  it('applies a reading of a started session at once, and a repeated seqNo with other content not at all', async () => {
+    const station = await bootedV201('DEMO-0003');
+    const tx = (input: Omit<Parameters<typeof transactionEvent>[0], 'transactionId'>) =>
+      station.call('TransactionEvent', transactionEvent({ ...input, transactionId: 'TX-READINGS' }));
+    const duplicates = async () => {
+      const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('voltbill_ocpp_errors_total{code="DuplicateTransactionEvent"}'));
+      return Number(line?.split(' ')[1] ?? 0);
+    };
+    await tx({
+      eventType: 'Started',
+      seqNo: 0,
+      timestamp: T0,
+      chargingState: 'Charging',
+      idToken: { idToken: 'DEMO0003', type: 'ISO14443' },
+      evseId: 1,
+      meterValue: [meterValue(T0, 0, undefined, 'Transaction.Begin')],
+    });
+    const update1 = {
+      eventType: 'Updated' as const,
+      seqNo: 1,
+      timestamp: at(T0, 10),
+      chargingState: 'Charging',
+      meterValue: [meterValue(at(T0, 10), 4000, 20000)],
+    };
+    expect(await tx(update1)).toEqual({});
+    // Stored already applied: nothing of the transaction waits.
+    const stored = () =>
+      db()
+        .selectFrom('ocpp_transaction_events')
+        .select(['seq_no', 'applied_at', 'payload'])
+        .where('transaction_id', '=', 'TX-READINGS')
+        .orderBy('seq_no')
+        .execute();
+    expect((await stored()).map((r) => [r.seq_no, r.applied_at !== null])).toEqual([
+      [0, true],
+      [1, true],
+    ]);
+    const duplicatesBefore = await duplicates();
+    // The same seqNo with another reading: answered, counted as a repeat, not applied (the first one counts).
+    expect(await tx({ ...update1, timestamp: at(T0, 12), meterValue: [meterValue(at(T0, 12), 9000, 20000)] })).toEqual(
+      {},
+    );
+    // An identical repeat (a station that lost the answer): applied again, which changes nothing.
+    expect(await tx(update1)).toEqual({});
+    expect(await duplicates()).toBe(duplicatesBefore + 2);
+    const session = await sessionOf('DEMO-0003', 'TX-READINGS');
+    const samples = await db()
+      .selectFrom('meter_samples')
+      .select(['sampled_at', 'context', 'register_wh'])
+      .where('session_id', '=', session.id)
+      .orderBy('sampled_at')
+      .execute();
+    expect(samples.map((s) => [s.sampled_at.toISOString(), s.context, s.register_wh])).toEqual([
+      [T0, 'Transaction.Begin', '0.000'],
+      [at(T0, 10), 'Sample.Periodic', '4000.000'],
+    ]);
+    const [, first] = await stored();
+    expect(JSON.stringify(first?.payload)).toContain(at(T0, 10));
+    expect(JSON.stringify(first?.payload)).not.toContain(at(T0, 12));
+    expect(
+      await tx({
+        eventType: 'Ended',
+        seqNo: 2,
+        timestamp: at(T0, 30),
+        stoppedReason: 'Local',
+        meterValue: [meterValue(at(T0, 30), 10000, undefined, 'Transaction.End')],
+      }),
+    ).toEqual({ totalCost: 6.25 });
+    expect(await sessionOf('DEMO-0003', 'TX-READINGS')).toMatchObject({ status: 'Completed', energy_wh: 10000n });
+  });
+
   it('starts a plug-in-first transaction when the driver is authorized, and never bills an unauthorized one', async () => {
     const station = await bootedV201('DEMO-0005');
     const tx = (transactionId: string, input: Omit<Parameters<typeof transactionEvent>[0], 'transactionId'>) =>

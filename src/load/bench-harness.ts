@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { loadConfig } from '../config.ts';
 import { type RunningServer, startServer } from '../main.ts';
+import { LOAD_PROTOCOL_CHOICES, type LoadProtocolChoice } from './load-protocol.ts';
 import type { LoadReport } from './load-report.ts';
 import { LOAD_TEST_LIMITS } from './load-test-limits.ts';
 import { provisionFleet } from './provision-fleet.ts';
@@ -176,6 +177,16 @@ export function numberFlag(name: string, fallback: number): number {
   const value = Number(process.argv[index + 1]);
   if (!Number.isFinite(value)) throw new Error(`--${name} must be a number`);
   return value;
+}
+
+/** `--protocol ocpp1.6 | ocpp2.0.1 | mixed` (the stations' OCPP version, as `voltbill load`), default OCPP 1.6. */
+export function protocolFlag(): LoadProtocolChoice {
+  const index = process.argv.indexOf('--protocol');
+  if (index === -1) return 'ocpp1.6';
+  const value = process.argv[index + 1];
+  const choice = LOAD_PROTOCOL_CHOICES.find((c) => c === value);
+  if (!choice) throw new Error(`--protocol must be one of ${LOAD_PROTOCOL_CHOICES.join(', ')}`);
+  return choice;
 }
 
 export function hasFlag(name: string): boolean {

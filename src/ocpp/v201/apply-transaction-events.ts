@@ -27,9 +27,11 @@ import { findSessionByTransaction } from '../../sessions/session-store.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { idTagOf } from './id-token.ts';
 import {
+  loadTransactionEvent,
   loadTransactionEvents,
   markApplied,
   type StoredTransactionEvent,
+  storeAppliedTransactionEvent,
   type TransactionEventRequest,
 } from './transaction-event-store.ts';
 
@@ -53,8 +55,10 @@ export type ApplyResult = {
   /** Whether this call applied an Updated event with readings (a reason to send the running cost). */
   readonly newReadings: boolean;
   /**
-   * The latest meterValue timestamp (ms) among the transaction's stored events: no stored sample of the session is
-   * later (they all come from these events), so a running cost that is not due by it is not due yet.
+   * The latest meterValue timestamp (ms) among the events read: all of the transaction's at its start and end, the
+   * ones applied by this call otherwise (the readings of earlier events were checked when those were applied). A
+   * running cost that is not due by it is not sent now; at worst (readings out of order after the station moved to
+   * another node, whose last-cost memory is empty) it goes out with the next reading instead.
    */
   readonly readingsUpToMs: number | undefined;
 };
@@ -68,8 +72,17 @@ export async function applyTransactionEvents(
   options: { force: boolean } = { force: false },
 ): Promise<ApplyResult> {
   const { db, logger, sessions } = deps;
-  const events = await loadTransactionEvents(db, stationId, transactionId);
   let session = await findSessionByTransaction(db, stationId, transactionId);
+  // A started session with no Ended event waiting (every Updated event of a charging session): only the events not
+  // applied yet are needed, normally the one just stored. Reading the whole history instead made each event cost
+  // more than the last (a session of 8 hours with a reading a minute has 480 events, each read again for every new
+  // one; measured: 807 Updated events/s against 12,000 MeterValues/s on OCPP 1.6). The start (which may need the
+  // earliest reading) and the end (missing seqNos, the last reading) still read them all, once per session.
+  const pending = session ? await loadTransactionEvents(db, stationId, transactionId, { pendingOnly: true }) : [];
+  const events =
+    session && !pending.some((e) => e.eventType === 'Ended')
+      ? pending
+      : await loadTransactionEvents(db, stationId, transactionId);
   const started = events.find((e) => e.eventType === 'Started');
   const ended = events.find((e) => e.eventType === 'Ended');
   const applied: number[] = [];
@@ -119,22 +132,7 @@ export async function applyTransactionEvents(
 
   for (const event of events) {
     if (event.appliedAt !== null || event.eventType === 'Ended') continue;
-    await storeSigned(event);
-    const samples = samplesOf(event);
-    if (samples.length > 0) {
-      await sessions.sample({ kind: 'MeterSampled', stationId, transactionId, samples });
-      if (event.eventType === 'Updated') newReadings = true;
-    }
-    const state = event.payload.transactionInfo.chargingState;
-    if (state && CHARGING_STATES.has(state)) {
-      await sessions.changeState({
-        kind: 'ChargingStateChanged',
-        stationId,
-        evseId: session.evse_id,
-        state: state as ChargingState,
-        at: event.eventAt,
-      });
-    }
+    if (await applyEvent(deps, session, stationId, event)) newReadings = true;
     applied.push(event.seqNo);
   }
 
@@ -147,7 +145,7 @@ export async function applyTransactionEvents(
         logger.warn({ stationId, transactionId, missing }, 'ending a transaction with TransactionEvents missing');
       }
       // Signed meter data is kept raw with the session before the end, which verifies it (src/meters/).
-      await storeSigned(ended);
+      await storeSigned(deps, stationId, transactionId, ended);
       const endSamples = samplesOf(ended);
       endOutcome = await sessions.end({
         kind: 'TransactionEnded',
@@ -168,16 +166,123 @@ export async function applyTransactionEvents(
   if (ended === undefined) return done(session, waiting);
   return done(await findSessionByTransaction(db, stationId, transactionId), waiting);
 
-  async function storeSigned(event: StoredTransactionEvent): Promise<void> {
-    const values = extractV201SignedValues(event.payload.meterValue as Parameters<typeof extractV201SignedValues>[0]);
-    if (values.length > 0) {
-      await storeSignedValues(db, { stationId, transactionId }, 'TransactionEvent', values, deps.clock.now());
-    }
-  }
-
   function done(row: SessionRow | undefined, why: string | undefined): ApplyResult {
     return { session: row, ended: endOutcome, waiting: why, newReadings, readingsUpToMs: latestTimestampMs(events) };
   }
+}
+
+/**
+ * The fast path of every reading of a charging session: an Updated event of a session that has started is applied
+ * at once and stored already marked applied, in one statement (storeAppliedTransactionEvent) instead of four
+ * (store, read the pending events, apply, mark). Returns undefined when the event is not one (not Updated, no
+ * session, or the session has ended): the caller then stores it and runs applyTransactionEvents.
+ *
+ * "The first one counts" holds as on the general path: a repeated seqNo whose content differs from the stored one
+ * is not applied. An identical repeat is applied again (idempotent), which is also what recovers a crash between the
+ * statement and the application. When other events of the transaction still wait (an Ended event behind a missing
+ * seqNo, perhaps this one), the general path runs after it.
+ */
+export async function applyUpdatedEvent(
+  deps: ApplyDeps,
+  stationId: string,
+  event: TransactionEventRequest,
+  receivedAt: Date,
+): Promise<{ created: boolean; stored: StoredTransactionEvent; result: ApplyResult } | undefined> {
+  if (event.eventType !== 'Updated') return undefined;
+  const transactionId = event.transactionInfo.transactionId;
+  const session = await findSessionByTransaction(deps.db, stationId, transactionId);
+  if (session?.status !== 'Active') return undefined;
+  const { created, othersPending } = await storeAppliedTransactionEvent(deps.db, stationId, event, receivedAt);
+  const asReceived: StoredTransactionEvent = {
+    seqNo: event.seqNo,
+    eventType: 'Updated',
+    eventAt: new Date(event.timestamp),
+    offline: event.offline ?? false,
+    payload: event,
+    receivedAt,
+    appliedAt: receivedAt,
+  };
+  const stored = created
+    ? asReceived
+    : ((await loadTransactionEvent(deps.db, stationId, transactionId, event.seqNo)) ?? asReceived);
+  const apply = created || sameContent(stored.payload, event);
+  const newReadings = apply ? await applyEvent(deps, session, stationId, asReceived) : false;
+  const fast: ApplyResult = {
+    session,
+    ended: undefined,
+    waiting: undefined,
+    newReadings,
+    readingsUpToMs: latestTimestampMs([asReceived]),
+  };
+  if (!othersPending) return { created, stored, result: fast };
+  const general = await applyTransactionEvents(deps, stationId, transactionId);
+  return {
+    created,
+    stored,
+    result: {
+      ...general,
+      newReadings: general.newReadings || newReadings,
+      readingsUpToMs: laterOf(general.readingsUpToMs, fast.readingsUpToMs),
+    },
+  };
+}
+
+/**
+ * One event that is not the Ended one, applied to its started session: its signed meter data kept, its readings
+ * stored, its charging state recorded. Each step is idempotent. Returns whether it was an Updated event with readings.
+ */
+async function applyEvent(
+  deps: ApplyDeps,
+  session: SessionRow,
+  stationId: string,
+  event: StoredTransactionEvent,
+): Promise<boolean> {
+  const transactionId = event.payload.transactionInfo.transactionId;
+  await storeSigned(deps, stationId, transactionId, event);
+  const samples = event.payload.meterValue ? readSamples(event.payload, deps.logger, stationId) : [];
+  if (samples.length > 0) await deps.sessions.sample({ kind: 'MeterSampled', stationId, transactionId, samples });
+  const state = event.payload.transactionInfo.chargingState;
+  if (state && CHARGING_STATES.has(state)) {
+    await deps.sessions.changeState({
+      kind: 'ChargingStateChanged',
+      stationId,
+      evseId: session.evse_id,
+      state: state as ChargingState,
+      at: event.eventAt,
+    });
+  }
+  return samples.length > 0 && event.eventType === 'Updated';
+}
+
+async function storeSigned(
+  deps: ApplyDeps,
+  stationId: string,
+  transactionId: string,
+  event: StoredTransactionEvent,
+): Promise<void> {
+  const values = extractV201SignedValues(event.payload.meterValue as Parameters<typeof extractV201SignedValues>[0]);
+  if (values.length > 0) {
+    await storeSignedValues(deps.db, { stationId, transactionId }, 'TransactionEvent', values, deps.clock.now());
+  }
+}
+
+/** JSON with object keys sorted: PostgreSQL's jsonb does not keep key order, so a plain comparison would differ. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}
+
+export function sameContent(a: TransactionEventRequest, b: TransactionEventRequest): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function laterOf(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
 function latestTimestampMs(events: readonly StoredTransactionEvent[]): number | undefined {

@@ -4,7 +4,12 @@ import { type BootInfo, recordBoot, registerPendingStation } from '../../station
 import type { OcppHandler, OcppHandlerDeps, OcppParams } from '../handler-deps.ts';
 import type { StationConnection } from '../station-connection.ts';
 import { requireNonEmpty, requireNonNegative } from '../value-rules.ts';
-import { type ApplyResult, applyTransactionEvents } from './apply-transaction-events.ts';
+import {
+  type ApplyResult,
+  applyTransactionEvents,
+  applyUpdatedEvent,
+  sameContent,
+} from './apply-transaction-events.ts';
 import { authorizeV201Token, idTokenInfo, type V201IdToken } from './id-token.ts';
 import { finalSessionCost, loadPricingInputs, priceRunningSession, totalCostNumber } from './session-cost.ts';
 import { tariffTextFor } from './tariff-text.ts';
@@ -123,17 +128,21 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
       requireNonNegative('seqNo', event.seqNo);
       const transactionId = event.transactionInfo.transactionId;
       requireNonEmpty('transactionInfo.transactionId', transactionId);
-      const { created, stored } = await storeTransactionEvent(db, station.stationId, event, clock.now());
+      const applyDeps = { db, clock, logger, sessions };
+      // A reading of a started session (nearly every TransactionEvent) takes the fast path; the rest is stored first
+      // and applied with the transaction's other events.
+      const fast = await applyUpdatedEvent(applyDeps, station.stationId, event, clock.now());
+      const { created, stored } = fast ?? (await storeTransactionEvent(db, station.stationId, event, clock.now()));
       if (!created) {
         metrics.errors.inc({ code: 'DuplicateTransactionEvent' });
-        if (canonicalJson(stored.payload) !== canonicalJson(event)) {
+        if (!sameContent(stored.payload, event)) {
           logger.warn(
             { stationId: station.stationId, transactionId, seqNo: event.seqNo },
             'a TransactionEvent repeats a seqNo with different content; the first one counts',
           );
         }
       }
-      const result = await applyTransactionEvents({ db, clock, logger, sessions }, station.stationId, transactionId);
+      const result = fast?.result ?? (await applyTransactionEvents(applyDeps, station.stationId, transactionId));
       if (result.waiting) logger.info({ stationId: station.stationId, transactionId }, result.waiting);
       if (result.ended?.known && !result.ended.duplicate && result.ended.billing !== 'AlreadyEnded') {
         metrics.sessionsEnded.inc({ billing: result.ended.billing });
@@ -219,15 +228,4 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
       return { status: 'UnknownVendorId' };
     },
   };
-}
-
-/** JSON with object keys sorted: PostgreSQL's jsonb does not keep key order, so a plain comparison would differ. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
-      : v,
-  );
 }

@@ -1,5 +1,5 @@
 /** Stored OCPP 2.0.1 TransactionEvents: one row per (station, transaction, seqNo), applied once. */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 
 export type StoredTransactionEvent = {
@@ -64,18 +64,75 @@ export async function storeTransactionEvent(
   return { created: false, stored: toStored(existing) };
 }
 
-export async function loadTransactionEvents(
+/**
+ * Stores an event that its caller applies at once (an Updated event of a started session): inserted already marked
+ * applied, in one statement that also says whether other events of the transaction still wait (an Ended event
+ * behind a missing seqNo, events stored before the session started), which the caller must then apply. A repeat of
+ * a stored seqNo leaves the stored row as it is (`created: false`).
+ *
+ * Marked before it is applied, in one statement instead of two (insert, then mark): a crash in between loses
+ * nothing, because the station repeats an unanswered event and its caller applies an identical repeat again (every
+ * step is idempotent).
+ */
+export async function storeAppliedTransactionEvent(
+  db: Kysely<Database>,
+  stationId: string,
+  event: TransactionEventRequest,
+  receivedAt: Date,
+): Promise<{ created: boolean; othersPending: boolean }> {
+  const result = await sql<{ created: boolean; others_pending: boolean }>`
+    with inserted as (
+      insert into ocpp_transaction_events
+        (station_id, transaction_id, seq_no, event_type, event_at, offline, payload, received_at, applied_at)
+      values (${stationId}, ${event.transactionInfo.transactionId}, ${event.seqNo}, ${event.eventType},
+              ${new Date(event.timestamp)}, ${event.offline ?? false}, ${JSON.stringify(event)}, ${receivedAt},
+              ${receivedAt})
+      on conflict (station_id, transaction_id, seq_no) do nothing
+      returning 1
+    )
+    select exists (select 1 from inserted) as created,
+           exists (select 1 from ocpp_transaction_events
+                    where station_id = ${stationId} and transaction_id = ${event.transactionInfo.transactionId}
+                      and applied_at is null) as others_pending`.execute(db);
+  const row = result.rows[0];
+  if (!row) throw new Error('storeAppliedTransactionEvent: no row returned');
+  return { created: row.created, othersPending: row.others_pending };
+}
+
+/** One stored event, or undefined. */
+export async function loadTransactionEvent(
   db: Kysely<Database>,
   stationId: string,
   transactionId: string,
-): Promise<StoredTransactionEvent[]> {
-  const rows = await db
+  seqNo: number,
+): Promise<StoredTransactionEvent | undefined> {
+  const row = await db
     .selectFrom('ocpp_transaction_events')
     .selectAll()
     .where('station_id', '=', stationId)
     .where('transaction_id', '=', transactionId)
-    .orderBy('seq_no')
-    .execute();
+    .where('seq_no', '=', seqNo)
+    .executeTakeFirst();
+  return row && toStored(row);
+}
+
+/**
+ * The transaction's events in seqNo order: all of them, or with `pendingOnly` only those not applied yet (through the
+ * partial index `ocpp_transaction_events_pending`, so the read does not grow with the transaction's history).
+ */
+export async function loadTransactionEvents(
+  db: Kysely<Database>,
+  stationId: string,
+  transactionId: string,
+  options: { readonly pendingOnly: boolean } = { pendingOnly: false },
+): Promise<StoredTransactionEvent[]> {
+  let query = db
+    .selectFrom('ocpp_transaction_events')
+    .selectAll()
+    .where('station_id', '=', stationId)
+    .where('transaction_id', '=', transactionId);
+  if (options.pendingOnly) query = query.where('applied_at', 'is', null);
+  const rows = await query.orderBy('seq_no').execute();
   return rows.map(toStored);
 }
 
