@@ -389,6 +389,56 @@ describe.skipIf(skip)('OCPP 2.0.1 sessions', () => {
     expect(await sessionOf('DEMO-0003', 'TX-READINGS')).toMatchObject({ status: 'Completed', energy_wh: 10000n });
   });
 
+  it('records a charging state repeated in every reading once, and every change, in order or not', async () => {
+    const station = await bootedV201('DEMO-0010');
+    const tx = (seqNo: number, chargingState: string, eventType: 'Started' | 'Updated' = 'Updated') =>
+      station.call(
+        'TransactionEvent',
+        transactionEvent({
+          transactionId: 'TX-STATES',
+          eventType,
+          seqNo,
+          timestamp: at(T0, seqNo),
+          chargingState,
+          ...(eventType === 'Started' && { idToken: { idToken: 'DEMO0010', type: 'ISO14443' }, evseId: 1 }),
+          meterValue: [meterValue(at(T0, seqNo), seqNo * 500, 11000)],
+        }),
+      );
+    await tx(0, 'Charging', 'Started');
+    for (const [seqNo, state] of [
+      [1, 'Charging'],
+      [2, 'Charging'],
+      [3, 'SuspendedEV'],
+      [4, 'SuspendedEV'],
+      [5, 'Charging'],
+      // Out of order: 7 before 6. Neither follows the seqNo last applied, so both are recorded.
+      [7, 'Charging'],
+      [6, 'SuspendedEV'],
+      [8, 'Charging'],
+    ] as const) {
+      expect(await tx(seqNo, state)).toEqual({});
+    }
+    const session = await sessionOf('DEMO-0010', 'TX-STATES');
+    const states = await db()
+      .selectFrom('session_states')
+      .select(['changed_at', 'state'])
+      .where('session_id', '=', session.id)
+      .orderBy('changed_at')
+      .execute();
+    // Minute 2 and 4 repeat the seqNo just before them; minute 1 follows the start, which this path did not apply;
+    // minute 8 follows 6, not 7.
+    expect(states.map((s) => [(s.changed_at.getTime() - Date.parse(T0)) / 60_000, s.state])).toEqual([
+      [0, 'Charging'],
+      [1, 'Charging'],
+      [3, 'SuspendedEV'],
+      [5, 'Charging'],
+      [6, 'SuspendedEV'],
+      [7, 'Charging'],
+      [8, 'Charging'],
+    ]);
+    expect(session.charging_state).toBe('Charging');
+  });
+
   it('starts a plug-in-first transaction when the driver is authorized, and never bills an unauthorized one', async () => {
     const station = await bootedV201('DEMO-0005');
     const tx = (transactionId: string, input: Omit<Parameters<typeof transactionEvent>[0], 'transactionId'>) =>

@@ -45,4 +45,25 @@ describe('BatchWriter', () => {
     await Promise.all(accepted);
     expect(writer.queued).toBe(0);
   });
+
+  it('answers each item with its own result, in a batch and when retried one by one', async () => {
+    const batches: number[][] = [];
+    const writer = new BatchWriter<number, string>(
+      async (items) => {
+        batches.push(items);
+        if (items.includes(13) && items.length > 1) throw new Error('bad batch');
+        if (items.includes(13)) throw new Error('bad item');
+        return items.map((n) => `done ${n}`);
+      },
+      { maxBatchItems: 10, maxQueuedItems: 10 },
+    );
+    expect(await Promise.all([1, 2, 3].map((n) => writer.enqueue(n)))).toEqual(['done 1', 'done 2', 'done 3']);
+    const settled = await Promise.allSettled([11, 13, 14].map((n) => writer.enqueue(n)));
+    expect(settled).toEqual([
+      { status: 'fulfilled', value: 'done 11' },
+      { status: 'rejected', reason: new Error('bad item') },
+      { status: 'fulfilled', value: 'done 14' },
+    ]);
+    expect(batches).toEqual([[1, 2, 3], [11, 13, 14], [11], [13], [14]]);
+  });
 });

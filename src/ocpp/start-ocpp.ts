@@ -18,6 +18,7 @@ import type { MessageLog } from './message-log.ts';
 import { createV16Handlers } from './v16/handlers.ts';
 import { createV201Handlers } from './v201/handlers.ts';
 import { sweepOverdueEnds } from './v201/sweep-overdue-ends.ts';
+import { createAppliedEventWriter } from './v201/transaction-event-store.ts';
 
 export type OcppDeps = {
   readonly db: Kysely<Database>;
@@ -44,6 +45,7 @@ export async function startOcpp(deps: OcppDeps): Promise<RunningOcpp> {
   const { db, clock, logger, metrics, sessions, config } = deps;
   const lastSeen = createLastSeenWriter(db, logger);
   const evseStatus = createEvseStatusWriter(db);
+  const appliedEvents = createAppliedEventWriter(db);
   const common = {
     lastSeen,
     evseStatus,
@@ -70,7 +72,11 @@ export async function startOcpp(deps: OcppDeps): Promise<RunningOcpp> {
     metrics,
     messageLog: deps.messageLog,
     v16Handlers: createV16Handlers(common),
-    v201Handlers: createV201Handlers({ ...common, costUpdateIntervalS: config.ocppCostUpdateIntervalS }),
+    v201Handlers: createV201Handlers({
+      ...common,
+      costUpdateIntervalS: config.ocppCostUpdateIntervalS,
+      storeApplied: (row) => appliedEvents.enqueue(row),
+    }),
     minSecurityProfile: config.ocppMinSecurityProfile,
     ...(tls && { tls }),
     ...(deps.presence && { presence: deps.presence }),
@@ -114,6 +120,7 @@ export async function startOcpp(deps: OcppDeps): Promise<RunningOcpp> {
       await gateway.close();
       await lastSeen.close();
       await evseStatus.flush();
+      await appliedEvents.flush();
     },
   };
 }

@@ -26,12 +26,15 @@ import type { EndOutcome, SessionService } from '../../sessions/session-service.
 import { findSessionByTransaction } from '../../sessions/session-store.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { idTagOf } from './id-token.ts';
+import type { RecentChargingStates } from './recent-charging-states.ts';
 import {
+  type AppliedEventResult,
+  type AppliedEventRow,
   loadTransactionEvent,
   loadTransactionEvents,
   markApplied,
   type StoredTransactionEvent,
-  storeAppliedTransactionEvent,
+  storeAppliedTransactionEvents,
   type TransactionEventRequest,
 } from './transaction-event-store.ts';
 
@@ -40,6 +43,13 @@ export type ApplyDeps = {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly sessions: SessionService;
+  /**
+   * Stores an event of the fast path already applied (applyUpdatedEvent): the handlers' group commit
+   * (`createAppliedEventWriter`); without it, one statement per event.
+   */
+  readonly storeApplied?: (row: AppliedEventRow) => Promise<AppliedEventResult>;
+  /** The fast path's memory of repeated charging states (recent-charging-states.ts); without it all are recorded. */
+  readonly recentStates?: RecentChargingStates;
 };
 
 export type ApplyResult = {
@@ -173,8 +183,8 @@ export async function applyTransactionEvents(
 
 /**
  * The fast path of every reading of a charging session: an Updated event of a session that has started is applied
- * at once and stored already marked applied, in one statement (storeAppliedTransactionEvent) instead of four
- * (store, read the pending events, apply, mark). Returns undefined when the event is not one (not Updated, no
+ * at once and stored already marked applied, in one group-committed statement (storeAppliedTransactionEvents)
+ * instead of four statements and two commits of its own (store, read the pending events, apply, mark). Returns undefined when the event is not one (not Updated, no
  * session, or the session has ended): the caller then stores it and runs applyTransactionEvents.
  *
  * "The first one counts" holds as on the general path: a repeated seqNo whose content differs from the stored one
@@ -192,11 +202,16 @@ export async function applyUpdatedEvent(
   const transactionId = event.transactionInfo.transactionId;
   const session = await findSessionByTransaction(deps.db, stationId, transactionId);
   if (session?.status !== 'Active') return undefined;
-  const { created, othersPending } = await storeAppliedTransactionEvent(deps.db, stationId, event, receivedAt);
+  const eventAt = new Date(event.timestamp);
+  if (Number.isNaN(eventAt.getTime())) return undefined; // the general path refuses it as it always did
+  const row = { stationId, event, eventAt, receivedAt };
+  const { created, othersPending } = deps.storeApplied
+    ? await deps.storeApplied(row)
+    : ((await storeAppliedTransactionEvents(deps.db, [row]))[0] as AppliedEventResult);
   const asReceived: StoredTransactionEvent = {
     seqNo: event.seqNo,
     eventType: 'Updated',
-    eventAt: new Date(event.timestamp),
+    eventAt,
     offline: event.offline ?? false,
     payload: event,
     receivedAt,
@@ -206,7 +221,12 @@ export async function applyUpdatedEvent(
     ? asReceived
     : ((await loadTransactionEvent(deps.db, stationId, transactionId, event.seqNo)) ?? asReceived);
   const apply = created || sameContent(stored.payload, event);
-  const newReadings = apply ? await applyEvent(deps, session, stationId, asReceived) : false;
+  const state = event.transactionInfo.chargingState;
+  const repeatedState =
+    state !== undefined && deps.recentStates?.repeats(stationId, transactionId, event.seqNo, state) === true;
+  const newReadings = apply ? await applyEvent(deps, session, stationId, asReceived, repeatedState) : false;
+  if (apply && state !== undefined) deps.recentStates?.applied(stationId, transactionId, event.seqNo, state);
+  else if (apply) deps.recentStates?.forget(stationId, transactionId);
   const fast: ApplyResult = {
     session,
     ended: undefined,
@@ -215,6 +235,7 @@ export async function applyUpdatedEvent(
     readingsUpToMs: latestTimestampMs([asReceived]),
   };
   if (!othersPending) return { created, stored, result: fast };
+  deps.recentStates?.forget(stationId, transactionId);
   const general = await applyTransactionEvents(deps, stationId, transactionId);
   return {
     created,
@@ -236,13 +257,15 @@ async function applyEvent(
   session: SessionRow,
   stationId: string,
   event: StoredTransactionEvent,
+  /** The event repeats the charging state of the seqNo just before it (RecentChargingStates): not recorded again. */
+  repeatedState = false,
 ): Promise<boolean> {
   const transactionId = event.payload.transactionInfo.transactionId;
   await storeSigned(deps, stationId, transactionId, event);
   const samples = event.payload.meterValue ? readSamples(event.payload, deps.logger, stationId) : [];
   if (samples.length > 0) await deps.sessions.sample({ kind: 'MeterSampled', stationId, transactionId, samples });
   const state = event.payload.transactionInfo.chargingState;
-  if (state && CHARGING_STATES.has(state)) {
+  if (state && CHARGING_STATES.has(state) && !repeatedState) {
     await deps.sessions.changeState({
       kind: 'ChargingStateChanged',
       stationId,

@@ -5,12 +5,14 @@ import type { OcppHandler, OcppHandlerDeps, OcppParams } from '../handler-deps.t
 import type { StationConnection } from '../station-connection.ts';
 import { requireNonEmpty, requireNonNegative } from '../value-rules.ts';
 import {
+  type ApplyDeps,
   type ApplyResult,
   applyTransactionEvents,
   applyUpdatedEvent,
   sameContent,
 } from './apply-transaction-events.ts';
 import { authorizeV201Token, idTokenInfo, type V201IdToken } from './id-token.ts';
+import { RecentChargingStates } from './recent-charging-states.ts';
 import { finalSessionCost, loadPricingInputs, priceRunningSession, totalCostNumber } from './session-cost.ts';
 import { tariffTextFor } from './tariff-text.ts';
 import { storeTransactionEvent, type TransactionEventRequest } from './transaction-event-store.ts';
@@ -18,6 +20,8 @@ import { storeTransactionEvent, type TransactionEventRequest } from './transacti
 export type V201Deps = OcppHandlerDeps & {
   /** Least charging time (by the station's readings) between two CostUpdated of one transaction; 0 = never. */
   readonly costUpdateIntervalS: number;
+  /** The group commit of readings' events (createAppliedEventWriter); without it, one statement per event. */
+  readonly storeApplied?: ApplyDeps['storeApplied'];
 };
 
 type Params = OcppParams;
@@ -30,6 +34,8 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
   const { db, clock, logger, metrics, sessions } = deps;
   /** Reading time of the last running cost sent, per station and transaction (this node's connections only). */
   const lastCostAtMs = new Map<string, number>();
+  /** The charging states of this node's transactions' last readings: a repeat is not recorded again. */
+  const recentStates = new RecentChargingStates();
 
   /**
    * `applied`: what applyTransactionEvents returned (the session's status is current; the rest of the row never
@@ -128,7 +134,14 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
       requireNonNegative('seqNo', event.seqNo);
       const transactionId = event.transactionInfo.transactionId;
       requireNonEmpty('transactionInfo.transactionId', transactionId);
-      const applyDeps = { db, clock, logger, sessions };
+      const applyDeps: ApplyDeps = {
+        db,
+        clock,
+        logger,
+        sessions,
+        recentStates,
+        ...(deps.storeApplied && { storeApplied: deps.storeApplied }),
+      };
       // A reading of a started session (nearly every TransactionEvent) takes the fast path; the rest is stored first
       // and applied with the transaction's other events.
       const fast = await applyUpdatedEvent(applyDeps, station.stationId, event, clock.now());
@@ -142,6 +155,7 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
           );
         }
       }
+      if (!fast) recentStates.forget(station.stationId, transactionId);
       const result = fast?.result ?? (await applyTransactionEvents(applyDeps, station.stationId, transactionId));
       if (result.waiting) logger.info({ stationId: station.stationId, transactionId }, result.waiting);
       if (result.ended?.known && !result.ended.duplicate && result.ended.billing !== 'AlreadyEnded') {
@@ -180,7 +194,10 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
           });
         }
       }
-      if (result.session?.status === 'Completed') lastCostAtMs.delete(`${station.stationId}\u0000${transactionId}`);
+      if (result.session?.status === 'Completed') {
+        lastCostAtMs.delete(`${station.stationId}\u0000${transactionId}`);
+        recentStates.forget(station.stationId, transactionId);
+      }
       return reply;
     },
 

@@ -1,6 +1,10 @@
 /** Stored OCPP 2.0.1 TransactionEvents: one row per (station, transaction, seqNo), applied once. */
 import { type Kysely, sql } from 'kysely';
+import { BatchWriter } from '../../db/batch-writer.ts';
 import type { Database } from '../../db/schema.ts';
+
+/** Events of the fast path per statement; the rest waits for the next one (a statement per batch, one commit). */
+const APPLIED_EVENT_BATCH_ITEMS = 500;
 
 export type StoredTransactionEvent = {
   readonly seqNo: number;
@@ -64,39 +68,73 @@ export async function storeTransactionEvent(
   return { created: false, stored: toStored(existing) };
 }
 
+/** An event to store already applied (see storeAppliedTransactionEvents). */
+export type AppliedEventRow = {
+  readonly stationId: string;
+  readonly event: TransactionEventRequest;
+  /** The event's timestamp, read by the caller (an unreadable one fails its own call, not the batch). */
+  readonly eventAt: Date;
+  readonly receivedAt: Date;
+};
+
+/** Whether the row was inserted (not a repeat of a stored seqNo), and whether other events of its transaction wait. */
+export type AppliedEventResult = { readonly created: boolean; readonly othersPending: boolean };
+
 /**
- * Stores an event that its caller applies at once (an Updated event of a started session): inserted already marked
- * applied, in one statement that also says whether other events of the transaction still wait (an Ended event
- * behind a missing seqNo, events stored before the session started), which the caller must then apply. A repeat of
- * a stored seqNo leaves the stored row as it is (`created: false`).
+ * Stores events that their callers apply at once (Updated events of started sessions): inserted already marked
+ * applied, in one statement for a whole batch (group-committed by the v2.0.1 handlers, as the message log and the
+ * samples are), which also says for each whether other events of its transaction still wait (an Ended event behind
+ * a missing seqNo, events stored before the session started): its caller must then apply those. A repeat of a
+ * stored seqNo leaves the stored row as it is (`created: false`); within one batch only the first of a key counts.
  *
- * Marked before it is applied, in one statement instead of two (insert, then mark): a crash in between loses
- * nothing, because the station repeats an unanswered event and its caller applies an identical repeat again (every
- * step is idempotent).
+ * Marked applied when inserted, not after: a crash before the application loses nothing, because a station repeats
+ * an unanswered event and its caller applies an identical repeat again (every step is idempotent).
  */
-export async function storeAppliedTransactionEvent(
+export async function storeAppliedTransactionEvents(
   db: Kysely<Database>,
-  stationId: string,
-  event: TransactionEventRequest,
-  receivedAt: Date,
-): Promise<{ created: boolean; othersPending: boolean }> {
+  rows: readonly AppliedEventRow[],
+): Promise<AppliedEventResult[]> {
+  if (rows.length === 0) return [];
   const result = await sql<{ created: boolean; others_pending: boolean }>`
-    with inserted as (
+    with v as (
+      select * from unnest(${rows.map((r) => r.stationId)}::text[],
+                           ${rows.map((r) => r.event.transactionInfo.transactionId)}::text[],
+                           ${rows.map((r) => r.event.seqNo)}::int4[], ${rows.map((r) => r.event.eventType)}::text[],
+                           ${rows.map((r) => r.eventAt.toISOString())}::timestamptz[],
+                           ${rows.map((r) => r.event.offline ?? false)}::bool[],
+                           ${rows.map((r) => JSON.stringify(r.event))}::text[],
+                           ${rows.map((r) => r.receivedAt.toISOString())}::timestamptz[])
+        with ordinality as v(station_id, transaction_id, seq_no, event_type, event_at, offline, payload, received_at, n)
+    ), first as (
+      select distinct on (station_id, transaction_id, seq_no) * from v order by station_id, transaction_id, seq_no, n
+    ), inserted as (
       insert into ocpp_transaction_events
         (station_id, transaction_id, seq_no, event_type, event_at, offline, payload, received_at, applied_at)
-      values (${stationId}, ${event.transactionInfo.transactionId}, ${event.seqNo}, ${event.eventType},
-              ${new Date(event.timestamp)}, ${event.offline ?? false}, ${JSON.stringify(event)}, ${receivedAt},
-              ${receivedAt})
+      select station_id, transaction_id, seq_no, event_type, event_at, offline, payload::jsonb, received_at, received_at
+      from first
       on conflict (station_id, transaction_id, seq_no) do nothing
-      returning 1
+      returning station_id, transaction_id, seq_no
     )
-    select exists (select 1 from inserted) as created,
-           exists (select 1 from ocpp_transaction_events
-                    where station_id = ${stationId} and transaction_id = ${event.transactionInfo.transactionId}
-                      and applied_at is null) as others_pending`.execute(db);
-  const row = result.rows[0];
-  if (!row) throw new Error('storeAppliedTransactionEvent: no row returned');
-  return { created: row.created, othersPending: row.others_pending };
+    select (i.seq_no is not null and f.n = v.n) as created,
+           exists (select 1 from ocpp_transaction_events p
+                    where p.station_id = v.station_id and p.transaction_id = v.transaction_id
+                      and p.applied_at is null) as others_pending
+    from v
+    join first f using (station_id, transaction_id, seq_no)
+    left join inserted i using (station_id, transaction_id, seq_no)
+    order by v.n`.execute(db);
+  if (result.rows.length !== rows.length) {
+    throw new Error(`storeAppliedTransactionEvents: ${result.rows.length} answers for ${rows.length} events`);
+  }
+  return result.rows.map((r) => ({ created: r.created, othersPending: r.others_pending }));
+}
+
+/** The group commit of storeAppliedTransactionEvents: one per node, flushed when the OCPP side closes. */
+export function createAppliedEventWriter(db: Kysely<Database>): BatchWriter<AppliedEventRow, AppliedEventResult> {
+  return new BatchWriter<AppliedEventRow, AppliedEventResult>((rows) => storeAppliedTransactionEvents(db, rows), {
+    maxBatchItems: APPLIED_EVENT_BATCH_ITEMS,
+    maxQueuedItems: APPLIED_EVENT_BATCH_ITEMS * 50,
+  });
 }
 
 /** One stored event, or undefined. */
