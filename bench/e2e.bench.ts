@@ -165,7 +165,8 @@ try {
     );
     console.log(
       `messages ${report.messages.perSecond}/s, ack latency in the window p50 ${fmt(report.windowAckLatency.p50Ms)} ms, p99 ${fmt(report.windowAckLatency.p99Ms)} ms; ` +
-        `StopTransaction p99 ${fmt(report.windowByAction.StopTransaction?.p99Ms)} ms; errors ${report.errors.total}`,
+        `StopTransaction p99 ${fmt(report.windowByAction.StopTransaction?.p99Ms)} ms, TransactionEvent (2.0.1: start, ` +
+        `readings and stop) p99 ${fmt(report.windowByAction.TransactionEvent?.p99Ms)} ms; errors ${report.errors.total}`,
     );
     console.log(
       `rows: ${Object.entries(counts)
