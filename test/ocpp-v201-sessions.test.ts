@@ -360,7 +360,7 @@ describe.skipIf(skip)('OCPP 2.0.1 sessions', () => {
     expect(await tx({ ...update1, timestamp: at(T0, 12), meterValue: [meterValue(at(T0, 12), 9000, 20000)] })).toEqual(
       {},
     );
-    // An identical repeat (a station that lost the answer): applied again, which changes nothing.
+    // An identical repeat (a station that lost the answer): answered, nothing applied again.
     expect(await tx(update1)).toEqual({});
     expect(await duplicates()).toBe(duplicatesBefore + 2);
     const session = await sessionOf('DEMO-0003', 'TX-READINGS');
@@ -377,10 +377,59 @@ describe.skipIf(skip)('OCPP 2.0.1 sessions', () => {
     const [, first] = await stored();
     expect(JSON.stringify(first?.payload)).toContain(at(T0, 10));
     expect(JSON.stringify(first?.payload)).not.toContain(at(T0, 12));
+    // A reading stored but never applied (its node died between the two): still pending, so the next reading finds
+    // it and applies both, in seqNo order.
+    const unfinished = transactionEvent({
+      transactionId: 'TX-READINGS',
+      eventType: 'Updated',
+      seqNo: 2,
+      timestamp: at(T0, 20),
+      chargingState: 'Charging',
+      meterValue: [meterValue(at(T0, 20), 7000, 20000)],
+    });
+    await db()
+      .insertInto('ocpp_transaction_events')
+      .values({
+        station_id: 'DEMO-0003',
+        transaction_id: 'TX-READINGS',
+        seq_no: 2,
+        event_type: 'Updated',
+        event_at: new Date(at(T0, 20)),
+        offline: false,
+        payload: JSON.stringify(unfinished),
+        received_at: new Date(at(T0, 20)),
+      })
+      .execute();
+    expect(
+      await tx({
+        eventType: 'Updated',
+        seqNo: 3,
+        timestamp: at(T0, 25),
+        meterValue: [meterValue(at(T0, 25), 8500, 20000)],
+      }),
+    ).toEqual({});
+    expect((await stored()).map((r) => [r.seq_no, r.applied_at !== null])).toEqual([
+      [0, true],
+      [1, true],
+      [2, true],
+      [3, true],
+    ]);
+    const readings = await db()
+      .selectFrom('meter_samples')
+      .select(['sampled_at', 'register_wh'])
+      .where('session_id', '=', session.id)
+      .where('context', '=', 'Sample.Periodic')
+      .orderBy('sampled_at')
+      .execute();
+    expect(readings.map((r) => [r.sampled_at.toISOString(), r.register_wh])).toEqual([
+      [at(T0, 10), '4000.000'],
+      [at(T0, 20), '7000.000'],
+      [at(T0, 25), '8500.000'],
+    ]);
     expect(
       await tx({
         eventType: 'Ended',
-        seqNo: 2,
+        seqNo: 4,
         timestamp: at(T0, 30),
         stoppedReason: 'Local',
         meterValue: [meterValue(at(T0, 30), 10000, undefined, 'Transaction.End')],

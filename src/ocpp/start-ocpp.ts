@@ -18,7 +18,7 @@ import type { MessageLog } from './message-log.ts';
 import { createV16Handlers } from './v16/handlers.ts';
 import { createV201Handlers } from './v201/handlers.ts';
 import { sweepOverdueEnds } from './v201/sweep-overdue-ends.ts';
-import { createAppliedEventWriter } from './v201/transaction-event-store.ts';
+import { createReadingEventWriters } from './v201/transaction-event-store.ts';
 
 export type OcppDeps = {
   readonly db: Kysely<Database>;
@@ -45,7 +45,7 @@ export async function startOcpp(deps: OcppDeps): Promise<RunningOcpp> {
   const { db, clock, logger, metrics, sessions, config } = deps;
   const lastSeen = createLastSeenWriter(db, logger);
   const evseStatus = createEvseStatusWriter(db);
-  const appliedEvents = createAppliedEventWriter(db);
+  const readingWriters = createReadingEventWriters(db, clock);
   const common = {
     lastSeen,
     evseStatus,
@@ -75,7 +75,7 @@ export async function startOcpp(deps: OcppDeps): Promise<RunningOcpp> {
     v201Handlers: createV201Handlers({
       ...common,
       costUpdateIntervalS: config.ocppCostUpdateIntervalS,
-      storeApplied: (row) => appliedEvents.enqueue(row),
+      readingWriters,
     }),
     minSecurityProfile: config.ocppMinSecurityProfile,
     ...(tls && { tls }),
@@ -120,7 +120,7 @@ export async function startOcpp(deps: OcppDeps): Promise<RunningOcpp> {
       await gateway.close();
       await lastSeen.close();
       await evseStatus.flush();
-      await appliedEvents.flush();
+      await readingWriters.flush();
     },
   };
 }

@@ -28,13 +28,14 @@ import type { Clock } from '../../shared/clock.ts';
 import { idTagOf } from './id-token.ts';
 import type { RecentChargingStates } from './recent-charging-states.ts';
 import {
-  type AppliedEventResult,
-  type AppliedEventRow,
   loadTransactionEvent,
   loadTransactionEvents,
   markApplied,
+  markReadingsApplied,
+  type ReadingEventResult,
+  type ReadingEventWriters,
   type StoredTransactionEvent,
-  storeAppliedTransactionEvents,
+  storeReadingEvents,
   type TransactionEventRequest,
 } from './transaction-event-store.ts';
 
@@ -44,10 +45,10 @@ export type ApplyDeps = {
   readonly logger: Logger;
   readonly sessions: SessionService;
   /**
-   * Stores an event of the fast path already applied (applyUpdatedEvent): the handlers' group commit
-   * (`createAppliedEventWriter`); without it, one statement per event.
+   * The group commits of the readings' fast path (applyUpdatedEvent, createReadingEventWriters); without them, one
+   * statement per event and step.
    */
-  readonly storeApplied?: (row: AppliedEventRow) => Promise<AppliedEventResult>;
+  readonly readingWriters?: ReadingEventWriters;
   /** The fast path's memory of repeated charging states (recent-charging-states.ts); without it all are recorded. */
   readonly recentStates?: RecentChargingStates;
 };
@@ -182,15 +183,17 @@ export async function applyTransactionEvents(
 }
 
 /**
- * The fast path of every reading of a charging session: an Updated event of a session that has started is applied
- * at once and stored already marked applied, in one group-committed statement (storeAppliedTransactionEvents)
- * instead of four statements and two commits of its own (store, read the pending events, apply, mark). Returns undefined when the event is not one (not Updated, no
- * session, or the session has ended): the caller then stores it and runs applyTransactionEvents.
+ * The fast path of every reading of a charging session: an Updated event of a session that has started is stored
+ * (pending, as always), applied, and marked applied, each step group-committed with the other stations' readings
+ * (storeReadingEvents, markReadingsApplied) instead of four statements and two commits of its own (store, read the
+ * pending events, apply, mark). Returns undefined when the event is not one (not Updated, no session, or the
+ * session has ended): the caller then stores it and runs applyTransactionEvents.
  *
- * "The first one counts" holds as on the general path: a repeated seqNo whose content differs from the stored one
- * is not applied. An identical repeat is applied again (idempotent), which is also what recovers a crash between the
- * statement and the application. When other events of the transaction still wait (an Ended event behind a missing
- * seqNo, perhaps this one), the general path runs after it.
+ * The rules of the general path hold unchanged. An event is marked applied only after it was applied, so an event
+ * whose application did not finish (a crash, an error) stays pending and the next general pass applies it: the
+ * next event that finds it pending, the Ended event, or the overdue sweep. When other events of the transaction
+ * are pending (an Ended event behind a missing seqNo, perhaps this one), this one is left to the general path too,
+ * which applies them all in seqNo order. A repeated seqNo is not applied again (the first one counts).
  */
 export async function applyUpdatedEvent(
   deps: ApplyDeps,
@@ -205,9 +208,9 @@ export async function applyUpdatedEvent(
   const eventAt = new Date(event.timestamp);
   if (Number.isNaN(eventAt.getTime())) return undefined; // the general path refuses it as it always did
   const row = { stationId, event, eventAt, receivedAt };
-  const { created, othersPending } = deps.storeApplied
-    ? await deps.storeApplied(row)
-    : ((await storeAppliedTransactionEvents(deps.db, [row]))[0] as AppliedEventResult);
+  const { created, othersPending } = deps.readingWriters
+    ? await deps.readingWriters.store.enqueue(row)
+    : ((await storeReadingEvents(deps.db, [row]))[0] as ReadingEventResult);
   const asReceived: StoredTransactionEvent = {
     seqNo: event.seqNo,
     eventType: 'Updated',
@@ -215,35 +218,46 @@ export async function applyUpdatedEvent(
     offline: event.offline ?? false,
     payload: event,
     receivedAt,
-    appliedAt: receivedAt,
+    appliedAt: null,
   };
+  // A repeat: the stored copy for the caller's comparison (a missing one, its station deleted meanwhile, is none).
   const stored = created
     ? asReceived
     : ((await loadTransactionEvent(deps.db, stationId, transactionId, event.seqNo)) ?? asReceived);
-  const apply = created || sameContent(stored.payload, event);
+  if (othersPending) {
+    deps.recentStates?.forget(stationId, transactionId);
+    return { created, stored, result: await applyTransactionEvents(deps, stationId, transactionId) };
+  }
+  // Not pending and not new: applied already (only an applied event is marked so).
+  if (!created) {
+    return {
+      created,
+      stored,
+      result: { session, ended: undefined, waiting: undefined, newReadings: false, readingsUpToMs: undefined },
+    };
+  }
   const state = event.transactionInfo.chargingState;
+  // Not recorded again only when this node applied the seqNo just before with the same state and the session row
+  // (read above) still carries it: another node may have recorded a state since.
   const repeatedState =
-    state !== undefined && deps.recentStates?.repeats(stationId, transactionId, event.seqNo, state) === true;
-  const newReadings = apply ? await applyEvent(deps, session, stationId, asReceived, repeatedState) : false;
-  if (apply && state !== undefined) deps.recentStates?.applied(stationId, transactionId, event.seqNo, state);
-  else if (apply) deps.recentStates?.forget(stationId, transactionId);
-  const fast: ApplyResult = {
-    session,
-    ended: undefined,
-    waiting: undefined,
-    newReadings,
-    readingsUpToMs: latestTimestampMs([asReceived]),
-  };
-  if (!othersPending) return { created, stored, result: fast };
-  deps.recentStates?.forget(stationId, transactionId);
-  const general = await applyTransactionEvents(deps, stationId, transactionId);
+    state !== undefined &&
+    session.charging_state === state &&
+    deps.recentStates?.repeats(stationId, transactionId, event.seqNo, state) === true;
+  const newReadings = await applyEvent(deps, session, stationId, asReceived, repeatedState);
+  const key = { stationId, transactionId, seqNo: event.seqNo };
+  if (deps.readingWriters) await deps.readingWriters.markApplied.enqueue(key);
+  else await markReadingsApplied(deps.db, [key], deps.clock.now());
+  if (state !== undefined) deps.recentStates?.applied(stationId, transactionId, event.seqNo, state);
+  else deps.recentStates?.forget(stationId, transactionId);
   return {
     created,
     stored,
     result: {
-      ...general,
-      newReadings: general.newReadings || newReadings,
-      readingsUpToMs: laterOf(general.readingsUpToMs, fast.readingsUpToMs),
+      session,
+      ended: undefined,
+      waiting: undefined,
+      newReadings,
+      readingsUpToMs: latestTimestampMs([asReceived]),
     },
   };
 }
@@ -290,7 +304,7 @@ async function storeSigned(
 }
 
 /** JSON with object keys sorted: PostgreSQL's jsonb does not keep key order, so a plain comparison would differ. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(
@@ -302,10 +316,6 @@ export function canonicalJson(value: unknown): string {
 
 export function sameContent(a: TransactionEventRequest, b: TransactionEventRequest): boolean {
   return canonicalJson(a) === canonicalJson(b);
-}
-
-function laterOf(a: number | undefined, b: number | undefined): number | undefined {
-  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
 function latestTimestampMs(events: readonly StoredTransactionEvent[]): number | undefined {

@@ -20,8 +20,8 @@ import { storeTransactionEvent, type TransactionEventRequest } from './transacti
 export type V201Deps = OcppHandlerDeps & {
   /** Least charging time (by the station's readings) between two CostUpdated of one transaction; 0 = never. */
   readonly costUpdateIntervalS: number;
-  /** The group commit of readings' events (createAppliedEventWriter); without it, one statement per event. */
-  readonly storeApplied?: ApplyDeps['storeApplied'];
+  /** The group commits of readings' events (createReadingEventWriters); without them, one statement per step. */
+  readonly readingWriters?: ApplyDeps['readingWriters'];
 };
 
 type Params = OcppParams;
@@ -140,7 +140,7 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
         logger,
         sessions,
         recentStates,
-        ...(deps.storeApplied && { storeApplied: deps.storeApplied }),
+        ...(deps.readingWriters && { readingWriters: deps.readingWriters }),
       };
       // A reading of a started session (nearly every TransactionEvent) takes the fast path; the rest is stored first
       // and applied with the transaction's other events.

@@ -3,8 +3,8 @@ import { type Kysely, sql } from 'kysely';
 import { BatchWriter } from '../../db/batch-writer.ts';
 import type { Database } from '../../db/schema.ts';
 
-/** Events of the fast path per statement; the rest waits for the next one (a statement per batch, one commit). */
-const APPLIED_EVENT_BATCH_ITEMS = 500;
+/** Readings' events per statement; the rest waits for the next one (a statement per batch, one commit). */
+const READING_EVENT_BATCH_ITEMS = 500;
 
 export type StoredTransactionEvent = {
   readonly seqNo: number;
@@ -68,8 +68,8 @@ export async function storeTransactionEvent(
   return { created: false, stored: toStored(existing) };
 }
 
-/** An event to store already applied (see storeAppliedTransactionEvents). */
-export type AppliedEventRow = {
+/** A reading's event to store (see storeReadingEvents). */
+export type ReadingEventRow = {
   readonly stationId: string;
   readonly event: TransactionEventRequest;
   /** The event's timestamp, read by the caller (an unreadable one fails its own call, not the batch). */
@@ -77,23 +77,27 @@ export type AppliedEventRow = {
   readonly receivedAt: Date;
 };
 
-/** Whether the row was inserted (not a repeat of a stored seqNo), and whether other events of its transaction wait. */
-export type AppliedEventResult = { readonly created: boolean; readonly othersPending: boolean };
+/**
+ * Whether the row was inserted (not a repeat of a stored seqNo), and whether other events of its transaction were
+ * pending (not applied) when it was: a pending repeat of this very seqNo included.
+ */
+export type ReadingEventResult = { readonly created: boolean; readonly othersPending: boolean };
+
+/** The key of a stored event, to mark it applied (markReadingsApplied). */
+export type EventKey = { readonly stationId: string; readonly transactionId: string; readonly seqNo: number };
 
 /**
- * Stores events that their callers apply at once (Updated events of started sessions): inserted already marked
- * applied, in one statement for a whole batch (group-committed by the v2.0.1 handlers, as the message log and the
- * samples are), which also says for each whether other events of its transaction still wait (an Ended event behind
- * a missing seqNo, events stored before the session started): its caller must then apply those. A repeat of a
- * stored seqNo leaves the stored row as it is (`created: false`); within one batch only the first of a key counts.
- *
- * Marked applied when inserted, not after: a crash before the application loses nothing, because a station repeats
- * an unanswered event and its caller applies an identical repeat again (every step is idempotent).
+ * Stores the events of readings (Updated events of started sessions) as storeTransactionEvent does, pending, but in
+ * one statement for a whole batch (group-committed by the v2.0.1 handlers, as the message log and the samples are),
+ * which also says for each whether other events of its transaction wait (an Ended event behind a missing seqNo,
+ * events stored before the session started, an earlier copy of this seqNo not yet applied): its caller then applies
+ * them all through applyTransactionEvents. A repeat of a stored seqNo leaves the stored row as it is
+ * (`created: false`); within one batch only the first of a key counts.
  */
-export async function storeAppliedTransactionEvents(
+export async function storeReadingEvents(
   db: Kysely<Database>,
-  rows: readonly AppliedEventRow[],
-): Promise<AppliedEventResult[]> {
+  rows: readonly ReadingEventRow[],
+): Promise<ReadingEventResult[]> {
   if (rows.length === 0) return [];
   const result = await sql<{ created: boolean; others_pending: boolean }>`
     with v as (
@@ -109,8 +113,8 @@ export async function storeAppliedTransactionEvents(
       select distinct on (station_id, transaction_id, seq_no) * from v order by station_id, transaction_id, seq_no, n
     ), inserted as (
       insert into ocpp_transaction_events
-        (station_id, transaction_id, seq_no, event_type, event_at, offline, payload, received_at, applied_at)
-      select station_id, transaction_id, seq_no, event_type, event_at, offline, payload::jsonb, received_at, received_at
+        (station_id, transaction_id, seq_no, event_type, event_at, offline, payload, received_at)
+      select station_id, transaction_id, seq_no, event_type, event_at, offline, payload::jsonb, received_at
       from first
       on conflict (station_id, transaction_id, seq_no) do nothing
       returning station_id, transaction_id, seq_no
@@ -124,17 +128,41 @@ export async function storeAppliedTransactionEvents(
     left join inserted i using (station_id, transaction_id, seq_no)
     order by v.n`.execute(db);
   if (result.rows.length !== rows.length) {
-    throw new Error(`storeAppliedTransactionEvents: ${result.rows.length} answers for ${rows.length} events`);
+    throw new Error(`storeReadingEvents: ${result.rows.length} answers for ${rows.length} events`);
   }
   return result.rows.map((r) => ({ created: r.created, othersPending: r.others_pending }));
 }
 
-/** The group commit of storeAppliedTransactionEvents: one per node, flushed when the OCPP side closes. */
-export function createAppliedEventWriter(db: Kysely<Database>): BatchWriter<AppliedEventRow, AppliedEventResult> {
-  return new BatchWriter<AppliedEventRow, AppliedEventResult>((rows) => storeAppliedTransactionEvents(db, rows), {
-    maxBatchItems: APPLIED_EVENT_BATCH_ITEMS,
-    maxQueuedItems: APPLIED_EVENT_BATCH_ITEMS * 50,
-  });
+/** Marks events applied, a batch in one statement (markApplied is the same for one transaction's seqNos). */
+export async function markReadingsApplied(db: Kysely<Database>, keys: readonly EventKey[], at: Date): Promise<void> {
+  if (keys.length === 0) return;
+  await sql`
+    update ocpp_transaction_events e set applied_at = ${at.toISOString()}::timestamptz
+    from unnest(${keys.map((k) => k.stationId)}::text[], ${keys.map((k) => k.transactionId)}::text[],
+                ${keys.map((k) => k.seqNo)}::int4[]) as k(station_id, transaction_id, seq_no)
+    where e.station_id = k.station_id and e.transaction_id = k.transaction_id and e.seq_no = k.seq_no
+      and e.applied_at is null`.execute(db);
+}
+
+export type ReadingEventWriters = {
+  readonly store: BatchWriter<ReadingEventRow, ReadingEventResult>;
+  readonly markApplied: BatchWriter<EventKey>;
+  flush(): Promise<void>;
+};
+
+/** The group commits of storeReadingEvents and markReadingsApplied: one pair per node, flushed at close. */
+export function createReadingEventWriters(db: Kysely<Database>, clock: { now(): Date }): ReadingEventWriters {
+  const limits = { maxBatchItems: READING_EVENT_BATCH_ITEMS, maxQueuedItems: READING_EVENT_BATCH_ITEMS * 50 };
+  const store = new BatchWriter<ReadingEventRow, ReadingEventResult>((rows) => storeReadingEvents(db, rows), limits);
+  const markApplied = new BatchWriter<EventKey>((keys) => markReadingsApplied(db, keys, clock.now()), limits);
+  return {
+    store,
+    markApplied,
+    async flush() {
+      await store.flush();
+      await markApplied.flush();
+    },
+  };
 }
 
 /** One stored event, or undefined. */
