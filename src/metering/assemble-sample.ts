@@ -12,6 +12,15 @@ export function accumulatePhase(target: PhaseAccumulator<number>, phase: string 
   else target.phaseSum = (target.phaseSum ?? 0) + value;
 }
 
+/**
+ * The largest power and current a sample can hold (meter_samples.power_w numeric(14,3), current_a numeric(12,3)):
+ * far beyond any charger (a megawatt charger draws 1e6 W), so a value past them is not a reading. Left out with a
+ * problem rather than stored: the database would refuse the whole sample, and on OCPP 2.0.1 the event carrying it
+ * could then never be applied.
+ */
+const MAX_ABS_POWER_W = 1e11;
+const MAX_ABS_CURRENT_A = 1e9;
+
 /** The sample of one meterValue, or undefined when it carried nothing used for billing. */
 export function assembleSample(
   at: Date,
@@ -20,10 +29,11 @@ export function assembleSample(
   power: PhaseAccumulator<number>,
   current: PhaseAccumulator<number>,
   socPercent: number | undefined,
+  problems: string[] = [],
 ): MeterSample | undefined {
   const energyRegisterMilliWh = energy.total ?? energy.phaseSum;
-  const powerW = power.total ?? power.phaseSum;
-  const currentA = current.total ?? current.phaseSum;
+  const powerW = withinRange(power.total ?? power.phaseSum, MAX_ABS_POWER_W, 'power (W)', problems);
+  const currentA = withinRange(current.total ?? current.phaseSum, MAX_ABS_CURRENT_A, 'current (A)', problems);
   if (energyRegisterMilliWh === undefined && powerW === undefined && currentA === undefined && socPercent === undefined)
     return undefined;
   return {
@@ -34,4 +44,11 @@ export function assembleSample(
     ...(currentA !== undefined && { currentA }),
     ...(socPercent !== undefined && { socPercent }),
   };
+}
+
+function withinRange(value: number | undefined, maxAbs: number, what: string, problems: string[]): number | undefined {
+  if (value === undefined) return undefined;
+  if (Number.isFinite(value) && Math.abs(value) < maxAbs) return value;
+  problems.push(`${what} ${value} is beyond ±${maxAbs}: left out`);
+  return undefined;
 }

@@ -102,7 +102,7 @@ export function normalizeV16MeterValues(meterValues: readonly V16MeterValue[]): 
           return;
       }
     });
-    const sample = assembleSample(at, context, energy, power, current, socPercent);
+    const sample = assembleSample(at, context, energy, power, current, socPercent, problems);
     if (sample) samples.push(sample);
   });
   return { samples, problems };

@@ -45,6 +45,28 @@ describe('normalizeV201SampledValues', () => {
     ]);
   });
 
+  it('leaves out a power or current no column can hold (a reading of 2147483647 kW), with a problem', () => {
+    const { samples, problems } = normalizeV201SampledValues([
+      {
+        timestamp: at,
+        sampledValue: [
+          { value: 5000, measurand: 'Energy.Active.Import.Register' },
+          { value: 2_147_483_647, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'kW' } },
+          { value: 32, measurand: 'Current.Import', unitOfMeasure: { unit: 'A', multiplier: 9 } },
+        ],
+      },
+    ]);
+    expect(samples).toEqual([{ at: new Date(at), context: 'Sample.Periodic', energyRegisterMilliWh: 5_000_000n }]);
+    expect(problems).toEqual([
+      'power (W) 2147483647000 is beyond ±100000000000: left out',
+      'current (A) 32000000000 is beyond ±1000000000: left out',
+    ]);
+    const v16 = normalizeV16MeterValues([
+      { timestamp: at, sampledValue: [{ value: '1e12', measurand: 'Power.Active.Import', unit: 'W' }] },
+    ]);
+    expect(v16).toEqual({ samples: [], problems: ['power (W) 1000000000000 is beyond ±100000000000: left out'] });
+  });
+
   it('reads power, current and SoC with units and multipliers, and the context', () => {
     const { samples } = normalizeV201SampledValues([
       {

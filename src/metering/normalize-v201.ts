@@ -114,7 +114,7 @@ export function normalizeV201SampledValues(meterValues: readonly V201MeterValue[
           return;
       }
     });
-    const sample = assembleSample(at, context, energy, power, current, socPercent);
+    const sample = assembleSample(at, context, energy, power, current, socPercent, problems);
     if (sample) samples.push(sample);
   });
   return { samples, problems };

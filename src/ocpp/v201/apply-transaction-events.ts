@@ -25,6 +25,7 @@ import type { ChargingState } from '../../sessions/session-event.ts';
 import type { EndOutcome, SessionService } from '../../sessions/session-service.ts';
 import { findSessionByTransaction } from '../../sessions/session-store.ts';
 import type { Clock } from '../../shared/clock.ts';
+import { describeDataException } from '../data-error.ts';
 import { idTagOf } from './id-token.ts';
 import type { RecentChargingStates } from './recent-charging-states.ts';
 import {
@@ -143,7 +144,18 @@ export async function applyTransactionEvents(
 
   for (const event of events) {
     if (event.appliedAt !== null || event.eventType === 'Ended') continue;
-    if (await applyEvent(deps, session, stationId, event)) newReadings = true;
+    try {
+      if (await applyEvent(deps, session, stationId, event)) newReadings = true;
+    } catch (error) {
+      // A value the database can never hold (a data exception, not a lost connection): retried, the event would
+      // stay pending and block every later event of the transaction, its end and its bill, for good.
+      const why = describeDataException(error);
+      if (why === undefined) throw error;
+      logger.warn(
+        { stationId, transactionId, seqNo: event.seqNo, why },
+        'a TransactionEvent cannot be applied: its readings are left out',
+      );
+    }
     applied.push(event.seqNo);
   }
 
@@ -191,9 +203,10 @@ export async function applyTransactionEvents(
  *
  * The rules of the general path hold unchanged. An event is marked applied only after it was applied, so an event
  * whose application did not finish (a crash, an error) stays pending and the next general pass applies it: the
- * next event that finds it pending, the Ended event, or the overdue sweep. When other events of the transaction
- * are pending (an Ended event behind a missing seqNo, perhaps this one), this one is left to the general path too,
- * which applies them all in seqNo order. A repeated seqNo is not applied again (the first one counts).
+ * transaction's next event, which finds it pending, or its Ended event (with the overdue sweep behind that). When
+ * other events of the transaction are pending (an Ended event behind a missing seqNo, perhaps this one), this one is
+ * left to the general path too, which applies them all in seqNo order. A repeated seqNo is not applied again (the
+ * first one counts).
  */
 export async function applyUpdatedEvent(
   deps: ApplyDeps,
@@ -228,7 +241,9 @@ export async function applyUpdatedEvent(
     deps.recentStates?.forget(stationId, transactionId);
     return { created, stored, result: await applyTransactionEvents(deps, stationId, transactionId) };
   }
-  // Not pending and not new: applied already (only an applied event is marked so).
+  // A repeat that found nothing pending: applied already, or being applied by the copy stored first (earlier in the
+  // same batch, or on another node, whose row this statement's snapshot did not see); should that application
+  // fail, its row stays pending for the transaction's next general pass.
   if (!created) {
     return {
       created,

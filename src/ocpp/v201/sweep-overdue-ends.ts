@@ -9,7 +9,12 @@ import { findOverdueEnds } from './transaction-event-store.ts';
 export async function sweepOverdueEnds(deps: ApplyDeps, maxWaitMs: number): Promise<number> {
   const overdue = await findOverdueEnds(deps.db, new Date(deps.clock.now().getTime() - maxWaitMs));
   for (const { stationId, transactionId } of overdue) {
-    await applyTransactionEvents(deps, stationId, transactionId, { force: true });
+    try {
+      await applyTransactionEvents(deps, stationId, transactionId, { force: true });
+    } catch (error) {
+      // One transaction that fails must not keep the sweep from ending the others (it is tried again next period).
+      deps.logger.error({ err: error, stationId, transactionId }, 'ending an overdue OCPP 2.0.1 transaction failed');
+    }
   }
   return overdue.length;
 }
