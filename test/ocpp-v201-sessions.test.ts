@@ -438,6 +438,47 @@ describe.skipIf(skip)('OCPP 2.0.1 sessions', () => {
     expect(await sessionOf('DEMO-0003', 'TX-READINGS')).toMatchObject({ status: 'Completed', energy_wh: 10000n });
   });
 
+  it('takes a reading with a power no column can hold without blocking the transaction (found by a review)', async () => {
+    const station = await bootedV201('DEMO-0007');
+    const tx = (input: Omit<Parameters<typeof transactionEvent>[0], 'transactionId'>) =>
+      station.call('TransactionEvent', transactionEvent({ ...input, transactionId: 'TX-ABSURD' }));
+    await tx({
+      eventType: 'Started',
+      seqNo: 0,
+      timestamp: T0,
+      idToken: { idToken: 'DEMO0007', type: 'ISO14443' },
+      evseId: 1,
+      meterValue: [meterValue(T0, 0, undefined, 'Transaction.Begin')],
+    });
+    // 2,147,483,647 kW: 2.1e12 W, beyond meter_samples.power_w (numeric(14,3)). Before, the sample's insert failed,
+    // the event stayed pending, and every later event of the transaction (its end and its bill) failed behind it.
+    const absurd = {
+      timestamp: at(T0, 10),
+      sampledValue: [
+        { value: 3000, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } },
+        { value: 2_147_483_647, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'kW' } },
+      ],
+    };
+    expect(await tx({ eventType: 'Updated', seqNo: 1, timestamp: at(T0, 10), meterValue: [absurd] })).toEqual({});
+    const endReply = await tx({
+      eventType: 'Ended',
+      seqNo: 2,
+      timestamp: at(T0, 30),
+      stoppedReason: 'Local',
+      meterValue: [meterValue(at(T0, 30), 10000, undefined, 'Transaction.End')],
+    });
+    const session = await sessionOf('DEMO-0007', 'TX-ABSURD');
+    expect(endReply).toEqual({ totalCost: 6.25 });
+    expect(session).toMatchObject({ status: 'Completed', billing_status: 'Billed', energy_wh: 10000n });
+    const reading = await db()
+      .selectFrom('meter_samples')
+      .select(['register_wh', 'power_w'])
+      .where('session_id', '=', session.id)
+      .where('sampled_at', '=', new Date(at(T0, 10)))
+      .executeTakeFirstOrThrow();
+    expect(reading).toEqual({ register_wh: '3000.000', power_w: null });
+  });
+
   it('records a charging state repeated in every reading once, and every change, in order or not', async () => {
     const station = await bootedV201('DEMO-0010');
     const tx = (seqNo: number, chargingState: string, eventType: 'Started' | 'Updated' = 'Updated') =>
