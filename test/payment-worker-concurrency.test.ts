@@ -99,7 +99,11 @@ describe('payment worker concurrency', () => {
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
         body: JSON.stringify({ idTag, paymentMethodRef: ref.value.paymentMethodRef }),
       });
-      expect(saved.status).toBe(201);
+      // The body too when it fails: a refusal says why (seen once in CI as a bare 400, not reproduced).
+      expect({ status: saved.status, refusal: saved.status === 201 ? undefined : await saved.text() }).toEqual({
+        status: 201,
+        refusal: undefined,
+      });
       const client = await connectStation(server, `DEMO-${String(i).padStart(4, '0')}`);
       await client.call('BootNotification', { chargePointVendor: 'T', chargePointModel: 'M' });
       const started = (await client.call('StartTransaction', {
