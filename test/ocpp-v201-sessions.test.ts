@@ -313,6 +313,25 @@ describe.skipIf(skip)('OCPP 2.0.1 sessions', () => {
       [at(T0, 30), 'Sample.Periodic', '10000.000'],
       [at(T0, 30), 'Transaction.End', '10000.000'],
     ]);
+    // A reading sent after the end (a new seqNo, through the readings' batched store): kept in the transaction's
+    // events and applied, but the billed session takes no sample of it and its bill stays as it was.
+    expect(
+      await tx({ eventType: 'Updated', seqNo: 4, timestamp: at(T0, 40), meterValue: [meterValue(at(T0, 40), 12000)] }),
+    ).toEqual({});
+    const late = await db()
+      .selectFrom('ocpp_transaction_events')
+      .select(['seq_no', 'applied_at'])
+      .where('transaction_id', '=', 'TX-OFFLINE')
+      .where('seq_no', '=', 4)
+      .executeTakeFirstOrThrow();
+    expect(late.applied_at).not.toBeNull();
+    const after = await db()
+      .selectFrom('meter_samples')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('session_id', '=', session.id)
+      .executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(4);
+    expect(await sessionOf('DEMO-0004', 'TX-OFFLINE')).toMatchObject({ status: 'Completed', energy_wh: 10000n });
   });
 
   it('applies a reading of a started session at once, and a repeated seqNo with other content not at all', async () => {

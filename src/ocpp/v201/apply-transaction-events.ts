@@ -35,6 +35,7 @@ import {
   markReadingsApplied,
   type ReadingEventResult,
   type ReadingEventWriters,
+  type ReadingSession,
   type StoredTransactionEvent,
   storeReadingEvents,
   type TransactionEventRequest,
@@ -57,9 +58,11 @@ export type ApplyDeps = {
 export type ApplyResult = {
   /**
    * The session of the transaction, once started. Read before the events were applied when none of them is the
-   * Ended event (its sample count and charging state may be older then), read again after an end.
+   * Ended event (its charging state may be older then), read again after an end.
    */
-  readonly session: SessionRow | undefined;
+  readonly session: ReadingSession | undefined;
+  /** The session's whole row, when this call read it (the general path does; a reading's fast path does not). */
+  readonly sessionRow: SessionRow | undefined;
   /** Set when this call ended the session. */
   readonly ended: EndOutcome | undefined;
   /** Why events still wait (missing Started, missing seqNos before the Ended), if they do. */
@@ -190,16 +193,24 @@ export async function applyTransactionEvents(
   return done(await findSessionByTransaction(db, stationId, transactionId), waiting);
 
   function done(row: SessionRow | undefined, why: string | undefined): ApplyResult {
-    return { session: row, ended: endOutcome, waiting: why, newReadings, readingsUpToMs: latestTimestampMs(events) };
+    return {
+      session: row,
+      sessionRow: row,
+      ended: endOutcome,
+      waiting: why,
+      newReadings,
+      readingsUpToMs: latestTimestampMs(events),
+    };
   }
 }
 
 /**
- * The fast path of every reading of a charging session: an Updated event of a session that has started is stored
- * (pending, as always), applied, and marked applied, each step group-committed with the other stations' readings
- * (storeReadingEvents, markReadingsApplied) instead of four statements and two commits of its own (store, read the
- * pending events, apply, mark). Returns undefined when the event is not one (not Updated, no session, or the
- * session has ended): the caller then stores it and runs applyTransactionEvents.
+ * The fast path of every reading of a charging session: an Updated event is stored (pending, as always), applied,
+ * and marked applied, each step group-committed with the other stations' readings (storeReadingEvents, which also
+ * reads the session, and markReadingsApplied) instead of four statements and two commits of its own (read the
+ * session, store, read the pending events, apply, mark). Returns undefined when the event is not an Updated one: the
+ * caller then stores it and runs applyTransactionEvents, which is also what this does, once the event is stored,
+ * when the session has not started or has ended.
  *
  * The rules of the general path hold unchanged. An event is marked applied only after it was applied, so an event
  * whose application did not finish (a crash, an error) stays pending and the next general pass applies it: the
@@ -216,12 +227,10 @@ export async function applyUpdatedEvent(
 ): Promise<{ created: boolean; stored: StoredTransactionEvent; result: ApplyResult } | undefined> {
   if (event.eventType !== 'Updated') return undefined;
   const transactionId = event.transactionInfo.transactionId;
-  const session = await findSessionByTransaction(deps.db, stationId, transactionId);
-  if (session?.status !== 'Active') return undefined;
   const eventAt = new Date(event.timestamp);
   if (Number.isNaN(eventAt.getTime())) return undefined; // the general path refuses it as it always did
   const row = { stationId, event, eventAt, receivedAt };
-  const { created, othersPending } = deps.readingWriters
+  const { created, othersPending, session } = deps.readingWriters
     ? await deps.readingWriters.store.enqueue(row)
     : ((await storeReadingEvents(deps.db, [row]))[0] as ReadingEventResult);
   const asReceived: StoredTransactionEvent = {
@@ -237,7 +246,7 @@ export async function applyUpdatedEvent(
   const stored = created
     ? asReceived
     : ((await loadTransactionEvent(deps.db, stationId, transactionId, event.seqNo)) ?? asReceived);
-  if (othersPending) {
+  if (session?.status !== 'Active' || othersPending) {
     deps.recentStates?.forget(stationId, transactionId);
     return { created, stored, result: await applyTransactionEvents(deps, stationId, transactionId) };
   }
@@ -248,12 +257,19 @@ export async function applyUpdatedEvent(
     return {
       created,
       stored,
-      result: { session, ended: undefined, waiting: undefined, newReadings: false, readingsUpToMs: undefined },
+      result: {
+        session,
+        sessionRow: undefined,
+        ended: undefined,
+        waiting: undefined,
+        newReadings: false,
+        readingsUpToMs: undefined,
+      },
     };
   }
   const state = event.transactionInfo.chargingState;
   // Not recorded again only when this node applied the seqNo just before with the same state and the session row
-  // (read above) still carries it: another node may have recorded a state since.
+  // (read with the store) still carries it: another node may have recorded a state since.
   const repeatedState =
     state !== undefined &&
     session.charging_state === state &&
@@ -269,6 +285,7 @@ export async function applyUpdatedEvent(
     stored,
     result: {
       session,
+      sessionRow: undefined,
       ended: undefined,
       waiting: undefined,
       newReadings,
@@ -283,7 +300,7 @@ export async function applyUpdatedEvent(
  */
 async function applyEvent(
   deps: ApplyDeps,
-  session: SessionRow,
+  session: Pick<SessionRow, 'evse_id'>,
   stationId: string,
   event: StoredTransactionEvent,
   /** The event repeats the charging state of the seqNo just before it (RecentChargingStates): not recorded again. */

@@ -1,5 +1,6 @@
 import type { AuthorizationStatus } from '../../auth/authorize-id-tag.ts';
 import { normalizeV201SampledValues, type V201MeterValue } from '../../metering/normalize-v201.ts';
+import { findSessionByTransaction } from '../../sessions/session-store.ts';
 import { type BootInfo, recordBoot, registerPendingStation } from '../../stations/station-store.ts';
 import type { OcppHandler, OcppHandlerDeps, OcppParams } from '../handler-deps.ts';
 import type { StationConnection } from '../station-connection.ts';
@@ -38,8 +39,8 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
   const recentStates = new RecentChargingStates();
 
   /**
-   * `applied`: what applyTransactionEvents returned (the session's status is current; the rest of the row never
-   * changes while it is Active).
+   * `applied`: what applyTransactionEvents or applyUpdatedEvent returned (the session's status is current; the rest
+   * of the row never changes while it is Active).
    */
   async function runningCostToSend(station: StationConnection, transactionId: string, applied: ApplyResult) {
     if (deps.costUpdateIntervalS <= 0 || !station.call) return undefined;
@@ -51,12 +52,15 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
     // stored latest is not either, and nothing needs to be read.
     const upToMs = applied.readingsUpToMs;
     if (upToMs === undefined || upToMs - previous < deps.costUpdateIntervalS * 1000) return undefined;
-    // One read for both: the latest stored reading and everything the price needs.
-    const inputs = await loadPricingInputs(db, session);
+    // The whole row (a reading's fast path reads only what it needs), then one read for both: the latest stored
+    // reading and everything the price needs.
+    const row = applied.sessionRow ?? (await findSessionByTransaction(db, station.stationId, transactionId));
+    if (row?.status !== 'Active') return undefined;
+    const inputs = await loadPricingInputs(db, row);
     const latestMs = inputs.samples.at(-1)?.at.getTime();
     if (latestMs === undefined) return undefined;
     if (latestMs - previous < deps.costUpdateIntervalS * 1000) return undefined;
-    const totalCost = totalCostNumber(await priceRunningSession(db, session, sessions.tariffs, inputs));
+    const totalCost = totalCostNumber(await priceRunningSession(db, row, sessions.tariffs, inputs));
     if (totalCost === undefined) return undefined;
     lastCostAtMs.set(key, latestMs);
     return { totalCost, transactionId };
@@ -178,8 +182,8 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
               ).decision;
         reply.idTokenInfo = idTokenInfo(status);
       }
-      if (event.eventType === 'Ended' && result.session?.status === 'Completed') {
-        const totalCost = totalCostNumber(await finalSessionCost(db, result.session));
+      if (event.eventType === 'Ended' && result.sessionRow?.status === 'Completed') {
+        const totalCost = totalCostNumber(await finalSessionCost(db, result.sessionRow));
         if (totalCost !== undefined) reply.totalCost = totalCost;
       }
       if (result.newReadings) {

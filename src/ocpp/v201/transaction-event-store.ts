@@ -1,7 +1,7 @@
 /** Stored OCPP 2.0.1 TransactionEvents: one row per (station, transaction, seqNo), applied once. */
 import { type Kysely, sql } from 'kysely';
 import { BatchWriter } from '../../db/batch-writer.ts';
-import type { Database } from '../../db/schema.ts';
+import type { Database, SessionRow } from '../../db/schema.ts';
 
 /** Readings' events per statement; the rest waits for the next one (a statement per batch, one commit). */
 const READING_EVENT_BATCH_ITEMS = 500;
@@ -77,21 +77,33 @@ export type ReadingEventRow = {
   readonly receivedAt: Date;
 };
 
+/** What a reading's path needs of its session, read by the statement that stores the event (storeReadingEvents). */
+export type ReadingSession = Pick<
+  SessionRow,
+  'id' | 'status' | 'evse_id' | 'charging_state' | 'started_at' | 'id_tag' | 'authorization_status'
+>;
+
 /**
- * Whether the row was inserted (not a repeat of a stored seqNo), and whether other events of its transaction were
- * pending (not applied) when it was: a pending repeat of this very seqNo included.
+ * Whether the row was inserted (not a repeat of a stored seqNo), whether other events of its transaction were
+ * pending (not applied) when it was (a pending repeat of this very seqNo included), and the transaction's session as
+ * the same statement saw it (none before it started).
  */
-export type ReadingEventResult = { readonly created: boolean; readonly othersPending: boolean };
+export type ReadingEventResult = {
+  readonly created: boolean;
+  readonly othersPending: boolean;
+  readonly session: ReadingSession | undefined;
+};
 
 /** The key of a stored event, to mark it applied (markReadingsApplied). */
 export type EventKey = { readonly stationId: string; readonly transactionId: string; readonly seqNo: number };
 
 /**
- * Stores the events of readings (Updated events of started sessions) as storeTransactionEvent does, pending, but in
+ * Stores the events of readings (Updated events) as storeTransactionEvent does, pending, but in
  * one statement for a whole batch (group-committed by the v2.0.1 handlers, as the message log and the samples are),
  * which also says for each whether other events of its transaction wait (an Ended event behind a missing seqNo,
  * events stored before the session started, an earlier copy of this seqNo not yet applied): its caller then applies
- * them all through applyTransactionEvents. A repeat of a stored seqNo leaves the stored row as it is
+ * them all through applyTransactionEvents. The same statement reads the transaction's session, so that a reading
+ * needs no statement of its own before it is applied. A repeat of a stored seqNo leaves the stored row as it is
  * (`created: false`); within one batch only the first of a key counts.
  */
 export async function storeReadingEvents(
@@ -99,22 +111,21 @@ export async function storeReadingEvents(
   rows: readonly ReadingEventRow[],
 ): Promise<ReadingEventResult[]> {
   if (rows.length === 0) return [];
-  const result = await sql<{ created: boolean; others_pending: boolean }>`
+  const result = await sql<
+    { created: boolean; others_pending: boolean; started_at_ms: number | null } & {
+      [K in Exclude<keyof ReadingSession, 'started_at'>]: ReadingSession[K] | null;
+    }
+  >`
     with v as (
-      select * from unnest(${rows.map((r) => r.stationId)}::text[],
-                           ${rows.map((r) => r.event.transactionInfo.transactionId)}::text[],
-                           ${rows.map((r) => r.event.seqNo)}::int4[], ${rows.map((r) => r.event.eventType)}::text[],
-                           ${rows.map((r) => r.eventAt.toISOString())}::timestamptz[],
-                           ${rows.map((r) => r.event.offline ?? false)}::bool[],
-                           ${rows.map((r) => JSON.stringify(r.event))}::text[],
-                           ${rows.map((r) => r.receivedAt.toISOString())}::timestamptz[])
-        with ordinality as v(station_id, transaction_id, seq_no, event_type, event_at, offline, payload, received_at, n)
+      select * from jsonb_to_recordset(${JSON.stringify(rows.map(toReadingRecord))}::jsonb)
+        as v(n int4, station_id text, transaction_id text, seq_no int4, event_type text, event_at timestamptz,
+             offline bool, payload jsonb, received_at timestamptz)
     ), first as (
       select distinct on (station_id, transaction_id, seq_no) * from v order by station_id, transaction_id, seq_no, n
     ), inserted as (
       insert into ocpp_transaction_events
         (station_id, transaction_id, seq_no, event_type, event_at, offline, payload, received_at)
-      select station_id, transaction_id, seq_no, event_type, event_at, offline, payload::jsonb, received_at
+      select station_id, transaction_id, seq_no, event_type, event_at, offline, payload, received_at
       from first
       on conflict (station_id, transaction_id, seq_no) do nothing
       returning station_id, transaction_id, seq_no
@@ -122,15 +133,51 @@ export async function storeReadingEvents(
     select (i.seq_no is not null and f.n = v.n) as created,
            exists (select 1 from ocpp_transaction_events p
                     where p.station_id = v.station_id and p.transaction_id = v.transaction_id
-                      and p.applied_at is null) as others_pending
+                      and p.applied_at is null) as others_pending,
+           s.id, s.status, s.evse_id, s.charging_state, s.id_tag, s.authorization_status,
+           (extract(epoch from s.started_at) * 1000)::float8 as started_at_ms
     from v
     join first f using (station_id, transaction_id, seq_no)
     left join inserted i using (station_id, transaction_id, seq_no)
+    left join sessions s on s.station_id = v.station_id and s.transaction_id = v.transaction_id
     order by v.n`.execute(db);
   if (result.rows.length !== rows.length) {
     throw new Error(`storeReadingEvents: ${result.rows.length} answers for ${rows.length} events`);
   }
-  return result.rows.map((r) => ({ created: r.created, othersPending: r.others_pending }));
+  return result.rows.map((r) => ({
+    created: r.created,
+    othersPending: r.others_pending,
+    session:
+      r.id === null
+        ? undefined
+        : {
+            id: r.id,
+            status: r.status as SessionRow['status'],
+            evse_id: r.evse_id as number,
+            charging_state: r.charging_state,
+            started_at: new Date(r.started_at_ms as number),
+            id_tag: r.id_tag as string,
+            authorization_status: r.authorization_status as string,
+          },
+  }));
+}
+
+/**
+ * One event of storeReadingEvents' batch as a record of the JSON document the statement reads: one parameter, and
+ * the event's payload a nested object rather than a string escaped once for JSON and again for an array literal.
+ */
+function toReadingRecord(row: ReadingEventRow, index: number) {
+  return {
+    n: index + 1,
+    station_id: row.stationId,
+    transaction_id: row.event.transactionInfo.transactionId,
+    seq_no: row.event.seqNo,
+    event_type: row.event.eventType,
+    event_at: row.eventAt.toISOString(),
+    offline: row.event.offline ?? false,
+    payload: row.event,
+    received_at: row.receivedAt.toISOString(),
+  };
 }
 
 /** Marks events applied, a batch in one statement (markApplied is the same for one transaction's seqNos). */
