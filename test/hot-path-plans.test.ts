@@ -3,6 +3,8 @@
  * checked is the generic plan of the prepared statement, the one a busy node runs (test/support/generic-plan.ts).
  * Each of these once read rows in proportion to the history or the fleet instead of the message:
  * - the samples' batch INSERT compared every row with every Active session (a join; now one key lookup per row);
+ * - the statement of OCPP 2.0.1 readings, as first written, read every session and every pending event (hash joins
+ *   in the generic plan); now each row's by their keys;
  * - "is this idTag charging elsewhere" (every Authorize and start) read every session of the operator, and the
  *   Active session of an EVSE (every charging-state change) every session of the station: now the partial indexes
  *   of running sessions (migration 0016);
@@ -18,6 +20,7 @@ import { findIdTokenForDecision } from '../src/auth/id-token-store.ts';
 import type { BillingContext } from '../src/billing/billing-hooks.ts';
 import { lockSessionForBilling } from '../src/billing/billing-shared.ts';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
+import { storeReadingEvents } from '../src/ocpp/v201/transaction-event-store.ts';
 import { createPaymentAuthorizer } from '../src/payments/flows/authorize-payment.ts';
 import { createPaymentBillingHook } from '../src/payments/flows/payment-billing-hook.ts';
 import { claimNextOutboxItem } from '../src/payments/worker/outbox-store.ts';
@@ -92,6 +95,34 @@ describe.skipIf(skip)('lookups of running sessions', () => {
     );
     expect(plan).toContain('SubPlan');
     expect(plan).not.toMatch(/Join|Nested Loop|Materialize|Seq Scan on sessions/);
+  });
+
+  it("reads an OCPP 2.0.1 reading's session and pending events by their keys, with no scan of either table", async () => {
+    const at = new Date('2026-11-20T06:00:00Z');
+    const plan = await planOf((db) =>
+      storeReadingEvents(
+        db,
+        [
+          {
+            stationId: demoStationId(1),
+            event: {
+              eventType: 'Updated',
+              timestamp: at.toISOString(),
+              triggerReason: 'MeterValuePeriodic',
+              seqNo: 1,
+              transactionInfo: { transactionId: 'history-7' },
+            },
+            eventAt: at,
+            receivedAt: at,
+          },
+        ],
+        at,
+      ),
+    );
+    expect(plan).toMatch(/Index Scan using sessions_station_id_transaction_id_key on sessions/);
+    expect(plan).toMatch(/Index Only Scan using ocpp_transaction_events_pending on ocpp_transaction_events/);
+    // Joins among the batch's own rows are fine; none may read either table beyond the rows' keys.
+    expect(plan).not.toMatch(/Seq Scan on (sessions|ocpp_transaction_events)|Bitmap Heap Scan/);
   });
 
   it('asks "charging elsewhere" of the running sessions only', async () => {

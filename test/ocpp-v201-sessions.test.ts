@@ -479,9 +479,19 @@ describe.skipIf(skip)('OCPP 2.0.1 sessions', () => {
       ],
     };
     expect(await tx({ eventType: 'Updated', seqNo: 1, timestamp: at(T0, 10), meterValue: [absurd] })).toEqual({});
+    // A register of 1e18 Wh, beyond meter_samples.register_wh (numeric(20,3)): no range check catches it. Stored with
+    // its event (the readings' one statement), it failed that statement; the event is then stored pending, its
+    // reading passed over, and the station still gets its answer.
+    const beyondRegister = {
+      timestamp: at(T0, 20),
+      sampledValue: [{ value: 1e18, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } }],
+    };
+    expect(await tx({ eventType: 'Updated', seqNo: 2, timestamp: at(T0, 20), meterValue: [beyondRegister] })).toEqual(
+      {},
+    );
     const endReply = await tx({
       eventType: 'Ended',
-      seqNo: 2,
+      seqNo: 3,
       timestamp: at(T0, 30),
       stoppedReason: 'Local',
       meterValue: [meterValue(at(T0, 30), 10000, undefined, 'Transaction.End')],
@@ -496,6 +506,25 @@ describe.skipIf(skip)('OCPP 2.0.1 sessions', () => {
       .where('sampled_at', '=', new Date(at(T0, 10)))
       .executeTakeFirstOrThrow();
     expect(reading).toEqual({ register_wh: '3000.000', power_w: null });
+    const events = await db()
+      .selectFrom('ocpp_transaction_events')
+      .select(['seq_no', 'applied_at'])
+      .where('transaction_id', '=', 'TX-ABSURD')
+      .orderBy('seq_no')
+      .execute();
+    expect(events.map((e) => [e.seq_no, e.applied_at !== null])).toEqual([
+      [0, true],
+      [1, true],
+      [2, true],
+      [3, true],
+    ]);
+    const beyond = await db()
+      .selectFrom('meter_samples')
+      .select('register_wh')
+      .where('session_id', '=', session.id)
+      .where('sampled_at', '=', new Date(at(T0, 20)))
+      .execute();
+    expect(beyond).toEqual([]);
   });
 
   it('records a charging state repeated in every reading once, and every change, in order or not', async () => {

@@ -15,6 +15,7 @@ import { TariffVersionCache } from '../billing/tariff-version-cache.ts';
 import { BatchWriter } from '../db/batch-writer.ts';
 import { queryTemplate } from '../db/query-template.ts';
 import type { Database, SessionRow } from '../db/schema.ts';
+import type { MeterSample } from '../metering/meter-sample.ts';
 import type { PlausibilityConfig } from '../metering/plausibility/plausibility-input.ts';
 import { assessSessionMetering } from '../meters/assess-session-metering.ts';
 import type { PaymentAuthorizer } from '../payments/flows/authorize-payment.ts';
@@ -65,6 +66,19 @@ export type EndOutcome =
 export type SessionService = {
   start(event: TransactionStarted): Promise<StartOutcome>;
   sample(event: MeterSampled): Promise<SampleOutcome>;
+  /**
+   * A reading's sample rows for a caller that stores them itself, atomically with something of its own (the OCPP
+   * 2.0.1 readings' event, transaction-event-store.ts): only when this node caches the session as Active and the
+   * samples fit its limit, else undefined (then sample() decides, reading the row). Counts nothing: the caller
+   * reports what it stored with samplesStored. The database still decides (the session must be Active).
+   */
+  cachedSampleRows(
+    stationId: string,
+    transactionId: string,
+    samples: readonly MeterSample[],
+  ): { readonly sessionId: string; readonly rows: SampleRow[] } | undefined;
+  /** Samples a caller stored itself (cachedSampleRows), counted towards the session's limit. */
+  samplesStored(stationId: string, transactionId: string, count: number): void;
   changeState(event: ChargingStateChanged): Promise<void>;
   end(event: TransactionEnded): Promise<EndOutcome>;
   /** Resolves once every charging-state change queued so far is written (shutdown). */
@@ -311,6 +325,23 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     };
   }
 
+  function cachedSampleRows(
+    stationId: string,
+    transactionId: string,
+    samples: readonly MeterSample[],
+  ): { readonly sessionId: string; readonly rows: SampleRow[] } | undefined {
+    const entry = activeSessions.get(stationId, transactionId);
+    if (!entry || entry.limitReached || entry.sampleCount + samples.length > deps.maxSamplesPerSession) {
+      return undefined;
+    }
+    return { sessionId: entry.sessionId, rows: samples.map((s) => toSampleRow(entry.sessionId, s)) };
+  }
+
+  function samplesStored(stationId: string, transactionId: string, count: number): void {
+    const entry = activeSessions.get(stationId, transactionId);
+    if (entry) entry.sampleCount += count;
+  }
+
   async function changeState(event: ChargingStateChanged): Promise<void> {
     await stateChanges.enqueue({ stationId: event.stationId, evseId: event.evseId, state: event.state, at: event.at });
   }
@@ -404,6 +435,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   return {
     start,
     sample,
+    cachedSampleRows,
+    samplesStored,
     changeState,
     end,
     flush: () => stateChanges.flush(),

@@ -29,11 +29,13 @@ import { describeDataException } from '../data-error.ts';
 import { idTagOf } from './id-token.ts';
 import type { RecentChargingStates } from './recent-charging-states.ts';
 import {
+  type DirectApplication,
   loadTransactionEvent,
   loadTransactionEvents,
   markApplied,
   markReadingsApplied,
   type ReadingEventResult,
+  type ReadingEventRow,
   type ReadingEventWriters,
   type ReadingSession,
   type StoredTransactionEvent,
@@ -205,19 +207,24 @@ export async function applyTransactionEvents(
 }
 
 /**
- * The fast path of every reading of a charging session: an Updated event is stored (pending, as always), applied,
- * and marked applied, each step group-committed with the other stations' readings (storeReadingEvents, which also
- * reads the session, and markReadingsApplied) instead of four statements and two commits of its own (read the
- * session, store, read the pending events, apply, mark). Returns undefined when the event is not an Updated one: the
- * caller then stores it and runs applyTransactionEvents, which is also what this does, once the event is stored,
- * when the session has not started or has ended.
+ * The fast path of every reading of a charging session, group-committed with the other stations' readings
+ * (storeReadingEvents, which also reads the session, and markReadingsApplied) instead of four statements and two
+ * commits of its own (read the session, store, read the pending events, apply, mark):
  *
- * The rules of the general path hold unchanged. An event is marked applied only after it was applied, so an event
- * whose application did not finish (a crash, an error) stays pending and the next general pass applies it: the
- * transaction's next event, which finds it pending, or its Ended event (with the overdue sweep behind that). When
- * other events of the transaction are pending (an Ended event behind a missing seqNo, perhaps this one), this one is
- * left to the general path too, which applies them all in seqNo order. A repeated seqNo is not applied again (the
- * first one counts).
+ * - a reading whose application is only its samples (the usual one: no signed meter data, no charging state or the
+ *   one the seqNo before carried, its session cached here as Active within its sample limit) is stored applied,
+ *   with its samples, in one statement;
+ * - any other Updated event is stored pending, applied, then marked applied;
+ * - when the session has not started or has ended, or other events of the transaction are pending (an Ended event
+ *   behind a missing seqNo, perhaps this one), the stored event is left to the general path, which applies them
+ *   all in seqNo order (applyTransactionEvents).
+ *
+ * Returns undefined when the event is not an Updated one: the caller then stores it and runs applyTransactionEvents.
+ *
+ * The rules of the general path hold unchanged. An event is marked applied only with or after its effect, so an
+ * event whose application did not finish (a crash, an error) stays pending and the next general pass applies it: the
+ * transaction's next event, which finds it pending, or its Ended event (with the overdue sweep behind that). A
+ * repeated seqNo is not applied again (the first one counts).
  */
 export async function applyUpdatedEvent(
   deps: ApplyDeps,
@@ -229,10 +236,6 @@ export async function applyUpdatedEvent(
   const transactionId = event.transactionInfo.transactionId;
   const eventAt = new Date(event.timestamp);
   if (Number.isNaN(eventAt.getTime())) return undefined; // the general path refuses it as it always did
-  const row = { stationId, event, eventAt, receivedAt };
-  const { created, othersPending, session } = deps.readingWriters
-    ? await deps.readingWriters.store.enqueue(row)
-    : ((await storeReadingEvents(deps.db, [row]))[0] as ReadingEventResult);
   const asReceived: StoredTransactionEvent = {
     seqNo: event.seqNo,
     eventType: 'Updated',
@@ -242,56 +245,106 @@ export async function applyUpdatedEvent(
     receivedAt,
     appliedAt: null,
   };
+  const samples = event.meterValue ? readSamples(event, deps.logger, stationId) : [];
+  const state = event.transactionInfo.chargingState;
+  const direct = directApplication(deps, stationId, asReceived, samples);
+  const row = { stationId, event, eventAt, receivedAt };
+  let stored: ReadingEventResult;
+  try {
+    stored = await storeReadingEvent(deps, direct ? { ...row, direct } : row);
+  } catch (error) {
+    // A sample the database cannot hold fails the statement that stores the event with it: stored pending instead,
+    // the event is then applied the general way, which passes over such a value (see applyTransactionEvents).
+    if (direct === undefined || describeDataException(error) === undefined) throw error;
+    stored = await storeReadingEvent(deps, row);
+  }
+  const { created, applied, othersPending, session } = stored;
   // A repeat: the stored copy for the caller's comparison (a missing one, its station deleted meanwhile, is none).
-  const stored = created
+  const storedEvent = created
     ? asReceived
     : ((await loadTransactionEvent(deps.db, stationId, transactionId, event.seqNo)) ?? asReceived);
-  if (session?.status !== 'Active' || othersPending) {
-    deps.recentStates?.forget(stationId, transactionId);
-    return { created, stored, result: await applyTransactionEvents(deps, stationId, transactionId) };
-  }
-  // A repeat that found nothing pending: applied already, or being applied by the copy stored first (earlier in the
-  // same batch, or on another node, whose row this statement's snapshot did not see); should that application
-  // fail, its row stays pending for the transaction's next general pass.
-  if (!created) {
-    return {
-      created,
-      stored,
-      result: {
-        session,
-        sessionRow: undefined,
-        ended: undefined,
-        waiting: undefined,
-        newReadings: false,
-        readingsUpToMs: undefined,
-      },
-    };
-  }
-  const state = event.transactionInfo.chargingState;
-  // Not recorded again only when this node applied the seqNo just before with the same state and the session row
-  // (read with the store) still carries it: another node may have recorded a state since.
-  const repeatedState =
-    state !== undefined &&
-    session.charging_state === state &&
-    deps.recentStates?.repeats(stationId, transactionId, event.seqNo, state) === true;
-  const newReadings = await applyEvent(deps, session, stationId, asReceived, repeatedState);
-  const key = { stationId, transactionId, seqNo: event.seqNo };
-  if (deps.readingWriters) await deps.readingWriters.markApplied.enqueue(key);
-  else await markReadingsApplied(deps.db, [key], deps.clock.now());
-  if (state !== undefined) deps.recentStates?.applied(stationId, transactionId, event.seqNo, state);
-  else deps.recentStates?.forget(stationId, transactionId);
-  return {
+  const answer = (newReadings: boolean, upToMs: number | undefined) => ({
     created,
-    stored,
+    stored: storedEvent,
     result: {
       session,
       sessionRow: undefined,
       ended: undefined,
       waiting: undefined,
       newReadings,
-      readingsUpToMs: latestTimestampMs([asReceived]),
+      readingsUpToMs: upToMs,
     },
-  };
+  });
+  if (applied && direct) {
+    deps.sessions.samplesStored(stationId, transactionId, direct.samples.length);
+    remember(deps, stationId, transactionId, event.seqNo, state);
+    return answer(samples.length > 0, latestTimestampMs([asReceived]));
+  }
+  if (session?.status !== 'Active' || othersPending) {
+    deps.recentStates?.forget(stationId, transactionId);
+    return { created, stored: storedEvent, result: await applyTransactionEvents(deps, stationId, transactionId) };
+  }
+  // A repeat that found nothing pending: applied already, or being applied by the copy stored first (earlier in the
+  // same batch, or on another node, whose row this statement's snapshot did not see); should that application
+  // fail, its row stays pending for the transaction's next general pass.
+  if (!created) return answer(false, undefined);
+  // Not recorded again only when this node applied the seqNo just before with the same state and the session row
+  // (read with the store) still carries it: another node may have recorded a state since.
+  const repeatedState =
+    state !== undefined &&
+    session.charging_state === state &&
+    deps.recentStates?.repeats(stationId, transactionId, event.seqNo, state) === true;
+  let newReadings = false;
+  try {
+    newReadings = await applyEvent(deps, session, stationId, asReceived, repeatedState, samples);
+  } catch (error) {
+    // As in applyTransactionEvents: a value the database can never hold is passed over, not retried for good.
+    const why = describeDataException(error);
+    if (why === undefined) throw error;
+    deps.logger.warn(
+      { stationId, transactionId, seqNo: event.seqNo, why },
+      'a TransactionEvent cannot be applied: its readings are left out',
+    );
+  }
+  const key = { stationId, transactionId, seqNo: event.seqNo };
+  if (deps.readingWriters) await deps.readingWriters.markApplied.enqueue(key);
+  else await markReadingsApplied(deps.db, [key], deps.clock.now());
+  remember(deps, stationId, transactionId, event.seqNo, state);
+  return answer(newReadings, latestTimestampMs([asReceived]));
+}
+
+/**
+ * The event's application as storeReadingEvents can do it with the event, when it is only samples: no signed meter
+ * data (kept by a statement of its own), no charging state to record (none, or the one this node applied for the
+ * seqNo just before), and sample rows this node may write for the session (SessionService.cachedSampleRows).
+ */
+function directApplication(
+  deps: ApplyDeps,
+  stationId: string,
+  event: StoredTransactionEvent,
+  samples: readonly MeterSample[],
+): DirectApplication | undefined {
+  const transactionId = event.payload.transactionInfo.transactionId;
+  const state = event.payload.transactionInfo.chargingState;
+  if (state !== undefined && deps.recentStates?.repeats(stationId, transactionId, event.seqNo, state) !== true) {
+    return undefined;
+  }
+  if (signedValuesOf(event).length > 0) return undefined;
+  const cached = deps.sessions.cachedSampleRows(stationId, transactionId, samples);
+  if (cached === undefined) return undefined;
+  return { sessionId: cached.sessionId, samples: cached.rows, repeatedState: state };
+}
+
+async function storeReadingEvent(deps: ApplyDeps, row: ReadingEventRow): Promise<ReadingEventResult> {
+  return deps.readingWriters
+    ? deps.readingWriters.store.enqueue(row)
+    : ((await storeReadingEvents(deps.db, [row], deps.clock.now()))[0] as ReadingEventResult);
+}
+
+/** What RecentChargingStates must know once a reading is applied: its state, or that it carried none. */
+function remember(deps: ApplyDeps, stationId: string, transactionId: string, seqNo: number, state: string | undefined) {
+  if (state !== undefined) deps.recentStates?.applied(stationId, transactionId, seqNo, state);
+  else deps.recentStates?.forget(stationId, transactionId);
 }
 
 /**
@@ -305,10 +358,12 @@ async function applyEvent(
   event: StoredTransactionEvent,
   /** The event repeats the charging state of the seqNo just before it (RecentChargingStates): not recorded again. */
   repeatedState = false,
+  /** Its samples, when the caller read them already (readSamples logs what it cannot read: once is enough). */
+  read?: readonly MeterSample[],
 ): Promise<boolean> {
   const transactionId = event.payload.transactionInfo.transactionId;
   await storeSigned(deps, stationId, transactionId, event);
-  const samples = event.payload.meterValue ? readSamples(event.payload, deps.logger, stationId) : [];
+  const samples = read ?? (event.payload.meterValue ? readSamples(event.payload, deps.logger, stationId) : []);
   if (samples.length > 0) await deps.sessions.sample({ kind: 'MeterSampled', stationId, transactionId, samples });
   const state = event.payload.transactionInfo.chargingState;
   if (state && CHARGING_STATES.has(state) && !repeatedState) {
@@ -329,10 +384,14 @@ async function storeSigned(
   transactionId: string,
   event: StoredTransactionEvent,
 ): Promise<void> {
-  const values = extractV201SignedValues(event.payload.meterValue as Parameters<typeof extractV201SignedValues>[0]);
+  const values = signedValuesOf(event);
   if (values.length > 0) {
     await storeSignedValues(deps.db, { stationId, transactionId }, 'TransactionEvent', values, deps.clock.now());
   }
+}
+
+function signedValuesOf(event: StoredTransactionEvent) {
+  return extractV201SignedValues(event.payload.meterValue as Parameters<typeof extractV201SignedValues>[0]);
 }
 
 /** JSON with object keys sorted: PostgreSQL's jsonb does not keep key order, so a plain comparison would differ. */

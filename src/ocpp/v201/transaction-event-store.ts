@@ -2,6 +2,7 @@
 import { type Kysely, sql } from 'kysely';
 import { BatchWriter } from '../../db/batch-writer.ts';
 import type { Database, SessionRow } from '../../db/schema.ts';
+import type { SampleRow } from '../../sessions/session-store.ts';
 
 /** Readings' events per statement; the rest waits for the next one (a statement per batch, one commit). */
 const READING_EVENT_BATCH_ITEMS = 500;
@@ -75,6 +76,23 @@ export type ReadingEventRow = {
   /** The event's timestamp, read by the caller (an unreadable one fails its own call, not the batch). */
   readonly eventAt: Date;
   readonly receivedAt: Date;
+  /**
+   * The event's whole application, when it is only its samples (no signed meter data, no charging state to
+   * record): stored with the event, applied at once, if the statement finds the session as the caller expects.
+   */
+  readonly direct?: DirectApplication;
+};
+
+/** See ReadingEventRow.direct. */
+export type DirectApplication = {
+  /** The session the samples belong to (the caller's cache); the event is applied at once only if it is the one. */
+  readonly sessionId: string;
+  readonly samples: readonly SampleRow[];
+  /**
+   * The event's charging state, which the caller saw as a repeat of the seqNo just before: applied at once only if
+   * the session still carries it (another node may have recorded a change since). Undefined: none in the event.
+   */
+  readonly repeatedState: string | undefined;
 };
 
 /** What a reading's path needs of its session, read by the statement that stores the event (storeReadingEvents). */
@@ -84,12 +102,14 @@ export type ReadingSession = Pick<
 >;
 
 /**
- * Whether the row was inserted (not a repeat of a stored seqNo), whether other events of its transaction were
- * pending (not applied) when it was (a pending repeat of this very seqNo included), and the transaction's session as
- * the same statement saw it (none before it started).
+ * Whether the row was inserted (not a repeat of a stored seqNo); whether it was applied at once, with its samples
+ * (its `direct` application); whether other events of its transaction were pending (not applied) when it was stored
+ * (a pending repeat of this very seqNo included); and the transaction's session as the same statement saw it (none
+ * before it started).
  */
 export type ReadingEventResult = {
   readonly created: boolean;
+  readonly applied: boolean;
   readonly othersPending: boolean;
   readonly session: ReadingSession | undefined;
 };
@@ -98,54 +118,91 @@ export type ReadingEventResult = {
 export type EventKey = { readonly stationId: string; readonly transactionId: string; readonly seqNo: number };
 
 /**
- * Stores the events of readings (Updated events) as storeTransactionEvent does, pending, but in
- * one statement for a whole batch (group-committed by the v2.0.1 handlers, as the message log and the samples are),
- * which also says for each whether other events of its transaction wait (an Ended event behind a missing seqNo,
- * events stored before the session started, an earlier copy of this seqNo not yet applied): its caller then applies
- * them all through applyTransactionEvents. The same statement reads the transaction's session, so that a reading
- * needs no statement of its own before it is applied. A repeat of a stored seqNo leaves the stored row as it is
- * (`created: false`); within one batch only the first of a key counts.
+ * Stores the events of readings (Updated events) as storeTransactionEvent does, in one statement for a whole batch
+ * (group-committed by the v2.0.1 handlers, as the message log and the samples are). The same statement:
+ *
+ * - reads each event's session, so that a reading needs no statement of its own before it is applied;
+ * - says whether other events of its transaction wait (an Ended event behind a missing seqNo, events stored before
+ *   the session started, an earlier copy of this seqNo not yet applied): its caller then applies them all through
+ *   applyTransactionEvents;
+ * - applies an event whose application is only its samples (`direct`) at once: the event is stored applied and
+ *   its samples with it, one row written once and atomic with its effect, when the session is Active, nothing else
+ *   of the transaction is pending, and the session carries the state the caller saw repeated. Any other event is
+ *   stored pending, for its caller to apply and mark applied (markReadingsApplied).
+ *
+ * Samples are stored as insertSamples stores them (of an Active session only, a retried reading ignored). A repeat
+ * of a stored seqNo leaves the stored row as it is and stores nothing (`created: false`); within one batch only the
+ * first of a key counts.
  */
 export async function storeReadingEvents(
   db: Kysely<Database>,
   rows: readonly ReadingEventRow[],
+  appliedAt: Date,
 ): Promise<ReadingEventResult[]> {
   if (rows.length === 0) return [];
+  // Each row's session and pending events are read by their keys, lateral with a limit: otherwise the planner
+  // turned them into joins that read every session and every pending event (its generic plan guesses 100 rows for
+  // the document), a cost that grew with the history (test/hot-path-plans.test.ts).
   const result = await sql<
-    { created: boolean; others_pending: boolean; started_at_ms: number | null } & {
+    { created: boolean; applied: boolean; others_pending: boolean; started_at_ms: number | null } & {
       [K in Exclude<keyof ReadingSession, 'started_at'>]: ReadingSession[K] | null;
     }
   >`
     with v as (
       select * from jsonb_to_recordset(${JSON.stringify(rows.map(toReadingRecord))}::jsonb)
         as v(n int4, station_id text, transaction_id text, seq_no int4, event_type text, event_at timestamptz,
-             offline bool, payload jsonb, received_at timestamptz)
+             offline bool, payload jsonb, received_at timestamptz, direct_session_id uuid, repeated_state text,
+             samples jsonb)
     ), first as (
       select distinct on (station_id, transaction_id, seq_no) * from v order by station_id, transaction_id, seq_no, n
+    ), decided as (
+      select f.*, s.id as session_id, s.status, s.evse_id, s.charging_state, s.id_tag, s.authorization_status,
+             s.started_at, pe.pending is not null as others_pending,
+             f.direct_session_id is not null and pe.pending is null
+               and s.id = f.direct_session_id and s.status = 'Active'
+               and (f.repeated_state is null or s.charging_state = f.repeated_state) as apply_now
+      from first f
+      left join lateral (
+        select id, status, evse_id, charging_state, id_tag, authorization_status, started_at from sessions
+        where station_id = f.station_id and transaction_id = f.transaction_id limit 1
+      ) s on true
+      left join lateral (
+        select true as pending from ocpp_transaction_events
+        where station_id = f.station_id and transaction_id = f.transaction_id and applied_at is null limit 1
+      ) pe on true
     ), inserted as (
       insert into ocpp_transaction_events
-        (station_id, transaction_id, seq_no, event_type, event_at, offline, payload, received_at)
-      select station_id, transaction_id, seq_no, event_type, event_at, offline, payload, received_at
-      from first
+        (station_id, transaction_id, seq_no, event_type, event_at, offline, payload, received_at, applied_at)
+      select station_id, transaction_id, seq_no, event_type, event_at, offline, payload, received_at,
+             case when apply_now then ${appliedAt.toISOString()}::timestamptz end
+      from decided
       on conflict (station_id, transaction_id, seq_no) do nothing
-      returning station_id, transaction_id, seq_no
+      returning station_id, transaction_id, seq_no, applied_at
+    ), sampled as (
+      insert into meter_samples (session_id, sampled_at, context, register_wh, power_w, current_a, soc_percent)
+      select d.direct_session_id, x.sampled_at, x.context, x.register_wh, x.power_w, x.current_a, x.soc_percent
+      from inserted i
+      join decided d using (station_id, transaction_id, seq_no)
+      cross join lateral jsonb_to_recordset(d.samples)
+        as x(sampled_at timestamptz, context text, register_wh numeric, power_w numeric, current_a numeric,
+             soc_percent numeric)
+      where i.applied_at is not null
+      on conflict (session_id, sampled_at, context) do nothing
     )
-    select (i.seq_no is not null and f.n = v.n) as created,
-           exists (select 1 from ocpp_transaction_events p
-                    where p.station_id = v.station_id and p.transaction_id = v.transaction_id
-                      and p.applied_at is null) as others_pending,
-           s.id, s.status, s.evse_id, s.charging_state, s.id_tag, s.authorization_status,
-           (extract(epoch from s.started_at) * 1000)::float8 as started_at_ms
+    select (i.seq_no is not null and d.n = v.n) as created,
+           (i.seq_no is not null and d.n = v.n and i.applied_at is not null) as applied,
+           d.others_pending, d.session_id as id, d.status, d.evse_id, d.charging_state, d.id_tag,
+           d.authorization_status, (extract(epoch from d.started_at) * 1000)::float8 as started_at_ms
     from v
-    join first f using (station_id, transaction_id, seq_no)
+    join decided d using (station_id, transaction_id, seq_no)
     left join inserted i using (station_id, transaction_id, seq_no)
-    left join sessions s on s.station_id = v.station_id and s.transaction_id = v.transaction_id
     order by v.n`.execute(db);
   if (result.rows.length !== rows.length) {
     throw new Error(`storeReadingEvents: ${result.rows.length} answers for ${rows.length} events`);
   }
   return result.rows.map((r) => ({
     created: r.created,
+    applied: r.applied,
     othersPending: r.others_pending,
     session:
       r.id === null
@@ -177,6 +234,9 @@ function toReadingRecord(row: ReadingEventRow, index: number) {
     offline: row.event.offline ?? false,
     payload: row.event,
     received_at: row.receivedAt.toISOString(),
+    direct_session_id: row.direct?.sessionId ?? null,
+    repeated_state: row.direct?.repeatedState ?? null,
+    samples: row.direct?.samples ?? null, // sampled_at a Date: JSON.stringify writes it as its ISO text
   };
 }
 
@@ -200,7 +260,10 @@ export type ReadingEventWriters = {
 /** The group commits of storeReadingEvents and markReadingsApplied: one pair per node, flushed at close. */
 export function createReadingEventWriters(db: Kysely<Database>, clock: { now(): Date }): ReadingEventWriters {
   const limits = { maxBatchItems: READING_EVENT_BATCH_ITEMS, maxQueuedItems: READING_EVENT_BATCH_ITEMS * 50 };
-  const store = new BatchWriter<ReadingEventRow, ReadingEventResult>((rows) => storeReadingEvents(db, rows), limits);
+  const store = new BatchWriter<ReadingEventRow, ReadingEventResult>(
+    (rows) => storeReadingEvents(db, rows, clock.now()),
+    limits,
+  );
   const markApplied = new BatchWriter<EventKey>((keys) => markReadingsApplied(db, keys, clock.now()), limits);
   return {
     store,

@@ -1,0 +1,168 @@
+/**
+ * The statement of OCPP 2.0.1 readings (storeReadingEvents) on a real database (both): an event whose application is
+ * only its samples is stored applied with them, in one statement, and only when nothing speaks against it (the
+ * session Active and the one expected, nothing else of the transaction pending, the repeated state still the
+ * session's); any other event is stored pending and nothing else is written; a repeat writes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../src/db/open-database.ts';
+import {
+  type ReadingEventRow,
+  storeReadingEvents,
+  type TransactionEventRequest,
+} from '../src/ocpp/v201/transaction-event-store.ts';
+import { demoStationId, seedDemo } from '../src/seed/seed-demo.ts';
+import type { SessionService } from '../src/sessions/session-service.ts';
+import type { SampleRow } from '../src/sessions/session-store.ts';
+import { createTestSessionService, startDemoSession } from './support/session-service.ts';
+import { openTestDatabase, postgresSkipReason } from './support/test-database.ts';
+
+const skip = postgresSkipReason();
+const STARTED_AT = new Date('2026-11-20T06:00:00Z');
+const NOW = new Date('2026-11-20T08:00:00Z');
+
+describe.skipIf(skip)('the readings statement of OCPP 2.0.1', () => {
+  let handle: DatabaseHandle;
+  let service: SessionService;
+
+  beforeAll(async () => {
+    handle = await openTestDatabase();
+    await seedDemo(handle.db, 'half-up');
+    service = createTestSessionService(handle.db, NOW);
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  const minute = (m: number) => new Date(STARTED_AT.getTime() + m * 60_000);
+  const sample = (sessionId: string, m: number, registerWh: string): SampleRow => ({
+    session_id: sessionId,
+    sampled_at: minute(m),
+    context: 'Sample.Periodic',
+    register_wh: registerWh,
+    power_w: '11000.000',
+    current_a: null,
+    soc_percent: null,
+  });
+  const reading = (
+    station: number,
+    transactionId: string,
+    seqNo: number,
+    m: number,
+    direct?: ReadingEventRow['direct'],
+  ): ReadingEventRow => {
+    const event: TransactionEventRequest = {
+      eventType: 'Updated',
+      timestamp: minute(m).toISOString(),
+      triggerReason: 'MeterValuePeriodic',
+      seqNo,
+      transactionInfo: { transactionId, chargingState: 'Charging' },
+      meterValue: [{ timestamp: minute(m).toISOString(), sampledValue: [{ value: m * 100 }] }],
+    };
+    return { stationId: demoStationId(station), event, eventAt: minute(m), receivedAt: NOW, ...(direct && { direct }) };
+  };
+  const eventsOf = (transactionId: string) =>
+    handle.db
+      .selectFrom('ocpp_transaction_events')
+      .select(['seq_no', 'applied_at'])
+      .where('transaction_id', '=', transactionId)
+      .orderBy('seq_no')
+      .execute()
+      .then((rows) => rows.map((r) => [r.seq_no, r.applied_at?.toISOString() ?? null]));
+  const samplesOf = (sessionId: string) =>
+    handle.db
+      .selectFrom('meter_samples')
+      .select(['sampled_at', 'register_wh'])
+      .where('session_id', '=', sessionId)
+      .orderBy('sampled_at')
+      .execute()
+      .then((rows) => rows.map((r) => [r.sampled_at.toISOString(), r.register_wh]));
+
+  it('stores a reading applied with its samples, and a repeat of its seqNo with other samples not at all', async () => {
+    const sessionId = await startDemoSession(service, 1, 'tx-direct', STARTED_AT);
+    const direct = { sessionId, samples: [sample(sessionId, 10, '1000.000')], repeatedState: 'Charging' };
+    const [first] = await storeReadingEvents(handle.db, [reading(1, 'tx-direct', 1, 10, direct)], NOW);
+    expect(first).toMatchObject({ created: true, applied: true, othersPending: false });
+    expect(first?.session).toMatchObject({ id: sessionId, status: 'Active', evse_id: 1, charging_state: 'Charging' });
+    expect(first?.session?.started_at.toISOString()).toBe(STARTED_AT.toISOString());
+    // The same seqNo twice in one batch and once more later, each with other samples: the first copy counts.
+    const other = (registerWh: string) => ({
+      sessionId,
+      samples: [sample(sessionId, 12, registerWh)],
+      repeatedState: 'Charging',
+    });
+    const repeats = await storeReadingEvents(
+      handle.db,
+      [reading(1, 'tx-direct', 2, 20, other('2000.000')), reading(1, 'tx-direct', 2, 21, other('2100.000'))],
+      NOW,
+    );
+    expect(repeats.map((r) => [r.created, r.applied])).toEqual([
+      [true, true],
+      [false, false],
+    ]);
+    const [later] = await storeReadingEvents(handle.db, [reading(1, 'tx-direct', 1, 30, other('3000.000'))], NOW);
+    expect(later).toMatchObject({ created: false, applied: false, othersPending: false });
+    expect(await eventsOf('tx-direct')).toEqual([
+      [1, NOW.toISOString()],
+      [2, NOW.toISOString()],
+    ]);
+    expect(await samplesOf(sessionId)).toEqual([
+      [minute(10).toISOString(), '1000.000'],
+      [minute(12).toISOString(), '2000.000'],
+    ]);
+  });
+
+  it('stores a reading pending, and none of its samples, when anything speaks against applying it at once', async () => {
+    const sessionId = await startDemoSession(service, 2, 'tx-pending', STARTED_AT);
+    const direct = (m: number, state: string | undefined = undefined) => ({
+      sessionId,
+      samples: [sample(sessionId, m, `${m}000.000`)],
+      repeatedState: state,
+    });
+    // Another state than the session's: it must be recorded, by the caller.
+    const [otherState] = await storeReadingEvents(
+      handle.db,
+      [reading(2, 'tx-pending', 1, 10, direct(10, 'SuspendedEV'))],
+      NOW,
+    );
+    expect(otherState).toMatchObject({ created: true, applied: false, othersPending: false });
+    // seqNo 1 now waits: the next one is left to the general path, which applies both in order.
+    const [behind] = await storeReadingEvents(handle.db, [reading(2, 'tx-pending', 2, 20, direct(20))], NOW);
+    expect(behind).toMatchObject({ created: true, applied: false, othersPending: true });
+    // Another session than the caller's cache names, and no application asked for: both pending.
+    await handle.db.updateTable('ocpp_transaction_events').set({ applied_at: NOW }).execute();
+    const [wrongSession] = await storeReadingEvents(
+      handle.db,
+      [reading(2, 'tx-pending', 3, 30, { ...direct(30), sessionId: '00000000-0000-4000-8000-000000000000' })],
+      NOW,
+    );
+    expect(wrongSession).toMatchObject({ created: true, applied: false });
+    await handle.db.updateTable('ocpp_transaction_events').set({ applied_at: NOW }).execute();
+    const [none] = await storeReadingEvents(handle.db, [reading(2, 'tx-pending', 4, 40)], NOW);
+    expect(none).toMatchObject({ created: true, applied: false, othersPending: false });
+    await handle.db.updateTable('ocpp_transaction_events').set({ applied_at: NOW }).execute();
+    // The session ended (through another node, say): the caller's cache is out of date.
+    await handle.db.updateTable('sessions').set({ status: 'Completed' }).where('id', '=', sessionId).execute();
+    const [ended] = await storeReadingEvents(handle.db, [reading(2, 'tx-pending', 5, 50, direct(50))], NOW);
+    expect(ended).toMatchObject({ created: true, applied: false, othersPending: false });
+    expect(ended?.session?.status).toBe('Completed');
+    expect((await eventsOf('tx-pending')).at(-1)).toEqual([5, null]);
+    expect(await samplesOf(sessionId)).toEqual([]);
+  });
+
+  it('answers a reading of a transaction with no session yet with none, stored pending', async () => {
+    const [early] = await storeReadingEvents(handle.db, [reading(3, 'tx-not-started', 1, 10)], NOW);
+    expect(early).toEqual({ created: true, applied: false, othersPending: false, session: undefined });
+    expect(await eventsOf('tx-not-started')).toEqual([[1, null]]);
+  });
+
+  it('fails the statement, writing nothing, on a sample the column cannot hold (the caller stores it pending)', async () => {
+    const sessionId = await startDemoSession(service, 4, 'tx-beyond', STARTED_AT);
+    const direct = { sessionId, samples: [sample(sessionId, 10, '1000000000000000000.000')], repeatedState: undefined };
+    await expect(storeReadingEvents(handle.db, [reading(4, 'tx-beyond', 1, 10, direct)], NOW)).rejects.toMatchObject({
+      code: '22003',
+    });
+    expect(await eventsOf('tx-beyond')).toEqual([]);
+    expect(await samplesOf(sessionId)).toEqual([]);
+  });
+});
