@@ -102,4 +102,34 @@ describe.skipIf(skip)('sample limit per session', () => {
     expect(ended.known).toBe(true);
     expect(await sampleOn(other, [10])).toEqual({ known: true, sessionId: started.sessionId, accepted: 0, ignored: 1 });
   });
+
+  it("lets a caller that stores samples itself (OCPP 2.0.1 readings) write only within the node's count", async () => {
+    const node = service();
+    const started = await node.start({
+      kind: 'TransactionStarted',
+      stationId: demoStationId(3),
+      evseId: 1,
+      connectorId: 1,
+      idTag: demoIdTag(3),
+      meterStartWh: 1000n,
+      startedAt: new Date('2026-11-20T06:00:00Z'),
+      transactionId: 'tx-direct-limit',
+    });
+    if (!started.ok) throw new Error('the start was refused');
+    const rows = (minutes: number[]) =>
+      node
+        .cachedSampleRows(demoStationId(3), 'tx-direct-limit', minutes.map(at))
+        ?.rows.map((r) => [r.session_id, r.sampled_at.getUTCMinutes()]);
+    expect(rows([1, 2, 3])).toEqual([1, 2, 3].map((m) => [started.sessionId, m]));
+    node.samplesStored(demoStationId(3), 'tx-direct-limit', 3);
+    // 3 + 3 > 5: not for the caller to decide (sample() recounts what is stored); 3 + 2 fits.
+    expect(rows([4, 5, 6])).toBeUndefined();
+    expect(rows([4, 5])).toEqual([4, 5].map((m) => [started.sessionId, m]));
+    node.samplesStored(demoStationId(3), 'tx-direct-limit', 2);
+    expect(rows([])).toEqual([]);
+    expect(rows([6])).toBeUndefined();
+    // A session this node has not cached (a restart, another node): sample() reads it first.
+    expect(service().cachedSampleRows(demoStationId(3), 'tx-direct-limit', [at(6)])).toBeUndefined();
+    expect(node.cachedSampleRows(demoStationId(3), 'tx-none', [at(6)])).toBeUndefined();
+  });
 });
