@@ -103,7 +103,7 @@ describe.skipIf(skip)('sample limit per session', () => {
     expect(await sampleOn(other, [10])).toEqual({ known: true, sessionId: started.sessionId, accepted: 0, ignored: 1 });
   });
 
-  it("lets a caller that stores samples itself (OCPP 2.0.1 readings) write only within the node's count", async () => {
+  it('lets a caller that stores samples itself (OCPP 2.0.1 readings) reserve them within the limit', async () => {
     const node = service();
     const started = await node.start({
       kind: 'TransactionStarted',
@@ -116,20 +116,22 @@ describe.skipIf(skip)('sample limit per session', () => {
       transactionId: 'tx-direct-limit',
     });
     if (!started.ok) throw new Error('the start was refused');
-    const rows = (minutes: number[]) =>
+    const reserve = (minutes: number[]) =>
       node
-        .cachedSampleRows(demoStationId(3), 'tx-direct-limit', minutes.map(at))
+        .reserveSampleRows(demoStationId(3), 'tx-direct-limit', minutes.map(at))
         ?.rows.map((r) => [r.session_id, r.sampled_at.getUTCMinutes()]);
-    expect(rows([1, 2, 3])).toEqual([1, 2, 3].map((m) => [started.sessionId, m]));
-    node.samplesStored(demoStationId(3), 'tx-direct-limit', 3);
+    expect(reserve([1, 2, 3])).toEqual([1, 2, 3].map((m) => [started.sessionId, m]));
     // 3 + 3 > 5: not for the caller to decide (sample() recounts what is stored); 3 + 2 fits.
-    expect(rows([4, 5, 6])).toBeUndefined();
-    expect(rows([4, 5])).toEqual([4, 5].map((m) => [started.sessionId, m]));
-    node.samplesStored(demoStationId(3), 'tx-direct-limit', 2);
-    expect(rows([])).toEqual([]);
-    expect(rows([6])).toBeUndefined();
+    expect(reserve([4, 5, 6])).toBeUndefined();
+    expect(reserve([4, 5])).toEqual([4, 5].map((m) => [started.sessionId, m]));
+    expect(reserve([])).toEqual([]);
+    expect(reserve([6])).toBeUndefined();
+    // Rows reserved and not stored after all (the reading was not applied at once) make room again.
+    node.releaseSampleRows(demoStationId(3), 'tx-direct-limit', 2);
+    expect(reserve([6, 7])).toEqual([6, 7].map((m) => [started.sessionId, m]));
+    expect(reserve([8])).toBeUndefined();
     // A session this node has not cached (a restart, another node): sample() reads it first.
-    expect(service().cachedSampleRows(demoStationId(3), 'tx-direct-limit', [at(6)])).toBeUndefined();
-    expect(node.cachedSampleRows(demoStationId(3), 'tx-none', [at(6)])).toBeUndefined();
+    expect(service().reserveSampleRows(demoStationId(3), 'tx-direct-limit', [at(6)])).toBeUndefined();
+    expect(node.reserveSampleRows(demoStationId(3), 'tx-none', [at(6)])).toBeUndefined();
   });
 });

@@ -20,6 +20,12 @@ export function accumulatePhase(target: PhaseAccumulator<number>, phase: string 
  */
 const MAX_ABS_POWER_W = 1e11;
 const MAX_ABS_CURRENT_A = 1e9;
+/**
+ * The same for the energy register (meter_samples.register_wh numeric(20,3): below 1e17 Wh, a thousand times all the
+ * electricity the world uses in a year). Found by a review: on OCPP 2.0.1 a reading is stored in one statement with
+ * its event and the other stations' readings, and such a value failed that whole statement.
+ */
+const MAX_ABS_REGISTER_MILLI_WH = 10n ** 20n;
 
 /** The sample of one meterValue, or undefined when it carried nothing used for billing. */
 export function assembleSample(
@@ -31,7 +37,7 @@ export function assembleSample(
   socPercent: number | undefined,
   problems: string[] = [],
 ): MeterSample | undefined {
-  const energyRegisterMilliWh = energy.total ?? energy.phaseSum;
+  const energyRegisterMilliWh = registerWithinRange(energy.total ?? energy.phaseSum, problems);
   const powerW = withinRange(power.total ?? power.phaseSum, MAX_ABS_POWER_W, 'power (W)', problems);
   const currentA = withinRange(current.total ?? current.phaseSum, MAX_ABS_CURRENT_A, 'current (A)', problems);
   if (energyRegisterMilliWh === undefined && powerW === undefined && currentA === undefined && socPercent === undefined)
@@ -50,5 +56,12 @@ function withinRange(value: number | undefined, maxAbs: number, what: string, pr
   if (value === undefined) return undefined;
   if (Number.isFinite(value) && Math.abs(value) < maxAbs) return value;
   problems.push(`${what} ${value} is beyond ±${maxAbs}: left out`);
+  return undefined;
+}
+
+function registerWithinRange(milliWh: bigint | undefined, problems: string[]): bigint | undefined {
+  if (milliWh === undefined) return undefined;
+  if (milliWh < MAX_ABS_REGISTER_MILLI_WH && milliWh > -MAX_ABS_REGISTER_MILLI_WH) return milliWh;
+  problems.push(`energy register ${milliWh / 1000n} Wh is beyond ±${MAX_ABS_REGISTER_MILLI_WH / 1000n} Wh: left out`);
   return undefined;
 }

@@ -67,6 +67,29 @@ describe('normalizeV201SampledValues', () => {
     expect(v16).toEqual({ samples: [], problems: ['power (W) 1000000000000 is beyond ±100000000000: left out'] });
   });
 
+  it('leaves out an energy register no column can hold (1e17 Wh and beyond), with a problem (found by a review)', () => {
+    const register = (wh: number) => ({ value: wh, measurand: 'Energy.Active.Import.Register' });
+    const { samples, problems } = normalizeV201SampledValues([
+      { timestamp: at, sampledValue: [register(1e17)] },
+      {
+        timestamp: at,
+        sampledValue: [register(2e17), { value: 11, measurand: 'Power.Active.Import' }],
+      },
+      { timestamp: at, sampledValue: [register(1e16)] },
+    ]);
+    expect(samples).toEqual([
+      { at: new Date(at), context: 'Sample.Periodic', powerW: 11 },
+      { at: new Date(at), context: 'Sample.Periodic', energyRegisterMilliWh: 10n ** 19n },
+    ]);
+    expect(problems).toEqual([
+      'energy register 100000000000000000 Wh is beyond ±100000000000000000 Wh: left out',
+      'energy register 200000000000000000 Wh is beyond ±100000000000000000 Wh: left out',
+    ]);
+    const v16 = normalizeV16MeterValues([{ timestamp: at, sampledValue: [{ value: '1e18', unit: 'Wh' }] }]);
+    expect(v16.samples).toEqual([]);
+    expect(v16.problems).toEqual(['energy register 1000000000000000000 Wh is beyond ±100000000000000000 Wh: left out']);
+  });
+
   it('reads power, current and SoC with units and multipliers, and the context', () => {
     const { samples } = normalizeV201SampledValues([
       {

@@ -69,16 +69,17 @@ export type SessionService = {
   /**
    * A reading's sample rows for a caller that stores them itself, atomically with something of its own (the OCPP
    * 2.0.1 readings' event, transaction-event-store.ts): only when this node caches the session as Active and the
-   * samples fit its limit, else undefined (then sample() decides, reading the row). Counts nothing: the caller
-   * reports what it stored with samplesStored. The database still decides (the session must be Active).
+   * samples fit its limit, else undefined (then sample() decides, reading the row). The rows are counted towards the
+   * limit at once, as sample() counts what it queues; a caller that does not store them gives them back
+   * (releaseSampleRows). The database still decides (the session must be Active).
    */
-  cachedSampleRows(
+  reserveSampleRows(
     stationId: string,
     transactionId: string,
     samples: readonly MeterSample[],
   ): { readonly sessionId: string; readonly rows: SampleRow[] } | undefined;
-  /** Samples a caller stored itself (cachedSampleRows), counted towards the session's limit. */
-  samplesStored(stationId: string, transactionId: string, count: number): void;
+  /** Rows reserved with reserveSampleRows that were not stored after all. */
+  releaseSampleRows(stationId: string, transactionId: string, count: number): void;
   changeState(event: ChargingStateChanged): Promise<void>;
   end(event: TransactionEnded): Promise<EndOutcome>;
   /** Resolves once every charging-state change queued so far is written (shutdown). */
@@ -325,7 +326,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     };
   }
 
-  function cachedSampleRows(
+  function reserveSampleRows(
     stationId: string,
     transactionId: string,
     samples: readonly MeterSample[],
@@ -334,12 +335,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     if (!entry || entry.limitReached || entry.sampleCount + samples.length > deps.maxSamplesPerSession) {
       return undefined;
     }
+    entry.sampleCount += samples.length;
     return { sessionId: entry.sessionId, rows: samples.map((s) => toSampleRow(entry.sessionId, s)) };
   }
 
-  function samplesStored(stationId: string, transactionId: string, count: number): void {
+  function releaseSampleRows(stationId: string, transactionId: string, count: number): void {
     const entry = activeSessions.get(stationId, transactionId);
-    if (entry) entry.sampleCount += count;
+    if (entry) entry.sampleCount = Math.max(0, entry.sampleCount - count);
   }
 
   async function changeState(event: ChargingStateChanged): Promise<void> {
@@ -435,8 +437,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   return {
     start,
     sample,
-    cachedSampleRows,
-    samplesStored,
+    reserveSampleRows,
+    releaseSampleRows,
     changeState,
     end,
     flush: () => stateChanges.flush(),

@@ -249,15 +249,19 @@ export async function applyUpdatedEvent(
   const state = event.transactionInfo.chargingState;
   const direct = directApplication(deps, stationId, asReceived, samples);
   const row = { stationId, event, eventAt, receivedAt };
-  let stored: ReadingEventResult;
+  let stored: ReadingEventResult | undefined;
   try {
     stored = await storeReadingEvent(deps, direct ? { ...row, direct } : row);
   } catch (error) {
-    // A sample the database cannot hold fails the statement that stores the event with it: stored pending instead,
-    // the event is then applied the general way, which passes over such a value (see applyTransactionEvents).
+    // A sample the database cannot hold (none should pass normalization's range checks) fails the statement that
+    // stores the event with it: stored pending instead, the event is then applied the other way, which passes over
+    // such a value (as applyTransactionEvents does).
     if (direct === undefined || describeDataException(error) === undefined) throw error;
-    stored = await storeReadingEvent(deps, row);
+  } finally {
+    // Samples reserved but not stored: the other ways count them again (SessionService.sample).
+    if (direct && !stored?.applied) deps.sessions.releaseSampleRows(stationId, transactionId, direct.samples.length);
   }
+  stored ??= await storeReadingEvent(deps, row);
   const { created, applied, othersPending, session } = stored;
   // A repeat: the stored copy for the caller's comparison (a missing one, its station deleted meanwhile, is none).
   const storedEvent = created
@@ -275,8 +279,7 @@ export async function applyUpdatedEvent(
       readingsUpToMs: upToMs,
     },
   });
-  if (applied && direct) {
-    deps.sessions.samplesStored(stationId, transactionId, direct.samples.length);
+  if (applied) {
     remember(deps, stationId, transactionId, event.seqNo, state);
     return answer(samples.length > 0, latestTimestampMs([asReceived]));
   }
@@ -316,7 +319,7 @@ export async function applyUpdatedEvent(
 /**
  * The event's application as storeReadingEvents can do it with the event, when it is only samples: no signed meter
  * data (kept by a statement of its own), no charging state to record (none, or the one this node applied for the
- * seqNo just before), and sample rows this node may write for the session (SessionService.cachedSampleRows).
+ * seqNo just before), and sample rows this node may write for the session (SessionService.reserveSampleRows).
  */
 function directApplication(
   deps: ApplyDeps,
@@ -330,7 +333,7 @@ function directApplication(
     return undefined;
   }
   if (signedValuesOf(event).length > 0) return undefined;
-  const cached = deps.sessions.cachedSampleRows(stationId, transactionId, samples);
+  const cached = deps.sessions.reserveSampleRows(stationId, transactionId, samples);
   if (cached === undefined) return undefined;
   return { sessionId: cached.sessionId, samples: cached.rows, repeatedState: state };
 }
@@ -363,8 +366,8 @@ async function applyEvent(
 ): Promise<boolean> {
   const transactionId = event.payload.transactionInfo.transactionId;
   await storeSigned(deps, stationId, transactionId, event);
-  const samples = read ?? (event.payload.meterValue ? readSamples(event.payload, deps.logger, stationId) : []);
-  if (samples.length > 0) await deps.sessions.sample({ kind: 'MeterSampled', stationId, transactionId, samples });
+  // The state before the samples: should a sample fail for good (a value the database cannot hold, passed over by
+  // the callers), the state history, which TIME and PARKING_TIME are priced on, still has the change.
   const state = event.payload.transactionInfo.chargingState;
   if (state && CHARGING_STATES.has(state) && !repeatedState) {
     await deps.sessions.changeState({
@@ -375,6 +378,8 @@ async function applyEvent(
       at: event.eventAt,
     });
   }
+  const samples = read ?? (event.payload.meterValue ? readSamples(event.payload, deps.logger, stationId) : []);
+  if (samples.length > 0) await deps.sessions.sample({ kind: 'MeterSampled', stationId, transactionId, samples });
   return samples.length > 0 && event.eventType === 'Updated';
 }
 

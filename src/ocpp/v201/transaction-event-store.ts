@@ -130,6 +130,10 @@ export type EventKey = { readonly stationId: string; readonly transactionId: str
  *   of the transaction is pending, and the session carries the state the caller saw repeated. Any other event is
  *   stored pending, for its caller to apply and mark applied (markReadingsApplied).
  *
+ * The statement reads the database as it was when it began: an earlier seqNo of a transaction that the same batch
+ * stores pending does not keep a later one from being applied at once. Harmless: such a later event carries only
+ * samples (keyed by their time) and a charging state the session already has.
+ *
  * Samples are stored as insertSamples stores them (of an Active session only, a retried reading ignored). A repeat
  * of a stored seqNo leaves the stored row as it is and stores nothing (`created: false`); within one batch only the
  * first of a key counts.
