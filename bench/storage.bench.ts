@@ -3,7 +3,7 @@
  * complete sessions (CDRs per second counted in the database). PGlite runs on disk in a temporary folder (as
  * `voltbill serve` does by default), PostgreSQL durable (fsync on). Prints each figure and the ratio.
  *
- *   npx tsx bench/storage.bench.ts [--stations 100] [--duration 15]
+ *   npx tsx bench/storage.bench.ts [--stations 100] [--duration 15] [--protocol ocpp1.6|ocpp2.0.1|mixed]
  */
 import {
   type BenchDatabase,
@@ -12,6 +12,7 @@ import {
   fmt,
   loadFlags,
   numberFlag,
+  protocolFlag,
   runLoadChild,
   startBenchServer,
 } from '../src/load/bench-harness.ts';
@@ -20,15 +21,16 @@ import { startPostgres } from '../test/support/postgres-server.ts';
 
 const stations = numberFlag('stations', 100);
 const durationS = numberFlag('duration', 15);
+const protocol = protocolFlag();
 
 console.log(`storage benchmark (PGlite vs PostgreSQL) — ${describeMachine()}`);
-console.log(`${stations} stations, ${durationS} s per workload\n`);
+console.log(`${stations} stations (${protocol}), ${durationS} s per workload\n`);
 
 type Figures = { meterValues: LoadReport; sessions: LoadReport; cdrsPerS: number };
 
 async function measure(database: BenchDatabase): Promise<Figures> {
   const common = (url: string) =>
-    loadFlags({ url, stations, duration: durationS, 'meter-interval': 0, idle: 0, 'connect-rate': 1000 });
+    loadFlags({ url, protocol, stations, duration: durationS, 'meter-interval': 0, idle: 0, 'connect-rate': 1000 });
   let bench = await startBenchServer(database, stations);
   let meterValues: LoadReport;
   try {
