@@ -1,6 +1,7 @@
 /**
  * The samples' batch INSERT on a real database (both): only samples of Active sessions are stored, and a repeat
- * changes nothing. How the database executes it: hot-path-plans.test.ts.
+ * changes nothing; every column arrives as given, whether the batch goes joined or, when a value holds a separator,
+ * as arrays (src/db/joined-text.ts). How the database executes it: hot-path-plans.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
@@ -67,5 +68,42 @@ describe.skipIf(skip)('the samples batch INSERT', () => {
     ]);
     expect(await storedOf(completed)).toEqual([]);
     expect(await storedOf(UNKNOWN_SESSION)).toEqual([]);
+  });
+
+  it('stores every column as given, nulls as nulls, joined and as arrays alike', async () => {
+    const session = await startSession(8, 'tx-samples-columns');
+    const full = (minute: number, context: string): SampleRow => ({
+      session_id: session,
+      sampled_at: new Date(Date.UTC(2026, 10, 20, 6, minute, 0, 250)),
+      context,
+      register_wh: '12345.678',
+      power_w: null,
+      current_a: '31.500',
+      soc_percent: '80.0',
+    });
+    await insertSamples(handle.db, [full(1, 'Sample.Periodic'), row(session, 2, '12400.000')]);
+    // A context with a record separator cannot be joined: the batch goes as arrays, stored the same.
+    await insertSamples(handle.db, [full(3, 'Odd\u001eContext'), row(session, 4, '12500.000')]);
+    const stored = await handle.db
+      .selectFrom('meter_samples')
+      .select(['sampled_at', 'context', 'register_wh', 'power_w', 'current_a', 'soc_percent'])
+      .where('session_id', '=', session)
+      .orderBy('sampled_at')
+      .execute();
+    expect(
+      stored.map((s) => [
+        s.sampled_at.toISOString(),
+        s.context,
+        s.register_wh === null ? null : Number(s.register_wh),
+        s.power_w === null ? null : Number(s.power_w),
+        s.current_a === null ? null : Number(s.current_a),
+        s.soc_percent === null ? null : Number(s.soc_percent),
+      ]),
+    ).toEqual([
+      ['2026-11-20T06:01:00.250Z', 'Sample.Periodic', 12345.678, null, 31.5, 80],
+      ['2026-11-20T06:02:00.000Z', 'Sample.Periodic', 12400, 11000, null, null],
+      ['2026-11-20T06:03:00.250Z', 'Odd\u001eContext', 12345.678, null, 31.5, 80],
+      ['2026-11-20T06:04:00.000Z', 'Sample.Periodic', 12500, 11000, null, null],
+    ]);
   });
 });

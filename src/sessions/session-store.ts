@@ -1,5 +1,6 @@
 /** Reads and writes of sessions, their samples and state changes. */
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import { joinColumns, splitFields } from '../db/joined-text.ts';
 import { SESSION_ACTIVE } from '../db/partial-index-literals.ts';
 import type { Database, NewSession, SessionRow } from '../db/schema.ts';
 import type { MeterSample } from '../metering/meter-sample.ts';
@@ -117,11 +118,17 @@ export async function insertSamples(db: Db, rows: readonly SampleRow[]): Promise
   // one primary-key probe per row. Written as EXISTS, the planner turned it into a join, and its generic plan (the
   // statement is prepared; it guesses 10 rows per array and 2 Active sessions) was a nested loop over every Active
   // session for every row: 12,000 comparisons for a batch of 135 rows among 200 sessions, growing with the fleet.
+  // The columns go joined (src/db/joined-text.ts: no escaping), as arrays should a value hold a separator.
+  const joined = joinColumns([sessionIds, sampledAt, contexts, registerWh, powerW, currentA, socPercent]);
+  const columns = joined
+    ? joined.map(splitFields)
+    : [sessionIds, sampledAt, contexts, registerWh, powerW, currentA, socPercent].map((values) => sql`${values}`);
+  const [sessionId, at, context, register, power, current, soc] = columns;
   await sql`
     insert into meter_samples (session_id, sampled_at, context, register_wh, power_w, current_a, soc_percent)
     select v.session_id, v.sampled_at, v.context, v.register_wh, v.power_w, v.current_a, v.soc_percent
-    from unnest(${sessionIds}::uuid[], ${sampledAt}::timestamptz[], ${contexts}::text[], ${registerWh}::numeric[],
-                ${powerW}::numeric[], ${currentA}::numeric[], ${socPercent}::numeric[])
+    from unnest(${sessionId}::uuid[], ${at}::timestamptz[], ${context}::text[], ${register}::numeric[],
+                ${power}::numeric[], ${current}::numeric[], ${soc}::numeric[])
       as v(session_id, sampled_at, context, register_wh, power_w, current_a, soc_percent)
     where (select s.status from sessions s where s.id = v.session_id) = 'Active'
     on conflict (session_id, sampled_at, context) do nothing`.execute(db);
