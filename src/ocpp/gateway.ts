@@ -18,6 +18,7 @@ import type { Database } from '../db/schema.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Clock } from '../shared/clock.ts';
 import { findStation } from '../stations/station-store.ts';
+import { leanCallAnswerer } from './answer-call.ts';
 import { CallThrottle, type ThrottleOutcome } from './call-throttle.ts';
 import { describeDataException } from './data-error.ts';
 import type { MessageLog } from './message-log.ts';
@@ -433,7 +434,10 @@ function guardFrames(client: RpcClient, options: GuardOptions): void {
   // reply) with the frame already parsed here: its `_onMessage` would decode and parse every frame a second time
   // (measured: 3–4 µs of the ~95 µs of node CPU per meter value). Replies to our own calls, rarer, still take the
   // library's path. Should a later ocpp-rpc lack the method, every frame takes that path (checked once).
-  const onCall = typeof client._onCall === 'function' ? client._onCall.bind(client) : undefined;
+  // The call itself is answered as the library's `_onCall` answers it, without the AbortSignal it makes for every
+  // call (answer-call.ts); the library's own method where the client's internals are not as expected.
+  const onCall =
+    leanCallAnswerer(client) ?? (typeof client._onCall === 'function' ? client._onCall.bind(client) : undefined);
   const dispatchCall = onCall
     ? (messageId: string, method: string, params: unknown) => {
         if (client._options?.deferPingsOnActivity) client._deferNextPing?.();
