@@ -458,14 +458,11 @@ function guardFrames(client: RpcClient, options: GuardOptions): void {
   client._onMessage = (buffer: Buffer) => {
     const text = buffer.toString('utf8');
     if (text.length === 0) return;
-    const reject = (messageId: string, code: string, description: string) => {
-      const reply: [number, string, string, string, object] = [4, messageId, code, description, {}];
-      options.onRejected(reply, description);
-      client.sendRaw(JSON.stringify(reply));
-    };
     if (buffer.byteLength > options.maxFrameBytes) {
       options.onInbound(text.slice(0, 1024), undefined);
-      reject(
+      rejectFrame(
+        client,
+        options,
         peekMessageId(text),
         options.codes.oversized,
         `frame of ${buffer.byteLength} bytes exceeds the limit of ${options.maxFrameBytes}`,
@@ -477,7 +474,7 @@ function guardFrames(client: RpcClient, options: GuardOptions): void {
       frame = JSON.parse(text);
     } catch {
       options.onInbound(text, undefined);
-      reject(peekMessageId(text), options.codes.malformed, 'frame is not valid JSON');
+      rejectFrame(client, options, peekMessageId(text), options.codes.malformed, 'frame is not valid JSON');
       return;
     }
     const isFrame =
@@ -489,7 +486,13 @@ function guardFrames(client: RpcClient, options: GuardOptions): void {
     if (!isFrame) {
       options.onInbound(text, undefined);
       const id = Array.isArray(frame) && typeof frame[1] === 'string' ? frame[1].slice(0, 36) : '-1';
-      reject(id, options.codes.malformed, 'frame is not an OCPP-J message [type, messageId, ...]');
+      rejectFrame(
+        client,
+        options,
+        id,
+        options.codes.malformed,
+        'frame is not an OCPP-J message [type, messageId, ...]',
+      );
       return;
     }
     const [type, id] = frame as [number, string];
@@ -497,12 +500,20 @@ function guardFrames(client: RpcClient, options: GuardOptions): void {
       // No OCPP message nests this deep; recursive code downstream (schema validation, logging) would exhaust the
       // stack on such a frame, so it is refused here and logged as raw text.
       options.onInbound(text, undefined);
-      reject(id, options.codes.malformed, `frame nests deeper than ${MAX_FRAME_NESTING_DEPTH} levels`);
+      rejectFrame(
+        client,
+        options,
+        id,
+        options.codes.malformed,
+        `frame nests deeper than ${MAX_FRAME_NESTING_DEPTH} levels`,
+      );
       return;
     }
     if (type !== 2 && type !== 3 && type !== 4) {
       options.onInbound(text, undefined);
-      reject(
+      rejectFrame(
+        client,
+        options,
         id,
         options.codes.unknownMessageType,
         `message type ${type} is not CALL (2), CALLRESULT (3) or CALLERROR (4)`,
@@ -518,14 +529,36 @@ function guardFrames(client: RpcClient, options: GuardOptions): void {
     // A CALL is exactly [2, messageId, action, payload] (OCPP-J 4.2.1). Anything else would reach ocpp-rpc's parser,
     // which answers RpcFrameworkError, a code OCPP 1.6 does not have, or, with extra elements, process it anyway.
     if (typeof method !== 'string' || (frame as unknown[]).length !== 4) {
-      reject(id, options.codes.malformed, 'a CALL is [2, messageId, action (a string), payload]');
+      rejectFrame(client, options, id, options.codes.malformed, 'a CALL is [2, messageId, action (a string), payload]');
       return;
     }
-    const dispatch = dispatchCall ? () => dispatchCall(id, method, (frame as unknown[])[3]) : () => parse(buffer);
-    if (options.throttleCall(dispatch) === 'refused') {
-      reject(id, options.codes.rateLimited, 'too many messages per second waiting; wait for each answer');
+    // Inline and unnamed on purpose: tsx names every named closure as it is made (esbuild's keepNames), per frame.
+    const payload = (frame as unknown[])[3];
+    if (
+      options.throttleCall(dispatchCall ? () => dispatchCall(id, method, payload) : () => parse(buffer)) === 'refused'
+    ) {
+      rejectFrame(
+        client,
+        options,
+        id,
+        options.codes.rateLimited,
+        'too many messages per second waiting; wait for each answer',
+      );
     }
   };
+}
+
+/** Answers a frame the guard refuses with a CALLERROR (a function of its own, not a closure made per frame). */
+function rejectFrame(
+  client: RpcClient,
+  options: GuardOptions,
+  messageId: string,
+  code: string,
+  description: string,
+): void {
+  const reply: [number, string, string, string, object] = [4, messageId, code, description, {}];
+  options.onRejected(reply, description);
+  client.sendRaw(JSON.stringify(reply));
 }
 
 /** Deepest nesting of arrays/objects an inbound frame may have; the OCPP 1.6 and 2.0.1 schemas need fewer than 10. */
