@@ -147,10 +147,14 @@ export async function applyTransactionEvents(
   }
   if (!session) return done(undefined, 'the session could not be read back');
 
+  // The last event this call applies (in seqNo order), and whether its application finished: see `remember` below.
+  let last: { readonly event: StoredTransactionEvent; finished: boolean } | undefined;
   for (const event of events) {
     if (event.appliedAt !== null || event.eventType === 'Ended') continue;
+    last = { event, finished: false };
     try {
       if (await applyEvent(deps, session, stationId, event)) newReadings = true;
+      last.finished = true;
     } catch (error) {
       // A value the database can never hold (a data exception, not a lost connection): retried, the event would
       // stay pending and block every later event of the transaction, its end and its bill, for good.
@@ -189,6 +193,12 @@ export async function applyTransactionEvents(
     }
   }
   await markApplied(db, stationId, transactionId, applied, deps.clock.now());
+  // The state the last applied event recorded (a Started event's, typically) lets the transaction's next reading,
+  // repeating it, take the one statement of the fast path instead of recording it again (RecentChargingStates).
+  if (last && endOutcome === undefined) {
+    const state = last.finished ? last.event.payload.transactionInfo.chargingState : undefined;
+    remember(deps, stationId, transactionId, last.event.seqNo, state);
+  }
   // Without an Ended event nothing here changes what callers read from the row (its EVSE, idTag, authorization
   // and status stay as read above; samples and charging state do not matter to them): no need to read it again.
   if (ended === undefined) return done(session, waiting);
