@@ -334,6 +334,48 @@ describe.skipIf(skip)('OCPP 2.0.1 sessions', () => {
     expect(await sessionOf('DEMO-0004', 'TX-OFFLINE')).toMatchObject({ status: 'Completed', energy_wh: 10000n });
   });
 
+  it('ends a session whose Ended event has no reading at the last reading before it, read from the history', async () => {
+    const station = await bootedV201('DEMO-0004');
+    const tx = (input: Omit<Parameters<typeof transactionEvent>[0], 'transactionId'>) =>
+      station.call('TransactionEvent', transactionEvent({ ...input, transactionId: 'TX-NO-END-READING' }));
+    const T1 = at(T0, 120);
+    expect(
+      await tx({
+        eventType: 'Started',
+        seqNo: 0,
+        timestamp: T1,
+        chargingState: 'Charging',
+        idToken: { idToken: 'DEMO0004', type: 'ISO14443' },
+        evseId: 1,
+        meterValue: [meterValue(T1, 1000, undefined, 'Transaction.Begin')],
+      }),
+    ).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    for (const [seqNo, minutes, registerWh] of [
+      [1, 15, 4000],
+      [2, 30, 7000],
+    ] as const) {
+      expect(
+        await tx({
+          eventType: 'Updated',
+          seqNo,
+          timestamp: at(T1, minutes),
+          meterValue: [meterValue(at(T1, minutes), registerWh, 11000)],
+        }),
+      ).toEqual({});
+    }
+    // No meterValue in the Ended event: the end reads the transaction's events for the last register before it.
+    expect(await tx({ eventType: 'Ended', seqNo: 3, timestamp: at(T1, 40), stoppedReason: 'Local' })).toMatchObject({
+      totalCost: expect.any(Number),
+    });
+    const session = await sessionOf('DEMO-0004', 'TX-NO-END-READING');
+    expect(session).toMatchObject({
+      status: 'Completed',
+      meter_start_wh: 1000n,
+      meter_stop_wh: 7000n,
+      energy_wh: 6000n,
+    });
+  });
+
   it('applies a reading of a started session at once, and a repeated seqNo with other content not at all', async () => {
     const station = await bootedV201('DEMO-0003');
     const tx = (input: Omit<Parameters<typeof transactionEvent>[0], 'transactionId'>) =>

@@ -316,6 +316,25 @@ export async function loadTransactionEvents(
   return rows.map(toStored);
 }
 
+/** What the end of a transaction needs of every event to find missing seqNos: its seqNo and type, not its payload. */
+export type TransactionEventKey = Pick<StoredTransactionEvent, 'seqNo' | 'eventType'>;
+
+/** The seqNo and type of each of the transaction's events, in seqNo order (by the primary key, payloads not read). */
+export async function loadTransactionEventKeys(
+  db: Kysely<Database>,
+  stationId: string,
+  transactionId: string,
+): Promise<TransactionEventKey[]> {
+  const rows = await db
+    .selectFrom('ocpp_transaction_events')
+    .select(['seq_no', 'event_type'])
+    .where('station_id', '=', stationId)
+    .where('transaction_id', '=', transactionId)
+    .orderBy('seq_no')
+    .execute();
+  return rows.map((row) => ({ seqNo: row.seq_no, eventType: row.event_type as TransactionEventKey['eventType'] }));
+}
+
 export async function markApplied(
   db: Kysely<Database>,
   stationId: string,
