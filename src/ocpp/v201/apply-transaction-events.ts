@@ -98,9 +98,11 @@ export async function applyTransactionEvents(
   // 1.6). Its end reads every event's seqNo and type (missing seqNos) but their payloads only when the Ended event
   // has no register reading of its own (meterStopOf below): decoding them all at every end cost about 8 µs of CPU
   // per reading the session had. The start (which may need the earliest reading) reads them all, once.
-  const events = session
-    ? await loadTransactionEvents(db, stationId, transactionId, { pendingOnly: true })
-    : await loadTransactionEvents(db, stationId, transactionId);
+  const wholeHistory = session === undefined;
+  const events = wholeHistory
+    ? await loadTransactionEvents(db, stationId, transactionId)
+    : await loadTransactionEvents(db, stationId, transactionId, { pendingOnly: true });
+  const history = () => (wholeHistory ? events : loadTransactionEvents(db, stationId, transactionId));
   const started = events.find((e) => e.eventType === 'Started');
   const ended = events.find((e) => e.eventType === 'Ended');
   const applied: number[] = [];
@@ -170,8 +172,8 @@ export async function applyTransactionEvents(
   }
 
   if (ended && ended.appliedAt === null) {
-    // Pending events are all a started session's call read: the seqNos of the others come apart.
-    const keys = session === undefined ? events : await loadTransactionEventKeys(db, stationId, transactionId);
+    // Only the pending events were read for a session started before this call: the others' seqNos are read apart.
+    const keys = wholeHistory ? events : await loadTransactionEventKeys(db, stationId, transactionId);
     const missing = missingSeqNos(
       keys,
       keys.find((e) => e.eventType === 'Started'),
@@ -192,7 +194,7 @@ export async function applyTransactionEvents(
         transactionId,
         meterStopWh:
           meterStopOf([ended], ended, samplesOf) ??
-          meterStopOf(await loadTransactionEvents(db, stationId, transactionId), ended, samplesOf) ??
+          meterStopOf(await history(), ended, samplesOf) ??
           session.meter_start_wh,
         endedAt: ended.eventAt,
         ...(ended.payload.transactionInfo.stoppedReason && { reason: ended.payload.transactionInfo.stoppedReason }),
