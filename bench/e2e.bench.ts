@@ -7,7 +7,7 @@
  *   npx tsx bench/e2e.bench.ts [--stations 200] [--duration 20] [--samples 2] [--meter-interval 0] [--pglite]
  *                              [--unix-socket] [--pay none] [--pool N] [--no-bare]
  *                              [--protocol ocpp1.6|ocpp2.0.1|mixed]
- *                              [--provider stripe [--webhook-delay-ms 0]]
+ *                              [--provider stripe [--webhook-delay-ms 0]] [--signed]
  *
  * First, unless `--no-bare`, the same stations run the same sessions against the bare `ws` server that only
  * acknowledges (src/load/ack-only-server.ts: a transaction id, idTag Accepted, nothing stored): the sessions per
@@ -31,6 +31,11 @@
  * placed its hold and is charged at its end (payment-billing-hook.ts). `--meter-interval S` spaces the samples S
  * seconds apart: sessions then last long enough for the hold, and the run takes a real session's path (hold placed
  * by the worker during the session, then the exact amount captured from it). The run prints which steps it took.
+ *
+ * `--signed`: each station's meter signs the register at every session's begin and end (OCMF, its key sent with
+ * the data: src/load/load-meter.ts), as Eichrecht meters do; the node stores the raw values, verifies every
+ * signature and the signed energy against the bill at the stop, and pins each meter's key on first use. The run
+ * prints how many sessions' signed data verified (test/chaos/chaos-checks.ts checkSignedSessions).
  */
 import { sql } from 'kysely';
 import { startAckOnlyServer } from '../src/load/ack-only-server.ts';
@@ -46,6 +51,7 @@ import {
   runLoadChild,
   startBenchServer,
 } from '../src/load/bench-harness.ts';
+import { checkSignedSessions } from '../test/chaos/chaos-checks.ts';
 import { type PostgresServer, startPostgres } from '../test/support/postgres-server.ts';
 import { describeDiskGrowth, diskGrowth, takeDiskSnapshot } from './disk-usage.ts';
 import { benchDatabaseUrl } from './load-bench-server.ts';
@@ -81,6 +87,7 @@ const loadArgs = (url: string) =>
     samples,
     idle: 0,
     'connect-rate': 1000,
+    signed: hasFlag('signed'),
   });
 
 /** The physical limit, before PostgreSQL starts so that nothing else runs beside it. */
@@ -176,6 +183,10 @@ try {
     if (postgres && diskBefore) {
       // Everything a complete session leaves (its messages, samples, session, CDR, invoice, payment, ledger, events).
       console.log(describeDiskGrowth(diskGrowth(diskBefore, await takeDiskSnapshot(postgres.url)), cdrs, 'session'));
+    }
+    if (hasFlag('signed')) {
+      const signed = await checkSignedSessions(db, 'LOAD-');
+      console.log(`signed data (--signed): ${signed.detail}; ${report.messages.signedReadings} signed readings sent`);
     }
     let rate = cdrs / report.wallTimeS;
     if (payByCard) {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionFleet } from '../src/load/provision-fleet.ts';
 import { runLoad } from '../src/load/run-load.ts';
 import type { RunningServer } from '../src/main.ts';
-import { checkInvariants, checkStaleStatuses } from './chaos/chaos-checks.ts';
+import { checkInvariants, checkSignedSessions, checkStaleStatuses } from './chaos/chaos-checks.ts';
 import { postgresSkipReason } from './support/test-database.ts';
 import { startTestServer } from './support/test-server.ts';
 
@@ -20,6 +20,8 @@ describe.skipIf(postgresSkipReason())('voltbill load against a real server', () 
       ['MIX-', 'MX'],
       ['SWAP-', 'SW'],
       ['OLD-', 'OS'],
+      ['SIGN-', 'SG'],
+      ['UNSIGNED-', 'US'],
     ] as const) {
       await provisionFleet(server.database.db, { stations: 4, firstStation: 1, stationPrefix, idTagPrefix });
     }
@@ -104,6 +106,91 @@ describe.skipIf(postgresSkipReason())('voltbill load against a real server', () 
     const sent = (report.byAction.MeterValues?.count ?? 0) + (report.byAction.TransactionEvent?.count ?? 0);
     expect(sent).toBeGreaterThan(0);
     expect(Number(stored.n)).toBe(sent);
+  }, 60_000);
+
+  it("--signed: each session's signed begin and end stored, verified and billed; each meter key pinned once", async () => {
+    const report = await runLoad({
+      url: server.ocppUrl,
+      stations: 4,
+      durationS: 3,
+      protocol: 'mixed',
+      stationPrefix: 'SIGN-',
+      idTagPrefix: 'SG',
+      meterIntervalS: 0.2,
+      samplesPerSession: 2,
+      idleS: 0.2,
+      recordSessions: true,
+      signed: true,
+      seed: 9,
+    });
+    expect(report.errors).toEqual({ total: 0, callErrors: {}, timeouts: 0, callsLost: 0 });
+    expect(report.sessions.completed).toBe(report.sessions.started);
+    expect(report.messages.signedReadings).toBe(2 * report.sessions.started);
+    const completed = report.completedSessions ?? [];
+    // Billed exactly once each: a session whose signed data did not prove its bill would be held, not billed.
+    const results = await checkInvariants(server.database.db, completed, 'SIGN-');
+    expect(results.filter((result) => !result.ok)).toEqual([]);
+    const sessions = await server.database.db
+      .selectFrom('sessions as s')
+      .select(['s.id', 's.station_id', 's.billing_status', 's.findings', 's.energy_wh'])
+      .select((eb) =>
+        eb
+          .selectFrom('session_signed_values as v')
+          .select((inner) => inner.fn.countAll<string>().as('n'))
+          .whereRef('v.session_id', '=', 's.id')
+          .as('signed'),
+      )
+      .where('s.station_id', 'like', 'SIGN-%')
+      .execute();
+    expect(sessions).toHaveLength(completed.length);
+    for (const session of sessions) {
+      expect(Number(session.signed)).toBe(2);
+      const findings = (typeof session.findings === 'string' ? JSON.parse(session.findings) : session.findings) as {
+        code: string;
+        severity: string;
+      }[];
+      expect(findings.filter((finding) => finding.severity === 'hold')).toEqual([]);
+      expect(findings.map((finding) => finding.code)).toContain('SignedDataVerified');
+    }
+    const signedCheck = await checkSignedSessions(server.database.db, 'SIGN-');
+    expect(signedCheck).toMatchObject({
+      ok: true,
+      detail: `${completed.length} completed sessions, 0 without verified signed data`,
+    });
+    // The crash test's check reports sessions without signed data (stations that do not sign).
+    const unsigned = await runLoad({
+      url: server.ocppUrl,
+      stations: 2,
+      durationS: 1,
+      stationPrefix: 'UNSIGNED-',
+      idTagPrefix: 'US',
+      meterIntervalS: 0.1,
+      samplesPerSession: 1,
+      idleS: 0.1,
+      seed: 10,
+    });
+    expect(unsigned.sessions.completed).toBeGreaterThan(0);
+    const caught = await checkSignedSessions(server.database.db, 'UNSIGNED-');
+    expect(caught.ok).toBe(false);
+    expect(caught.detail).toMatch(
+      new RegExp(
+        `^${unsigned.sessions.completed} completed sessions, ${unsigned.sessions.completed} without verified signed data: .*: 0 signed values`,
+      ),
+    );
+    // Trust on first use: one meter per station, its key taken from the first session's data, never replaced.
+    const meters = await server.database.db
+      .selectFrom('meters')
+      .select(['station_id', 'serial', 'key_source'])
+      .where('station_id', 'like', 'SIGN-%')
+      .orderBy('station_id')
+      .execute();
+    expect(meters).toEqual(
+      [1, 2, 3, 4].map((n) => ({
+        station_id: `SIGN-0000${n}`,
+        serial: `LM-SIGN-0000${n}`,
+        key_source: 'pinned',
+      })),
+    );
   }, 60_000);
 
   it('an older status delivered after the acknowledged Available leaves the EVSE Available', async () => {

@@ -7,10 +7,11 @@
  */
 import { chance, createPrng, deriveSeed, type Prng, randomInt } from '../sim/prng.ts';
 import { type CallOutcome, LeanConnection } from './lean-connection.ts';
+import { LoadMeter, type TransactionEdge } from './load-meter.ts';
 import { loadIdTag, loadStationId, type ResolvedLoadOptions } from './load-options.ts';
 import { type LoadProtocol, protocolOfStation } from './load-protocol.ts';
 import { type LoadStats, recordAck, recordCallError } from './load-stats.ts';
-import { type Payload, v16, v201 } from './ocpp-payloads.ts';
+import { type Payload, type SignedMeterValue, v16, v201 } from './ocpp-payloads.ts';
 import type { Scheduler } from './scheduler.ts';
 
 /** A session whose final message the CSMS acknowledged. */
@@ -76,6 +77,8 @@ export class LeanStation {
   #inSession = false;
   #nextConnectDelayMs: number | undefined;
   #stormPending = false;
+  /** The station's Eichrecht meter (`signed`), made at its first signed reading. */
+  #meter: LoadMeter | undefined;
 
   constructor(
     readonly stationNumber: number,
@@ -320,6 +323,14 @@ export class LeanStation {
     return { registerWh: this.#registerWh, powerW };
   }
 
+  /** The meter's signed reading of the register now, when the run signs (`signed`); else undefined. */
+  #signed(edge: TransactionEdge, at: Date): SignedMeterValue | undefined {
+    if (!this.context.settings.signed) return undefined;
+    this.#meter ??= new LoadMeter(`LM-${this.stationId}`, this.stationId);
+    this.context.stats.signedReadings += 1;
+    return this.#meter.sign(edge, at, this.#registerWh, this.idTag);
+  }
+
   async #session(): Promise<void> {
     if (this.protocol === 'ocpp1.6') await this.#session16();
     else await this.#session201();
@@ -346,9 +357,10 @@ export class LeanStation {
       return;
     }
     this.#inSession = true;
+    const startAt = new Date();
     const started = await this.#sendUntilAcknowledged(
       'StartTransaction',
-      v16.start(this.idTag, this.#registerWh, new Date()),
+      v16.start(this.idTag, this.#registerWh, startAt),
     );
     if (started === undefined) return;
     const transactionId = Number(started.transactionId);
@@ -361,6 +373,15 @@ export class LeanStation {
       return;
     }
     const startWh = this.#registerWh;
+    // The signed begin (the register of meterStart) follows in a MeterValues: StartTransaction has no room for it.
+    const signedBegin = this.#signed('B', startAt);
+    if (
+      signedBegin !== undefined &&
+      (await this.#sendUntilAcknowledged('MeterValues', v16.signedBegin(transactionId, startAt, signedBegin))) ===
+        undefined
+    ) {
+      return;
+    }
     let lastMs = performance.now();
     let earlier = { status: 'Preparing', at: preparingAt };
     if (accepted) {
@@ -391,7 +412,15 @@ export class LeanStation {
     // A meter value taken before the stop but delivered after it (reordered), chosen now so its reading is earlier.
     const late =
       accepted && this.#roll(settings.lateMeterValueRate) ? { at: new Date(), ...this.#reading() } : undefined;
-    const stopPayload = v16.stop(transactionId, this.idTag, this.#registerWh, new Date(), reason);
+    const stopAt = new Date();
+    const stopPayload = v16.stop(
+      transactionId,
+      this.idTag,
+      this.#registerWh,
+      stopAt,
+      reason,
+      this.#signed('E', stopAt),
+    );
     const stopped = await this.#sendUntilAcknowledged('StopTransaction', stopPayload);
     this.#inSession = false;
     if (stopped === undefined) return;
@@ -427,17 +456,23 @@ export class LeanStation {
       context: 'Transaction.Begin' | 'Sample.Periodic' | 'Transaction.End',
       powerW: number,
       stoppedReason?: 'EVDisconnected' | 'Local',
-    ) =>
-      v201.transactionEvent({
+    ) => {
+      const at = new Date();
+      // The begin and the end carry the meter's signed register with the plain one (`signed`).
+      const signedMeterValue =
+        eventType === 'Updated' ? undefined : this.#signed(eventType === 'Started' ? 'B' : 'E', at);
+      return v201.transactionEvent({
         eventType,
         triggerReason,
         seqNo: seqNo++,
         transactionId,
         idToken: this.idTag,
-        reading: { at: new Date(), registerWh: this.#registerWh, powerW },
+        reading: { at, registerWh: this.#registerWh, powerW },
         context,
         ...(stoppedReason !== undefined && { stoppedReason }),
+        ...(signedMeterValue !== undefined && { signedMeterValue }),
       });
+    };
     const started = await this.#sendUntilAcknowledged(
       'TransactionEvent',
       event('Started', 'Authorized', 'Transaction.Begin', 0),

@@ -68,6 +68,11 @@ export interface LoadOptions {
    * the session (Charging or Preparing; 2.0.1 Occupied): the CSMS must keep the newer one.
    */
   readonly staleStatusRate?: number;
+  /**
+   * Each station's meter signs the register at the begin and the end of every session (OCMF, with its public key in
+   * the data: load-meter.ts), as Eichrecht meters do: the CSMS stores, verifies and checks the signed energy.
+   */
+  readonly signed?: boolean;
   /** Keep every completed session (station, transaction id) in the report (crash tests compare with the DB). */
   readonly recordSessions?: boolean;
   readonly signal?: AbortSignal;
@@ -105,6 +110,7 @@ export const LOAD_DEFAULTS = {
   drainTimeoutS: 60,
   warmupS: 0,
   recordSessions: false,
+  signed: false,
   duplicateStopRate: 0,
   lateMeterValueRate: 0,
   swappedMeterValueRate: 0,
@@ -201,6 +207,7 @@ export function resolveLoadOptions(
     warmupS: options.warmupS ?? LOAD_DEFAULTS.warmupS,
     seed: options.seed ?? randomSeed(),
     recordSessions: options.recordSessions ?? LOAD_DEFAULTS.recordSessions,
+    signed: options.signed ?? LOAD_DEFAULTS.signed,
     duplicateStopRate: options.duplicateStopRate ?? LOAD_DEFAULTS.duplicateStopRate,
     lateMeterValueRate: options.lateMeterValueRate ?? LOAD_DEFAULTS.lateMeterValueRate,
     swappedMeterValueRate: options.swappedMeterValueRate ?? LOAD_DEFAULTS.swappedMeterValueRate,

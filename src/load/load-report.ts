@@ -42,6 +42,8 @@ export interface LoadReport {
     readonly swappedMeterValues: number;
     /** Older statuses delivered after a session's acknowledged Available. */
     readonly staleStatuses: number;
+    /** Signed register readings sent (`--signed`: one at each session's begin and end). */
+    readonly signedReadings: number;
   };
   /** Latency of every acknowledged call of the run, ramp-up and drain included. */
   readonly ackLatency: LatencySummary;
@@ -142,6 +144,7 @@ export function buildLoadReport(input: {
       lateMeterValues: stats.lateMeterValues,
       swappedMeterValues: stats.swappedMeterValues,
       staleStatuses: stats.staleStatuses,
+      signedReadings: stats.signedReadings,
     },
     ackLatency: summarizeLatency(stats.ackLatency),
     byAction: summarizeActions(stats.byAction),
@@ -217,7 +220,8 @@ export function formatLoadReport(report: LoadReport): string {
     [
       'sessions',
       `${report.sessions.started} started, ${report.sessions.completed} completed (${report.sessions.perSecond}/s), ` +
-        `${report.sessions.refused} refused`,
+        `${report.sessions.refused} refused` +
+        (report.messages.signedReadings > 0 ? `; ${report.messages.signedReadings} signed readings sent` : ''),
     ],
   ];
   if (report.storm) {

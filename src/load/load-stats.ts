@@ -27,6 +27,8 @@ export interface LoadStats {
   swappedMeterValues: number;
   /** Older statuses delivered after a session's acknowledged Available (staleStatusRate). */
   staleStatuses: number;
+  /** Signed register readings sent (`signed`: a begin and an end per session), retries not counted again. */
+  signedReadings: number;
   connectAttempts: number;
   connectFailures: number;
   /** Connections lost after they had been open (server restarts, storms). */
@@ -59,6 +61,7 @@ export function createLoadStats(): LoadStats {
     duplicateStops: 0,
     lateMeterValues: 0,
     swappedMeterValues: 0,
+    signedReadings: 0,
     staleStatuses: 0,
     connectAttempts: 0,
     connectFailures: 0,

@@ -9,6 +9,30 @@ export const LOAD_FIRMWARE = 'voltbill-load-1.0';
 
 export type Payload = Record<string, unknown>;
 
+/** OCPP 2.0.1 SignedMeterValueType; OCPP 1.6 carries it as the JSON text of a SignedData value (OCA's note). */
+export interface SignedMeterValue {
+  readonly signedMeterData: string;
+  readonly signingMethod: string;
+  readonly encodingMethod: string;
+  readonly publicKey: string;
+}
+
+/** A 1.6 meterValue holding one signed register reading (format SignedData) of the transaction's begin or end. */
+function v16SignedMeterValue(at: Date, signed: SignedMeterValue, context: 'Transaction.Begin' | 'Transaction.End') {
+  return {
+    timestamp: at.toISOString(),
+    sampledValue: [
+      {
+        value: JSON.stringify(signed),
+        context,
+        format: 'SignedData',
+        measurand: 'Energy.Active.Import.Register',
+        unit: 'Wh',
+      },
+    ],
+  };
+}
+
 export interface MeterReading {
   readonly at: Date;
   readonly registerWh: number;
@@ -53,12 +77,27 @@ export const v16 = {
       },
     ],
   }),
-  stop: (transactionId: number, idTag: string, meterStopWh: number, at: Date, reason: string): Payload => ({
+  /** The signed register at the transaction's begin, in a MeterValues of its own (StartTransaction has no room). */
+  signedBegin: (transactionId: number, at: Date, signed: SignedMeterValue): Payload => ({
+    connectorId: 1,
+    transactionId,
+    meterValue: [v16SignedMeterValue(at, signed, 'Transaction.Begin')],
+  }),
+  /** `signedEnd`: the signed register at the stop, in the StopTransaction's transactionData. */
+  stop: (
+    transactionId: number,
+    idTag: string,
+    meterStopWh: number,
+    at: Date,
+    reason: string,
+    signedEnd?: SignedMeterValue,
+  ): Payload => ({
     transactionId,
     idTag,
     meterStop: meterStopWh,
     timestamp: at.toISOString(),
     reason,
+    ...(signedEnd !== undefined && { transactionData: [v16SignedMeterValue(at, signedEnd, 'Transaction.End')] }),
   }),
 };
 
@@ -135,10 +174,5 @@ export interface TransactionEventInput {
   readonly stoppedReason?: 'EVDisconnected' | 'Local';
   readonly offline?: boolean;
   /** OCPP 2.0.1 SignedMeterValueType, sent as given (e.g. an OCMF string with its public key). */
-  readonly signedMeterValue?: {
-    signedMeterData: string;
-    signingMethod: string;
-    encodingMethod: string;
-    publicKey: string;
-  };
+  readonly signedMeterValue?: SignedMeterValue;
 }

@@ -26,6 +26,7 @@ describe('parseLoadArgs', () => {
       '15',
       '--json',
       '--no-sessions',
+      '--signed',
     ]);
     expect(parsed).toEqual({
       ok: true,
@@ -43,6 +44,7 @@ describe('parseLoadArgs', () => {
           warmupS: 15,
           password: 'pw',
           sessions: false,
+          signed: true,
         },
         json: true,
         quiet: false,

@@ -55,6 +55,8 @@ for S real seconds; prints messages/s, acknowledgement latency p50/p95/p99 and e
   --late-meter-values R    share (0..1) of sessions sending a meter value after their final message (default 0)
   --swapped-meter-values R share (0..1) of sessions sending two consecutive meter values in swapped order (default 0)
   --stale-statuses R       share (0..1) of sessions followed by an older status after their Available (default 0)
+  --signed                 each station's meter signs the register at every session's begin and end (OCMF, P-256,
+                           its public key sent with the data), as an Eichrecht meter does
   --seed N                 seed of the stations' random choices
   --json                   print the report as JSON on stdout
   --quiet                  no progress lines
@@ -122,6 +124,7 @@ export function parseLoadArgs(argv: readonly string[]): Result<ParsedLoadArgs, {
     durationS: numbers.durationS as number,
     protocol: protocol as LoadProtocolChoice,
     ...(values['no-sessions'] && { sessions: false }),
+    ...(values.signed && { signed: true }),
     ...(values['station-prefix'] !== undefined && { stationPrefix: values['station-prefix'] }),
     ...(values['id-tag-prefix'] !== undefined && { idTagPrefix: values['id-tag-prefix'] }),
     ...(values.password !== undefined && { password: values.password }),
@@ -155,6 +158,7 @@ function parseWithNode(argv: readonly string[]) {
       protocol: { type: 'string' },
       provision: { type: 'boolean' },
       'no-sessions': { type: 'boolean' },
+      signed: { type: 'boolean' },
       'station-prefix': { type: 'string' },
       'id-tag-prefix': { type: 'string' },
       password: { type: 'string' },
@@ -172,6 +176,7 @@ function parseWithNode(argv: readonly string[]) {
       protocol?: string;
       provision?: boolean;
       'no-sessions'?: boolean;
+      signed?: boolean;
       'station-prefix'?: string;
       'id-tag-prefix'?: string;
       password?: string;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { assessSignedValues } from '../meters/assess-signed-values.ts';
 import { type CsmsStub, startCsmsStub } from '../sim/testing/csms-stub.ts';
 import { runLoad } from './run-load.ts';
 
@@ -49,6 +50,73 @@ describe('runLoad against a strict OCPP stub', () => {
       expect(events.map((call) => call.params.seqNo)).toEqual(events.map((_, index) => index));
       expect(events[0]!.params.idToken).toEqual({ idToken: `LT0${session.stationId.slice(5)}`, type: 'ISO14443' });
     }
+  });
+
+  it('--signed: every session carries a signed begin and end that verify and prove its energy, in both versions', async () => {
+    stub = await startCsmsStub({ protocols: ['ocpp1.6', 'ocpp2.0.1'] });
+    const report = await runLoad({
+      ...quick,
+      url: stub.url,
+      stations: 4,
+      protocol: 'mixed',
+      signed: true,
+      recordSessions: true,
+    });
+    expect(report.errors.total).toBe(0);
+    const sessions = report.completedSessions ?? [];
+    expect(new Set(sessions.map((session) => session.protocol)).size).toBe(2);
+    expect(report.messages.signedReadings).toBe(2 * report.sessions.started);
+    const keys = new Map<string, string>();
+    for (const session of sessions) {
+      let signed: string[];
+      if (session.protocol === 'ocpp1.6') {
+        const ofSession = (call: { params: Record<string, unknown> }) =>
+          String(call.params.transactionId) === session.transactionId;
+        const sampled = (list: unknown) =>
+          (list as { sampledValue: { value: string; format?: string; context: string }[] }[]).flatMap(
+            (meterValue) => meterValue.sampledValue,
+          );
+        const begins = stub
+          .callsOf(session.stationId, 'MeterValues')
+          .filter(ofSession)
+          .flatMap((call) => sampled(call.params.meterValue))
+          .filter((value) => value.format === 'SignedData');
+        const [stop] = stub.callsOf(session.stationId, 'StopTransaction').filter(ofSession);
+        const ends = sampled(stop!.params.transactionData);
+        expect(begins.map((value) => value.context)).toEqual(['Transaction.Begin']);
+        expect(ends.map((value) => [value.format, value.context])).toEqual([['SignedData', 'Transaction.End']]);
+        signed = [...begins, ...ends].map((value) => value.value);
+      } else {
+        const events = stub
+          .callsOf(session.stationId, 'TransactionEvent')
+          .filter(
+            (call) =>
+              (call.params.transactionInfo as { transactionId: string }).transactionId === session.transactionId,
+          );
+        const signedOf = (type: string) =>
+          events
+            .filter((call) => call.params.eventType === type)
+            .flatMap((call) => (call.params.meterValue as { sampledValue: { signedMeterValue?: unknown }[] }[]) ?? [])
+            .flatMap((meterValue) => meterValue.sampledValue)
+            .flatMap((value) => (value.signedMeterValue === undefined ? [] : [JSON.stringify(value.signedMeterValue)]));
+        expect(signedOf('Updated')).toEqual([]);
+        signed = [...signedOf('Started'), ...signedOf('Ended')];
+        expect(signed).toHaveLength(2);
+      }
+      // The key a station's meter pinned at its first session signs its later ones.
+      const meter = keys.has(session.stationId)
+        ? {
+            serial: `LM-${session.stationId}`,
+            publicKey: keys.get(session.stationId) as string,
+            signedDataRequired: true,
+          }
+        : null;
+      const assessed = assessSignedValues({ values: signed, meter, billedEnergyWh: BigInt(session.energyWh) });
+      expect(assessed.status).toBe('verified');
+      expect(assessed.findings.filter((finding) => finding.severity === 'hold')).toEqual([]);
+      if (assessed.pin) keys.set(session.stationId, assessed.pin.publicKey);
+    }
+    expect(keys.size).toBe(4);
   });
 
   it('--warmup: the measurement window opens the warm-up after every station is online', async () => {

@@ -412,3 +412,35 @@ export async function checkInvoicedSessions(db: Kysely<Database>): Promise<Check
     },
   ];
 }
+
+/**
+ * With signing stations (`--signed`, src/load/load-meter.ts): every Completed session of the fleet holds a signed
+ * begin and end (at least two distinct raw values: a retried message may store one again) and its findings say the
+ * signed data verified and proved the billed energy, with nothing held. A session held on its signed data is not
+ * Billed either, which checkInvariants reports; this check says why.
+ */
+export async function checkSignedSessions(db: Kysely<Database>, stationPrefix: string): Promise<CheckResult> {
+  const rows = (
+    await sql<{ id: string; findings: unknown; signed: string | number }>`
+      select s.id, s.findings,
+             (select count(distinct v.raw) from session_signed_values v where v.session_id = s.id) as signed
+      from sessions s
+      where s.station_id like ${`${stationPrefix}%`} and s.status = 'Completed'`.execute(db)
+  ).rows;
+  const wrong: string[] = [];
+  for (const row of rows) {
+    const findings = (typeof row.findings === 'string' ? JSON.parse(row.findings) : (row.findings ?? [])) as {
+      code: string;
+      severity: string;
+    }[];
+    const held = findings.filter((finding) => finding.severity === 'hold').map((finding) => finding.code);
+    if (Number(row.signed) < 2) wrong.push(`${row.id}: ${row.signed} signed values`);
+    else if (held.length > 0) wrong.push(`${row.id}: held (${held.join(', ')})`);
+    else if (!findings.some((finding) => finding.code === 'SignedDataVerified')) wrong.push(`${row.id}: not verified`);
+  }
+  return {
+    name: 'every completed session signed at its begin and end, verified, its signed energy the billed one',
+    ok: rows.length > 0 && wrong.length === 0,
+    detail: `${rows.length} completed sessions, ${wrong.length} without verified signed data${sample(wrong)}`,
+  };
+}

@@ -28,7 +28,7 @@
  *
  *   npm run chaos [-- --quick] [--scenario kill|postgres-restart] [--kills 10] [--stations 50] [--pglite] [--nodes 2]
  *                 [--protocol ocpp1.6|ocpp2.0.1|mixed] [--duplicate-stops 0.1] [--late-meter-values 0.05]
- *                 [--swapped-meter-values 0.1] [--stale-statuses 0.1] [--seed N]
+ *                 [--swapped-meter-values 0.1] [--stale-statuses 0.1] [--signed] [--seed N]
  *                 [--provider-faults [--provider-timeouts 0.05] [--provider-5xx 0.02] [--provider-lost 0.01]
  *                  [--settle-s 150]]
  *
@@ -53,7 +53,7 @@ import { createPrng, deriveSeed, randomInt } from '../../src/sim/prng.ts';
 import { freePort } from '../support/free-port.ts';
 import { findPostgresBinaries, type PostgresServer, startPostgres } from '../support/postgres-server.ts';
 import { type StripeShapedServer, startStripeShapedServer } from '../support/stripe-shaped-server.ts';
-import { type CheckResult, checkInvariants } from './chaos-checks.ts';
+import { type CheckResult, checkInvariants, checkSignedSessions } from './chaos-checks.ts';
 import { checkPayments, type PaymentFigures, pendingOutboxItems } from './payment-checks.ts';
 
 const { values } = parseArgs({
@@ -69,6 +69,7 @@ const { values } = parseArgs({
     'late-meter-values': { type: 'string' },
     'swapped-meter-values': { type: 'string' },
     'stale-statuses': { type: 'string' },
+    signed: { type: 'boolean' },
     'provider-faults': { type: 'boolean' },
     'provider-timeouts': { type: 'string' },
     'provider-5xx': { type: 'string' },
@@ -87,6 +88,8 @@ const duplicateStopRate = Number(values['duplicate-stops'] ?? 0.1);
 const lateMeterValueRate = Number(values['late-meter-values'] ?? 0.05);
 const swappedMeterValueRate = Number(values['swapped-meter-values'] ?? 0.1);
 const staleStatusRate = Number(values['stale-statuses'] ?? 0.1);
+/** Stations whose meters sign every session's begin and end (src/load/load-meter.ts); checked by checkSignedSessions. */
+const signed = values.signed ?? false;
 const quick = values.quick ?? false;
 const kills = Number(values.kills ?? 10);
 const stations = Number(values.stations ?? (quick ? 20 : 200));
@@ -132,6 +135,7 @@ log(
     `${duplicateStopRate * 100} % duplicated stops, ${lateMeterValueRate * 100} % late meter values, ` +
     `${swappedMeterValueRate * 100} % with two meter values swapped, ${staleStatusRate * 100} % with an older status ` +
     'after their Available; ' +
+    (signed ? 'meters signing every begin and end (OCMF); ' : '') +
     `database ${usePglite ? 'embedded PGlite' : 'PostgreSQL'}` +
     (nodes > 1 ? `; ${nodes} nodes` : '') +
     (providerFaults
@@ -275,6 +279,7 @@ try {
     lateMeterValueRate,
     swappedMeterValueRate,
     staleStatusRate,
+    signed,
     seed,
     signal: stopLoad.signal,
   });
@@ -350,6 +355,7 @@ try {
   let figures: PaymentFigures | undefined;
   try {
     results = await checkInvariants(db.db, report.completedSessions ?? [], STATION_PREFIX);
+    if (signed) results.push(await checkSignedSessions(db.db, STATION_PREFIX));
     if (stripe) {
       const payments = await checkPayments(db.db, stripe);
       results.push(...payments.results);
