@@ -25,7 +25,7 @@ import {
   toStoredSample,
 } from '../sessions/session-store.ts';
 import { parseScaled } from '../shared/decimal.ts';
-import { assessSignedValues } from './assess-signed-values.ts';
+import { assessSignedValues, type VerifiedRecord } from './assess-signed-values.ts';
 import { checkCalibration } from './calibration-status.ts';
 import { type MeterRow, pinMeterKey } from './meter-store.ts';
 
@@ -58,6 +58,12 @@ export type LoadedMetering = {
   readonly signedValues: readonly string[];
   /** The EVSE's meter (null: none); undefined when a key was pinned here, so the row changed: read it again. */
   readonly meter: MeterRow | null | undefined;
+  /**
+   * The signed values' records as verified here: with the registered key, or with the key the data carried, which
+   * a pin has just registered; the CDR's signed data is built from them (load-cdr-signed-data.ts) instead of
+   * verifying every signature a second time in the same transaction.
+   */
+  readonly signedRecords: readonly VerifiedRecord[];
 };
 
 export async function assessSessionMetering(
@@ -132,6 +138,7 @@ export async function assessSessionMetering(
       states,
       signedValues,
       meter: signed.pin !== null ? undefined : (meter ?? null),
+      signedRecords: signed.records,
     },
   };
 }

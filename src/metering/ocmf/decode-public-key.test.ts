@@ -1,7 +1,7 @@
 import { ECDH, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CURVES, OCMF_CURVES, type OcmfCurve } from './curves.ts';
-import { decodePublicKey } from './decode-public-key.ts';
+import { decodedKeysKept, decodePublicKey } from './decode-public-key.ts';
 import { conformanceJson, pointHex, TEST_KEYS } from './ocmf-test-kit.test-support.ts';
 
 const P256_SPKI = TEST_KEYS.secp256r1.spkiHex;
@@ -102,5 +102,32 @@ describe('decodePublicKey: errors', () => {
     const options = hint === 'hex' ? { encoding: 'hex' as const } : hint === undefined ? {} : { curve: hint };
     const result = decodePublicKey(text, options);
     expect(result.ok ? 'decoded' : result.error.code).toBe(code);
+  });
+});
+
+describe('decodePublicKey: decoded keys are kept', () => {
+  it('returns the kept key for the same text and options, decodes again for other options, keeps no failure', () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const point = publicKey.export({ format: 'jwk' });
+    const uncompressed = Buffer.concat([
+      Buffer.from([0x04]),
+      Buffer.from(point.x as string, 'base64url'),
+      Buffer.from(point.y as string, 'base64url'),
+    ]).toString('hex');
+    const before = decodedKeysKept();
+    const first = decodePublicKey(uncompressed, { curve: 'secp256r1' });
+    const again = decodePublicKey(uncompressed, { curve: 'secp256r1' });
+    expect(first.ok && again.ok && again.value === first.value).toBe(true);
+    expect(Object.isFrozen(first.ok && first.value)).toBe(true);
+    expect(decodedKeysKept()).toBe(before + 1);
+    // The same text with another curve is another question: a 65-byte point is no secp384r1 key.
+    expect(decodePublicKey(uncompressed, { curve: 'secp384r1' })).toMatchObject({
+      ok: false,
+      error: { code: 'PublicKeyStructure' },
+    });
+    expect(decodePublicKey('not a key at all!')).toMatchObject({ ok: false, error: { code: 'PublicKeyEncoding' } });
+    expect(decodedKeysKept()).toBe(before + 1);
+    // The kept key verifies as the decoded one did: its SPKI is the key's own.
+    expect(first.ok && first.value.spkiHex).toBe(publicKey.export({ format: 'der', type: 'spki' }).toString('hex'));
   });
 });
