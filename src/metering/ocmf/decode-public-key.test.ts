@@ -127,6 +127,10 @@ describe('decodePublicKey: decoded keys are kept', () => {
     });
     expect(decodePublicKey('not a key at all!')).toMatchObject({ ok: false, error: { code: 'PublicKeyEncoding' } });
     expect(decodedKeysKept()).toBe(before + 1);
+    // A padded text longer than any real key decodes, but is not kept (the memory bound).
+    const padded = `${' '.repeat(1_100)}${uncompressed}`;
+    expect(decodePublicKey(padded, { curve: 'secp256r1' }).ok).toBe(true);
+    expect(decodedKeysKept()).toBe(before + 1);
     // The kept key verifies as the decoded one did: its SPKI is the key's own.
     expect(first.ok && first.value.spkiHex).toBe(publicKey.export({ format: 'der', type: 'spki' }).toString('hex'));
   });

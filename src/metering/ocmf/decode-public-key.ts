@@ -62,6 +62,12 @@ const PEM_PATTERN = /^-----BEGIN PUBLIC KEY-----([\s\S]*)-----END PUBLIC KEY----
  */
 const decodedKeys = new Map<string, DecodedPublicKey>();
 export const DECODED_KEYS_LIMIT = 20_000;
+/**
+ * Longer texts are decoded every time, not kept: every real form of a key on an OCMF curve is shorter (P-521's SPKI
+ * as Base64 of the OCA envelope, the longest, is about 450 characters), so the kept texts take at most about 20 MB
+ * however a station pads its keys.
+ */
+const MAX_KEPT_KEY_TEXT_CHARS = 1_024;
 
 /** Decodes a public key text; see the module comment for the accepted forms. */
 export function decodePublicKey(
@@ -79,7 +85,7 @@ export function decodePublicKey(
     return ok(cached);
   }
   const decoded = decodeUncached(text, options);
-  if (decoded.ok) {
+  if (decoded.ok && text.length <= MAX_KEPT_KEY_TEXT_CHARS) {
     if (decodedKeys.size >= DECODED_KEYS_LIMIT) decodedKeys.delete(decodedKeys.keys().next().value as string);
     decodedKeys.set(cacheKey, Object.freeze(decoded.value));
   }
