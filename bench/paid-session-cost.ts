@@ -7,7 +7,10 @@
  * counts them, so it is the cost that bounds "complete sessions per second, capture included".
  *
  *   npx tsx bench/paid-session-cost.ts [--stations 100] [--duration 15] [--top 25] [--pool N]
- *     [--provider stripe [--webhook-delay-ms 0]]
+ *     [--provider stripe [--webhook-delay-ms 0]] [--protocol ocpp1.6|ocpp2.0.1|mixed] [--signed]
+ *
+ * `--signed`: the stations' meters sign every session's begin and end (src/load/load-meter.ts), as Eichrecht meters
+ * do: what storing and verifying signed meter data adds to a session.
  *
  * `--provider stripe`: the Stripe adapter against a Stripe-shaped API in another process (bench/stripe-shaped-child.ts)
  * instead of the SANDBOX inside this one; that process's CPU is printed apart, not counted as the node's.
@@ -21,8 +24,10 @@ import pg from 'pg';
 import {
   describeMachine,
   fmt,
+  hasFlag,
   loadFlags,
   numberFlag,
+  protocolFlag,
   runLoadChild,
   startBenchServer,
 } from '../src/load/bench-harness.ts';
@@ -87,6 +92,8 @@ try {
         idle: 0,
         'connect-rate': 1000,
         'drain-timeout': 30,
+        protocol: protocolFlag(),
+        signed: hasFlag('signed'),
       }),
     );
     const stationsDoneAt = Date.now();
