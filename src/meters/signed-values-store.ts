@@ -1,6 +1,6 @@
 /** Stores signed meter values raw with their session (once per distinct value) and reads them back in order. */
 import { createHash } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, SessionSignedValuesTable } from '../db/schema.ts';
 import type { ExtractedSignedValue } from './extract-signed-values.ts';
 
@@ -13,7 +13,8 @@ export type SignedValueSource = SessionSignedValuesTable['source'];
 
 /**
  * Finds the session of (station, transaction) and stores its signed values; a retry of the same value changes
- * nothing. Returns how many were stored, or null when the transaction is unknown.
+ * nothing. Returns how many were stored, or null when the transaction is unknown. One statement (the session's
+ * lookup and the insert together), so one round trip and one commit per message that carries signed data.
  */
 export async function storeSignedValues(
   db: Db,
@@ -23,32 +24,27 @@ export async function storeSignedValues(
   receivedAt: Date,
 ): Promise<number | null> {
   if (values.length === 0) return 0;
-  const session = await db
-    .selectFrom('sessions')
-    .select('id')
-    .where('station_id', '=', target.stationId)
-    .where('transaction_id', '=', target.transactionId)
-    .executeTakeFirst();
-  if (!session) return null;
-  const rows = values
-    .filter((value) => value.raw.length <= MAX_SIGNED_VALUE_CHARS)
-    .map((value) => ({
-      session_id: session.id,
-      source,
-      sampled_at: value.at,
-      context: value.context?.slice(0, 64) ?? null,
-      raw: value.raw,
-      raw_sha256: createHash('sha256').update(value.raw, 'utf8').digest('hex'),
-      received_at: receivedAt,
-    }));
-  if (rows.length === 0) return 0;
-  const inserted = await db
-    .insertInto('session_signed_values')
-    .values(rows)
-    .onConflict((oc) => oc.columns(['session_id', 'raw_sha256']).doNothing())
-    .returning('id')
-    .execute();
-  return inserted.length;
+  const kept = values.filter((value) => value.raw.length <= MAX_SIGNED_VALUE_CHARS);
+  const result = await sql<{ found: boolean; stored: number }>`
+    with s as (
+      select id from sessions where station_id = ${target.stationId} and transaction_id = ${target.transactionId}
+    ), inserted as (
+      insert into session_signed_values (session_id, source, sampled_at, context, raw, raw_sha256, received_at)
+      select s.id, ${source}, v.sampled_at, v.context, v.raw, v.raw_sha256, ${receivedAt.toISOString()}::timestamptz
+      from s cross join unnest(
+        ${kept.map((value) => value.at?.toISOString() ?? null)}::timestamptz[],
+        ${kept.map((value) => value.context?.slice(0, 64) ?? null)}::text[],
+        ${kept.map((value) => value.raw)}::text[],
+        ${kept.map((value) => createHash('sha256').update(value.raw, 'utf8').digest('hex'))}::text[]
+      ) with ordinality as v(sampled_at, context, raw, raw_sha256, n)
+      order by v.n
+      on conflict (session_id, raw_sha256) do nothing
+      returning 1
+    )
+    select exists (select 1 from s) as found, (select count(*) from inserted)::int4 as stored`.execute(db);
+  const row = result.rows[0];
+  if (!row?.found) return null;
+  return row.stored;
 }
 
 /** The raw signed values of a session, in the order they arrived. */
