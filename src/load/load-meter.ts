@@ -1,6 +1,6 @@
 /**
  * The Eichrecht meter of a load station (`voltbill load --signed`): it signs the register at the begin and at the
- * end of every transaction as an OCMF 1.0 record (ECDSA over P-256 with SHA-256, the most common curve of German
+ * end of every transaction as an OCMF 1.0 record (ECDSA over P-256 with SHA-256, one of the curves OCMF names for
  * meters) and sends its public key with the data, as OCPP's SignedMeterValueType carries it, so that Voltbill pins
  * the key on first use and verifies every later session against it (src/meters/assess-signed-values.ts). What the
  * CSMS does with such data — store it raw with the session, verify each signature and the signed energy against
