@@ -5,7 +5,7 @@
  * figure is counted in the database (CDRs written per second), not only from the stations' side.
  *
  *   npx tsx bench/e2e.bench.ts [--stations 200] [--duration 20] [--samples 2] [--meter-interval 0] [--pglite]
- *                              [--unix-socket] [--pay none] [--pool N] [--no-bare]
+ *                              [--unix-socket] [--pay none] [--pool N] [--no-bare] [--warmup 0]
  *                              [--protocol ocpp1.6|ocpp2.0.1|mixed]
  *                              [--provider stripe [--webhook-delay-ms 0]] [--signed]
  *
@@ -31,6 +31,11 @@
  * placed its hold and is charged at its end (payment-billing-hook.ts). `--meter-interval S` spaces the samples S
  * seconds apart: sessions then last long enough for the hold, and the run takes a real session's path (hold placed
  * by the worker during the session, then the exact amount captured from it). The run prints which steps it took.
+ *
+ * `--warmup S`: the same load runs S seconds against the node first (its captures waited for), and the run that
+ * counts starts after it: the sustained figure of a node whose code V8 has optimized, rather than one that spends
+ * part of the run compiling (bench/paid-session-cost.ts prints that share: about 2-3 ms of CPU per session in a
+ * cold 15 s run, under 1 ms warm). The rows and disk counted are the measured run's only.
  *
  * `--signed`: each station's meter signs the register at every session's begin and end (OCMF, its key sent with
  * the data: src/load/load-meter.ts), as Eichrecht meters do; the node stores the raw values, verifies every
@@ -61,6 +66,7 @@ const stations = numberFlag('stations', 200);
 const durationS = numberFlag('duration', 20);
 const protocol = protocolFlag();
 const samples = numberFlag('samples', 2);
+const warmupS = numberFlag('warmup', 0);
 const meterIntervalS = numberFlag('meter-interval', 0);
 const poolIndex = process.argv.indexOf('--pool');
 const databasePoolSize = poolIndex === -1 ? undefined : numberFlag('pool', 10);
@@ -77,12 +83,12 @@ console.log(
     `${payByCard ? `, paid by a saved card (hold at the start, capture after the stop; ${providerName === 'stripe' ? 'Stripe adapter, Stripe-shaped API in another process' : 'SANDBOX provider'})` : ', not paid (--pay none)'}\n`,
 );
 
-const loadArgs = (url: string) =>
+const loadArgs = (url: string, seconds = durationS) =>
   loadFlags({
     url,
     protocol,
     stations,
-    duration: durationS,
+    duration: seconds,
     'meter-interval': meterIntervalS,
     samples,
     idle: 0,
@@ -128,20 +134,64 @@ try {
   });
   if (stripe) connectWebhooks(stripe, bench.server.httpUrl, webhookDelayMs);
   try {
-    const diskBefore = postgres ? await takeDiskSnapshot(postgres.url) : undefined;
-    const spawnedAtMs = Date.now();
-    const report = await runLoadChild(loadArgs(bench.server.ocppUrl));
-    // The span of "complete sessions" is the stations' own run (report.wallTimeS, as the bare figure's) plus the wait
-    // for the last capture after they finished; not the load child's start-up (node and tsx, 3 s on a 2-core host),
-    // which the span measured from before its spawn counted until the fourteenth session.
-    const stationsDoneMs = Date.now();
-    // Captures run after the stops' commits (the payment worker): wait for them, so that "complete" includes them.
     const db = bench.server.database.db;
     const paymentsByStatus = async () => {
       const rows = await sql<{ status: string; n: string }>`
         select status, count(*)::text as n from payments where kind = 'session' group by status`.execute(db);
       return Object.fromEntries(rows.rows.map((r) => [r.status, Number(r.n)]));
     };
+    const tables = [
+      'sessions',
+      'cdrs',
+      'invoices',
+      'payments',
+      'ledger_transfers',
+      'ledger_postings',
+      'payment_webhook_events',
+    ];
+    const countTables = async () =>
+      Object.fromEntries(await Promise.all(tables.map(async (t) => [t, await countRows(bench.server, t)]))) as Record<
+        string,
+        number | undefined
+      >;
+    if (warmupS > 0) {
+      const warm = await runLoadChild(loadArgs(bench.server.ocppUrl, warmupS));
+      const billed = (await countRows(bench.server, 'cdrs')) ?? 0;
+      for (const giveUpAt = Date.now() + CAPTURE_DRAIN_TIMEOUT_MS; payByCard && Date.now() < giveUpAt; ) {
+        if (((await paymentsByStatus()).captured ?? 0) >= billed) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      console.log(
+        `warm-up: ${warmupS} s of the same load first (${warm.sessions.completed} sessions, ${warm.sessions.perSecond}/s ` +
+          "by the stations' count, cold); the figures below are the run after it",
+      );
+    }
+    const before = await countTables();
+    const capturedBefore = (await paymentsByStatus()).captured ?? 0;
+    const diskBefore = postgres ? await takeDiskSnapshot(postgres.url) : undefined;
+    const spawnedAtMs = Date.now();
+    // The stops (CDRs) and captures counted every 500 ms while the stations run: their rates over the steady part of
+    // the run (steadyRates) say whether the captures keep pace with the stops, apart from the ramp and the drain.
+    const timeline: { atMs: number; cdrs: number; captured: number }[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const atMs = Date.now();
+        const cdrsNow = ((await countRows(bench.server, 'cdrs')) ?? 0) - (before.cdrs ?? 0);
+        const capturedNow = payByCard ? ((await paymentsByStatus()).captured ?? 0) - capturedBefore : 0;
+        timeline.push({ atMs, cdrs: cdrsNow, captured: capturedNow });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    })();
+    const report = await runLoadChild(loadArgs(bench.server.ocppUrl)).finally(() => {
+      sampling = false;
+    });
+    await sampler;
+    // The span of "complete sessions" is the stations' own run (report.wallTimeS, as the bare figure's) plus the wait
+    // for the last capture after they finished; not the load child's start-up (node and tsx, 3 s on a 2-core host),
+    // which the span measured from before its spawn counted until the fourteenth session.
+    const stationsDoneMs = Date.now();
+    // Captures run after the stops' commits (the payment worker): wait for them, so that "complete" includes them.
     let captureDoneMs = Date.now();
     if (payByCard) {
       const billed = (await countRows(bench.server, 'cdrs')) ?? 0;
@@ -152,17 +202,10 @@ try {
       }
       captureDoneMs = Date.now();
     }
-    const tables = [
-      'sessions',
-      'cdrs',
-      'invoices',
-      'payments',
-      'ledger_transfers',
-      'ledger_postings',
-      'payment_webhook_events',
-    ];
+    // The measured run's rows only (a warm-up's are counted before it).
+    const after = await countTables();
     const counts = Object.fromEntries(
-      await Promise.all(tables.map(async (t) => [t, await countRows(bench.server, t)])),
+      tables.map((t) => [t, after[t] === undefined ? undefined : after[t] - (before[t] ?? 0)]),
     );
     const cdrs = counts.cdrs ?? 0;
     console.log(
@@ -191,11 +234,11 @@ try {
     let rate = cdrs / report.wallTimeS;
     if (payByCard) {
       const byStatus = await paymentsByStatus();
-      const captured = byStatus.captured ?? 0;
+      const captured = (byStatus.captured ?? 0) - capturedBefore;
       const spanS = report.wallTimeS + (captureDoneMs - stationsDoneMs) / 1000;
       rate = captured / spanS;
       console.log(
-        `payments by status: ${JSON.stringify(byStatus)}; ${captured} of ${cdrs} billed sessions captured ` +
+        `payments by status${warmupS > 0 ? ' (warm-up included)' : ''}: ${JSON.stringify(byStatus)}; ${captured} of ${cdrs} billed sessions captured ` +
           `${captured >= cdrs ? `(all), the last ${fmt((captureDoneMs - stationsDoneMs) / 1000)} s after the stations were done` : `(NOT all within ${CAPTURE_DRAIN_TIMEOUT_MS / 1000} s)`}`,
       );
       const steps = await sql<{ action: string; n: string }>`
@@ -207,6 +250,16 @@ try {
       console.log(
         `complete sessions, capture included: ${fmt(rate)}/s (${captured} from the stations' start to the last capture, ${fmt(spanS)} s)`,
       );
+      const steady = steadyRates(timeline, durationS);
+      if (steady) {
+        console.log(
+          `steady part of the run (${fmt(steady.fromS)}-${fmt(steady.toS)} s after the first stop): ` +
+            `${fmt(steady.cdrsPerS)} stops billed/s, ${fmt(steady.capturedPerS)} captures/s` +
+            (steady.capturedPerS < steady.cdrsPerS * 0.95
+              ? ' (the captures fall behind the stops while the stations run, and catch up after)'
+              : ' (the captures keep pace)'),
+        );
+      }
       console.log(
         `  (on the basis used until the fourteenth session, from the load process's spawn: ` +
           `${fmt(captured / ((captureDoneMs - spawnedAtMs) / 1000))}/s)`,
@@ -234,4 +287,27 @@ try {
 } finally {
   await stripe?.close();
   postgres?.stop();
+}
+
+/**
+ * The stops' and captures' rates between 25 % and 85 % of the run's duration after the first CDR: the ramp (first
+ * connections, V8 compiling) and the end (stations finishing, the captures' backlog) left out. Undefined when the
+ * samples do not cover that span.
+ */
+function steadyRates(
+  timeline: readonly { atMs: number; cdrs: number; captured: number }[],
+  runS: number,
+): { fromS: number; toS: number; cdrsPerS: number; capturedPerS: number } | undefined {
+  const first = timeline.find((sample) => sample.cdrs > 0);
+  if (!first) return undefined;
+  const from = timeline.find((sample) => sample.atMs >= first.atMs + runS * 250);
+  const to = [...timeline].reverse().find((sample) => sample.atMs <= first.atMs + runS * 850);
+  if (!from || !to || to.atMs - from.atMs < 1000) return undefined;
+  const spanS = (to.atMs - from.atMs) / 1000;
+  return {
+    fromS: (from.atMs - first.atMs) / 1000,
+    toS: (to.atMs - first.atMs) / 1000,
+    cdrsPerS: (to.cdrs - from.cdrs) / spanS,
+    capturedPerS: (to.captured - from.captured) / spanS,
+  };
 }

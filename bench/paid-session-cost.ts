@@ -6,8 +6,14 @@
  * stations' requests, which leaves out most of the payment worker's captures (they run after the stops); this
  * counts them, so it is the cost that bounds "complete sessions per second, capture included".
  *
- *   npx tsx bench/paid-session-cost.ts [--stations 100] [--duration 15] [--top 25] [--pool N]
+ *   npx tsx bench/paid-session-cost.ts [--stations 100] [--duration 15] [--warmup 0] [--top 25] [--pool N]
  *     [--provider stripe [--webhook-delay-ms 0]] [--protocol ocpp1.6|ocpp2.0.1|mixed] [--signed]
+ *
+ * `--warmup S`: the same load runs S seconds first, its captures are waited for, and only then does the measured span
+ * begin: the server's code is then optimized already. V8 compiles a hot function again with its optimizing compiler,
+ * on background threads, which takes several seconds of CPU in all over a server's first minutes (a few large
+ * functions take 0.3-0.5 s each on this machine); a cold span counts that one-off cost as part of every session's.
+ * The node's CPU is printed split into its JavaScript thread and its other threads (compiler, GC helpers, libuv).
  *
  * `--signed`: the stations' meters sign every session's begin and end (src/load/load-meter.ts), as Eichrecht meters
  * do: what storing and verifying signed meter data adds to a session.
@@ -33,12 +39,13 @@ import {
 } from '../src/load/bench-harness.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
 import { benchDatabaseUrl } from './load-bench-server.ts';
-import { postgresCpuS } from './process-cpu.ts';
+import { postgresCpuS, threadsCpuS } from './process-cpu.ts';
 import { connectWebhooks, providerFlags, startStripeShapedChild } from './stripe-shaped-child.ts';
 
 const stations = numberFlag('stations', 100);
 const durationS = numberFlag('duration', 15);
 const top = numberFlag('top', 25);
+const warmupS = numberFlag('warmup', 0);
 /** The server's VOLTBILL_DATABASE_POOL_SIZE; default: the server's default (10). */
 const databasePoolSize = process.argv.includes('--pool') ? numberFlag('pool', 10) : undefined;
 const { provider: providerName, webhookDelayMs } = providerFlags();
@@ -60,10 +67,43 @@ try {
     await client.connect();
     await client.query('create extension if not exists pg_stat_statements');
     const count = async (sql: string) => Number((await client.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
+    const loadArgs = (seconds: number) =>
+      loadFlags({
+        url: bench.server.ocppUrl,
+        stations,
+        duration: seconds,
+        'meter-interval': 0,
+        samples: 2,
+        idle: 0,
+        'connect-rate': 1000,
+        'drain-timeout': 30,
+        protocol: protocolFlag(),
+        signed: hasFlag('signed'),
+      });
+    /** Waits until every CDR written since `cdrsFrom` is captured (or the timeout); the counts since then. */
+    const awaitCaptures = async (cdrsFrom: number, capturedFrom: number, since: number) => {
+      let cdrs = 0;
+      let captured = 0;
+      for (;;) {
+        cdrs = (await count('select count(*) as n from cdrs')) - cdrsFrom;
+        captured = (await count(`select count(*) as n from payments where status = 'captured'`)) - capturedFrom;
+        if (captured >= cdrs || Date.now() - since > CAPTURE_TIMEOUT_MS) return { cdrs, captured };
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    if (warmupS > 0) {
+      const warm = await runLoadChild(loadArgs(warmupS));
+      const done = await awaitCaptures(0, 0, Date.now());
+      console.log(
+        `warm-up: ${warmupS} s of the same load first, ${warm.messages.perSecond} msg/s, ${done.captured} sessions ` +
+          'captured; the measured span begins after it',
+      );
+    }
     const cdrsBefore = await count('select count(*) as n from cdrs');
     const capturedBefore = await count(`select count(*) as n from payments where status = 'captured'`);
     await client.query('select pg_stat_statements_reset()');
     const nodeBefore = process.cpuUsage();
+    const threadsBefore = threadsCpuS();
     // The node's garbage collections over the span, by kind: the young generation's (scavenges) against the rest.
     const gc = { scavenges: 0, scavengeMs: 0, others: 0, otherMs: 0 };
     const gcObserver = new PerformanceObserver((list) => {
@@ -82,29 +122,9 @@ try {
     const postgresBeforeS = postgresCpuS(postgres.dataDir);
     const providerBeforeS = stripe?.cpuS() ?? 0;
     const startedAt = Date.now();
-    const report = await runLoadChild(
-      loadFlags({
-        url: bench.server.ocppUrl,
-        stations,
-        duration: durationS,
-        'meter-interval': 0,
-        samples: 2,
-        idle: 0,
-        'connect-rate': 1000,
-        'drain-timeout': 30,
-        protocol: protocolFlag(),
-        signed: hasFlag('signed'),
-      }),
-    );
+    const report = await runLoadChild(loadArgs(durationS));
     const stationsDoneAt = Date.now();
-    let cdrs = 0;
-    let captured = 0;
-    for (;;) {
-      cdrs = (await count('select count(*) as n from cdrs')) - cdrsBefore;
-      captured = (await count(`select count(*) as n from payments where status = 'captured'`)) - capturedBefore;
-      if (captured >= cdrs || Date.now() - stationsDoneAt > CAPTURE_TIMEOUT_MS) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const { cdrs, captured } = await awaitCaptures(cdrsBefore, capturedBefore, stationsDoneAt);
     const capturedAt = Date.now();
     if (stripe) {
       // The provider's events about the last payments may still be on their way: their cost is part of a session's.
@@ -117,6 +137,7 @@ try {
       }
     }
     const node = process.cpuUsage(nodeBefore);
+    const threadsAfter = threadsCpuS();
     gcObserver.disconnect();
     const nodeS = (node.user + node.system) / 1e6;
     const postgresS = postgresCpuS(postgres.dataDir) - postgresBeforeS;
@@ -150,6 +171,13 @@ try {
         `and reads) ${perSessionMs(node.system / 1e6)} ms` +
         (providerS !== undefined ? `; the provider's process (not counted above): ${perSessionMs(providerS)} ms` : ''),
     );
+    if (threadsBefore && threadsAfter) {
+      console.log(
+        `node's CPU per captured session by thread: JavaScript ${perSessionMs(threadsAfter.mainS - threadsBefore.mainS)} ms, ` +
+          `other threads ${perSessionMs(threadsAfter.otherS - threadsBefore.otherS)} ms (V8's optimizing compiler and ` +
+          `GC helpers, libuv's pool)${warmupS > 0 ? '' : "; a cold run (no --warmup) counts the compiler's one-off work here"}`,
+      );
+    }
     console.log(
       `node's garbage-collection pauses per captured session: ${perSessionMs(gc.scavengeMs / 1000)} ms in ` +
         `${fmt(gc.scavenges / captured, 2)} scavenges (young generation), ${perSessionMs(gc.otherMs / 1000)} ms in ` +

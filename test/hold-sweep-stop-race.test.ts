@@ -5,13 +5,14 @@
  * The hold sweep and a stop reach the same session at once (a session that ends before its hold was placed, which
  * short sessions and a busy worker make common): the stop locks the session and charges it itself, the sweep would
  * place its hold. They must not deadlock (PostgreSQL would fail one of them after deadlock_timeout, 1 s: a failed
- * worker pass, a stop answered a second late) and the session must end with exactly one payment.
+ * worker pass, a stop answered a second late) and the session must end with exactly one payment. The sweep places
+ * all its holds in one statement and skips a session a stop holds instead of waiting for it: the other sessions'
+ * holds are placed at once, and the skipped one gets its hold from the next sweep if the stop rolls back.
  *
  * The worker places a running session's hold while the session is being stopped: the step's transaction must not
  * wait for the session's row, which the stop holds while it waits for the payment's row (a deadlock, seen in the
  * ninth session when the step ended the payment's lease inside its transaction: see `releasePaymentLease`).
  */
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdTag, loadStationId } from '../src/load/load-options.ts';
 import { provisionFleet } from '../src/load/provision-fleet.ts';
@@ -89,16 +90,19 @@ describe.skipIf(testBackend !== 'postgres')('hold sweep meets a stop on the same
     return { token, session };
   };
 
-  it('lets the stop charge the session while the sweep waits, then skips it: one payment, no deadlock', async () => {
+  it('skips a session a stop holds, without waiting: the stop charges it, one payment, no deadlock', async () => {
     const db = server.database.db;
     const { token, session } = await runningSession('race-1');
 
-    let sweep: Promise<number> | undefined;
     await db.transaction().execute(async (stop) => {
       // The stop: the session locked as stop-session does, held while the sweep runs into it.
       await stop.selectFrom('sessions').select('id').where('id', '=', session.id).forUpdate().execute();
-      sweep = placeMissingHolds(server.payments.ctx);
-      await waitUntilSomeoneWaitsOnALock(server);
+      // Had the sweep waited for the stop's lock, it would still be waiting here (the stop commits below).
+      const swept = await Promise.race([
+        placeMissingHolds(server.payments.ctx),
+        new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), BLOCK_TIMEOUT_MS / 2)),
+      ]);
+      expect(swept).toBe(0);
       // The stop's charge at the end (payment-billing-hook.ts): its insert of the session's payment.
       const method = await stop.selectFrom('payment_methods').select(['id', 'token']).executeTakeFirstOrThrow();
       await stop
@@ -123,8 +127,8 @@ describe.skipIf(testBackend !== 'postgres')('hold sweep meets a stop on the same
         .where('id', '=', session.id)
         .execute();
     });
-    // Before the fix the sweep took the payment's key first and was failed here as a deadlock victim.
-    await expect(sweep).resolves.toBe(0);
+    // The next sweep finds the session ended: nothing to place.
+    expect(await placeMissingHolds(server.payments.ctx)).toBe(0);
     const payments = await db
       .selectFrom('payments')
       .select(['requested_minor', 'due_minor'])
@@ -176,18 +180,59 @@ describe.skipIf(testBackend !== 'postgres')('hold sweep meets a stop on the same
       .executeTakeFirstOrThrow();
     expect(payment).toEqual({ status: 'authorized', due_minor: 777n, outbox_lease_until: null });
   });
-});
 
-/** Until another connection of the server waits on a row lock (the sweep, blocked by the stop's session lock). */
-async function waitUntilSomeoneWaitsOnALock(server: RunningServer): Promise<void> {
-  const deadline = Date.now() + BLOCK_TIMEOUT_MS;
-  for (;;) {
-    const waiting = await sql<{ n: string }>`
-      select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(
-      server.database.db,
-    );
-    if (Number(waiting.rows[0]?.n) > 0) return;
-    if (Date.now() > deadline) throw new Error('the sweep never reached the stop lock');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+  it("places every other running session's hold in the same sweep, and the skipped one after a stop rolled back", async () => {
+    const db = server.database.db;
+    const sessions = [];
+    for (let i = 0; i < 4; i++) sessions.push((await runningSession(`race-batch-${i}`)).session);
+    const [held, ...others] = sessions as [{ id: string }, ...{ id: string }[]];
+    const holdsOf = async (ids: readonly string[]) =>
+      db
+        .selectFrom('payment_outbox as o')
+        .innerJoin('payments as p', 'p.id', 'o.payment_id')
+        .select([
+          'p.session_id',
+          'p.requested_minor',
+          'p.status',
+          'o.action',
+          'o.amount_minor',
+          'o.status as outboxStatus',
+        ])
+        .where('p.session_id', 'in', ids)
+        .orderBy('p.session_id')
+        .execute();
+    await db
+      .transaction()
+      .execute(async (stop) => {
+        await stop.selectFrom('sessions').select('id').where('id', '=', held.id).forUpdate().execute();
+        expect(await placeMissingHolds(server.payments.ctx)).toBe(3);
+        throw new Error('the stop fails and rolls back');
+      })
+      .catch((error: unknown) => expect(String(error)).toContain('rolls back'));
+    const hold = server.payments.ctx.settings.holdMinor;
+    const expected = (ids: readonly string[]) =>
+      [...ids].sort().map((id) => ({
+        session_id: id,
+        requested_minor: hold,
+        status: 'pending',
+        action: 'authorize',
+        amount_minor: hold,
+        outboxStatus: 'pending',
+      }));
+    expect(await holdsOf(others.map((s) => s.id))).toEqual(expected(others.map((s) => s.id)));
+    expect(await holdsOf([held.id])).toEqual([]);
+    // The session is still running: the next sweep places its hold, and places nothing twice.
+    expect(await placeMissingHolds(server.payments.ctx)).toBe(1);
+    expect(await holdsOf(sessions.map((s) => s.id))).toEqual(expected(sessions.map((s) => s.id)));
+    expect(await placeMissingHolds(server.payments.ctx)).toBe(0);
+    await db
+      .updateTable('sessions')
+      .set({ status: 'Completed', ended_at: new Date() })
+      .where(
+        'id',
+        'in',
+        sessions.map((s) => s.id),
+      )
+      .execute();
+  });
+});
