@@ -6,15 +6,17 @@
  *
  *   npx tsx bench/e2e.bench.ts [--stations 200] [--duration 20] [--samples 2] [--meter-interval 0] [--pglite]
  *                              [--unix-socket] [--pay none] [--pool N] [--no-bare] [--warmup 0]
- *                              [--protocol ocpp1.6|ocpp2.0.1|mixed]
- *                              [--provider stripe [--webhook-delay-ms 0]] [--signed]
+ *                              [--protocol ocpp1.6|ocpp2.0.1|mixed] [--worker-lanes N]
+ *                              [--provider stripe [--webhook-delay-ms 0] [--provider-latency-ms 0]
+ *                                                 [--stripe-requests-per-second 10000]] [--signed]
  *
  * First, unless `--no-bare`, the same stations run the same sessions against the bare `ws` server that only
  * acknowledges (src/load/ack-only-server.ts: a transaction id, idTag Accepted, nothing stored): the sessions per
  * second this machine's stations and sockets allow at all, the physical limit. The run prints Voltbill's complete
  * sessions as a ratio to it (not with `--meter-interval S` > 0: the bare rate is then set by the pacing).
  *
- * `--pool N` sets the server's VOLTBILL_DATABASE_POOL_SIZE (default: the server's default, 10).
+ * `--pool N` sets the server's VOLTBILL_DATABASE_POOL_SIZE (default: the server's default, 10); `--worker-lanes N` its
+ * VOLTBILL_PAYMENT_WORKER_CONCURRENCY (default: the server's, 8 with the SANDBOX and 32 with Stripe).
  *
  * Every session pays by a saved card (default): a hold placed at its start, the exact amount captured after its
  * stop, both by the payment worker against the built-in SANDBOX provider (the stand-in for the card network, in this
@@ -26,6 +28,12 @@
  * node no longer does the card network's work (its vault and state, the client side of its webhooks). Like Stripe,
  * that API sends signed events to the node's webhook endpoint (3 per session paid at its end: created,
  * amount_capturable_updated, succeeded), which the node verifies and applies as in production.
+ * `--provider-latency-ms L` (with `--provider stripe`): that API answers every call L ms late, as Stripe's servers
+ * take a few hundred ms per payment call where a loopback server takes one: what the payment worker's lanes and
+ * request rate (docs/payments.md) do to the captures when each call waits. The run prints the capture lag: from
+ * the stop's commit (its charge or settle step queued) to that step done, p50/p99/max.
+ * `--stripe-requests-per-second R`: the node's STRIPE_REQUESTS_PER_SECOND (default 10,000: no limit the node
+ * reaches, so that the figure is the node's own; a live Stripe account allows 100 a second in all).
  *
  * With the default `--meter-interval 0` a session lasts a few tens of milliseconds, so it ends before the worker has
  * placed its hold and is charged at its end (payment-billing-hook.ts). `--meter-interval S` spaces the samples S
@@ -73,7 +81,7 @@ const databasePoolSize = poolIndex === -1 ? undefined : numberFlag('pool', 10);
 const payIndex = process.argv.indexOf('--pay');
 const payByCard = payIndex === -1 || process.argv[payIndex + 1] !== 'none';
 /** With --provider stripe, --webhook-delay-ms: how long after each event the provider sends it (0: at once). */
-const { provider: providerName, webhookDelayMs } = providerFlags();
+const { provider: providerName, webhookDelayMs, latencyMs: providerLatencyMs } = providerFlags();
 /** How long the captures may take after the stations are done before the run is reported as incomplete. */
 const CAPTURE_DRAIN_TIMEOUT_MS = 120_000;
 
@@ -130,9 +138,14 @@ try {
   const bench = await startBenchServer(database, stations, {
     payByCard,
     ...(databasePoolSize !== undefined && { databasePoolSize }),
-    ...(stripe && { stripeApiUrl: stripe.apiUrl }),
+    ...(process.argv.includes('--worker-lanes') && { paymentWorkerConcurrency: numberFlag('worker-lanes', 8) }),
+    ...(stripe && {
+      stripeApiUrl: stripe.apiUrl,
+      stripeRequestsPerSecond: numberFlag('stripe-requests-per-second', 10_000),
+    }),
   });
   if (stripe) connectWebhooks(stripe, bench.server.httpUrl, webhookDelayMs);
+  if (stripe && providerLatencyMs > 0) stripe.setLatency(providerLatencyMs);
   try {
     const db = bench.server.database.db;
     const paymentsByStatus = async () => {
@@ -170,6 +183,7 @@ try {
     const capturedBefore = (await paymentsByStatus()).captured ?? 0;
     const diskBefore = postgres ? await takeDiskSnapshot(postgres.url) : undefined;
     const spawnedAtMs = Date.now();
+    const measuredFrom = new Date(spawnedAtMs);
     // The stops (CDRs) and captures counted every 500 ms while the stations run: their rates over the steady part of
     // the run (steadyRates) say whether the captures keep pace with the stops, apart from the ramp and the drain.
     const timeline: { atMs: number; cdrs: number; captured: number }[] = [];
@@ -246,6 +260,20 @@ try {
       console.log(
         `payment steps: ${steps.rows.map((r) => `${r.action} ${r.n}`).join(', ')} (authorize + settle: a hold placed ` +
           'during the session, then captured; charge: the session ended before its hold, charged at its end)',
+      );
+      // The stop's transaction queues the capture (a settle of the hold, or a charge when the session ended before
+      // its hold): the time from that commit to the step done is what a driver's card statement waits for.
+      const lag = await sql<{ n: string; p50: number | null; p99: number | null; max: number | null }>`
+        select count(*)::text as n,
+               percentile_cont(0.5) within group (order by extract(epoch from updated_at - created_at))::float8 as p50,
+               percentile_cont(0.99) within group (order by extract(epoch from updated_at - created_at))::float8 as p99,
+               max(extract(epoch from updated_at - created_at))::float8 as max
+          from payment_outbox
+         where action in ('settle', 'charge') and status = 'done' and created_at >= ${measuredFrom}`.execute(db);
+      const l = lag.rows[0];
+      console.log(
+        `capture lag, the stop's commit to its capture done${providerLatencyMs > 0 ? ` (every provider call ${providerLatencyMs} ms)` : ''}: ` +
+          `p50 ${fmt(l?.p50)} s, p99 ${fmt(l?.p99)} s, max ${fmt(l?.max)} s over ${l?.n ?? 0} captures`,
       );
       console.log(
         `complete sessions, capture included: ${fmt(rate)}/s (${captured} from the stations' start to the last capture, ${fmt(spanS)} s)`,

@@ -8,7 +8,8 @@
  * Run as a script it prints `{"port":N}` on its first stdout line and serves until its stdin closes (the parent
  * ended or was killed), so that it never outlives the benchmark. A stdin line
  * `{"webhook":{"url":…,"secret":…,"delayMs":…}}` makes it send Stripe's signed events there from then on, as Stripe
- * does (a few per payment), each `delayMs` after it happened.
+ * does (a few per payment), each `delayMs` after it happened; `{"latencyMs":N}` answers every API call N ms late, as
+ * Stripe's own servers take a few hundred ms per payment call.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -22,17 +23,28 @@ export type StripeShapedChild = {
   readonly apiUrl: string;
   /** Sends Stripe's signed events to Voltbill's endpoint from now on (test/support/stripe-shaped-server.ts). */
   sendWebhooks(url: string, secret: string, delayMs?: number): void;
+  /** Every API call answered `ms` late from now on (test/support/stripe-shaped-server.ts setLatency). */
+  setLatency(ms: number): void;
   /** The provider process's CPU so far, in seconds (user + system), from /proc. */
   cpuS(): number;
   close(): Promise<void>;
 };
 
-/** The benchmarks' `--provider sandbox|stripe` (default sandbox) and `--webhook-delay-ms D` (default 0) flags. */
-export function providerFlags(): { readonly provider: 'sandbox' | 'stripe'; readonly webhookDelayMs: number } {
+/**
+ * The benchmarks' `--provider sandbox|stripe` (default sandbox), `--webhook-delay-ms D` (default 0) and
+ * `--provider-latency-ms L` (default 0; Stripe only: every API call answered L ms late) flags.
+ */
+export function providerFlags(): {
+  readonly provider: 'sandbox' | 'stripe';
+  readonly webhookDelayMs: number;
+  readonly latencyMs: number;
+} {
   const index = process.argv.indexOf('--provider');
   const provider = index === -1 ? 'sandbox' : process.argv[index + 1];
   if (provider !== 'sandbox' && provider !== 'stripe') throw new Error('--provider must be sandbox or stripe');
-  return { provider, webhookDelayMs: numberFlag('webhook-delay-ms', 0) };
+  const latencyMs = numberFlag('provider-latency-ms', 0);
+  if (latencyMs > 0 && provider !== 'stripe') throw new Error('--provider-latency-ms needs --provider stripe');
+  return { provider, webhookDelayMs: numberFlag('webhook-delay-ms', 0), latencyMs };
 }
 
 /** Has the provider send its events to the Stripe webhook endpoint of the node at `httpUrl`, `delayMs` late. */
@@ -54,6 +66,7 @@ export function startStripeShapedChild(): Promise<StripeShapedChild> {
         apiUrl: `http://127.0.0.1:${port}`,
         sendWebhooks: (url, secret, delayMs = 0) =>
           child.stdin.write(`${JSON.stringify({ webhook: { url, secret, delayMs } })}\n`),
+        setLatency: (ms) => child.stdin.write(`${JSON.stringify({ latencyMs: ms })}\n`),
         cpuS: () => processCpuS(child.pid as number),
         close: () =>
           new Promise<void>((done) => {
@@ -70,8 +83,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const server = await startStripeShapedServer();
   process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
   createInterface({ input: process.stdin }).on('line', (line) => {
-    const { webhook } = JSON.parse(line) as { webhook?: { url: string; secret: string; delayMs?: number } };
-    server.setWebhook(webhook);
+    const command = JSON.parse(line) as {
+      webhook?: { url: string; secret: string; delayMs?: number };
+      latencyMs?: number;
+    };
+    if (command.latencyMs !== undefined) server.setLatency(command.latencyMs);
+    else server.setWebhook(command.webhook);
   });
   process.stdin.once('end', () => {
     void server.close().then(() => process.exit(0));

@@ -14,6 +14,7 @@ import {
   finishOutboxItem,
   releasePaymentLease,
 } from '../src/payments/worker/outbox-store.ts';
+import { createPaymentWorker } from '../src/payments/worker/payment-worker.ts';
 import { processOutboxItem } from '../src/payments/worker/process-outbox-item.ts';
 import { fixedClock } from '../src/shared/clock.ts';
 import { statementsOf } from './support/generic-plan.ts';
@@ -38,6 +39,8 @@ describe('payment worker concurrency', () => {
   let voidThrows = false;
   /** A provider `capture` that answers for another provider payment (the merge then refuses the report). */
   let captureAnswersForAnother = false;
+  /** A provider `void` of this provider payment waits for `release` (a call that hangs until its timeout). */
+  let hangVoidOf: { providerPaymentId: string; started: () => void; release: Promise<void> } | undefined;
 
   beforeAll(async () => {
     sandbox = createSandboxProvider({ clock, webhookSecret: 'concurrency-test-webhook-secret', webhookDelayMs: 1 });
@@ -48,6 +51,16 @@ describe('payment worker concurrency', () => {
         if (property === 'void' && voidThrows) {
           return async () => {
             throw new Error('provider adapter defect (test)');
+          };
+        }
+        if (property === 'void' && hangVoidOf) {
+          const hang = hangVoidOf;
+          return async (input: Parameters<PaymentProvider['void']>[0]) => {
+            if (input.providerPaymentId === hang.providerPaymentId) {
+              hang.started();
+              await hang.release;
+            }
+            return target.void(input);
           };
         }
         if (property === 'capture' && captureAnswersForAnother) {
@@ -415,5 +428,89 @@ describe('payment worker concurrency', () => {
     expect(await leaseOf(held[1]!.id)).toEqual(refused.locked_until);
     await releasePaymentLease(db, refused);
     expect(await leaseOf(held[1]!.id)).toBeNull();
+  });
+  it('running, a call that hangs holds its own lane only: the items due after it are worked meanwhile', async () => {
+    const db = server.database.db;
+    const held = await db
+      .selectFrom('payments')
+      .select(['id', 'provider_payment_id'])
+      .where('status', '=', 'authorized')
+      .where('outbox_lease_until', 'is', null)
+      // Not the one whose capture the test before had refused by the merge: the provider has captured it.
+      .where('id', 'not in', db.selectFrom('payment_outbox').select('payment_id').where('action', '=', 'settle'))
+      .orderBy('id')
+      .limit(4)
+      .execute();
+    expect(held).toHaveLength(4);
+    const [slow, ...others] = held;
+    let started!: () => void;
+    const hanging = new Promise<void>((resolve) => (started = resolve));
+    let release!: () => void;
+    hangVoidOf = {
+      providerPaymentId: slow!.provider_payment_id!,
+      started,
+      release: new Promise<void>((resolve) => (release = resolve)),
+    };
+    const due = () => new Date(clock.now().getTime() - 1000);
+    const statusOf = async (key: string) =>
+      (
+        await db
+          .selectFrom('payment_outbox')
+          .select('status')
+          .where('idempotency_key', '=', key)
+          .executeTakeFirstOrThrow()
+      ).status;
+    const waitFor = async (what: string, check: () => Promise<boolean>) => {
+      for (const giveUpAt = Date.now() + 15_000; !(await check()); ) {
+        if (Date.now() > giveUpAt) {
+          const rows = await db
+            .selectFrom('payment_outbox')
+            .selectAll()
+            .where('idempotency_key', 'like', 'hang:%')
+            .execute();
+          throw new Error(
+            `still waiting: ${what} ${JSON.stringify(rows, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    // Its own worker, as `serve` runs it: 3 lanes, a short idle interval.
+    const worker = createPaymentWorker(server.payments.ctx);
+    try {
+      await enqueueOutbox(db, { paymentId: slow!.id, action: 'void', idempotencyKey: 'hang:slow', notBefore: due() });
+      worker.start(20);
+      await hanging;
+      // Queued while the slow call hangs: with passes, these waited for it (the pass ended with its slowest call).
+      for (const [n, payment] of others.entries()) {
+        await enqueueOutbox(db, {
+          paymentId: payment.id,
+          action: 'void',
+          idempotencyKey: `hang:${n}`,
+          notBefore: due(),
+        });
+      }
+      await waitFor('the other voids done while the slow one hangs', async () => {
+        const statuses = await Promise.all(others.map((_, n) => statusOf(`hang:${n}`)));
+        return statuses.every((status) => status === 'done');
+      });
+      expect(await statusOf('hang:slow')).toBe('pending');
+      release();
+      await waitFor('the slow void done once released', async () => (await statusOf('hang:slow')) === 'done');
+    } finally {
+      release?.();
+      hangVoidOf = undefined;
+      await worker.stop();
+    }
+    const voided = await db
+      .selectFrom('payments')
+      .select('status')
+      .where(
+        'id',
+        'in',
+        held.map((p) => p.id),
+      )
+      .execute();
+    expect(voided.map((p) => p.status)).toEqual(['voided', 'voided', 'voided', 'voided']);
   });
 });

@@ -42,6 +42,13 @@ export type BenchServerOptions = {
    * Its webhooks are the caller's to connect (`webhookSecret` and the server's httpUrl).
    */
   readonly stripeApiUrl?: string;
+  /**
+   * With `stripeApiUrl`: the node's STRIPE_REQUESTS_PER_SECOND. Default 10,000 (the pacer's most: no limit a node
+   * reaches), so that the figures are the node's own; a real account's limit is 100/s live (docs/payments.md).
+   */
+  readonly stripeRequestsPerSecond?: number;
+  /** VOLTBILL_PAYMENT_WORKER_CONCURRENCY; default the node's (by provider: docs/payments.md). */
+  readonly paymentWorkerConcurrency?: number;
 };
 
 /** Test-mode placeholders for the Stripe-shaped API, which checks only that a Bearer key is sent: not secrets. */
@@ -62,11 +69,15 @@ export async function startBenchServer(
     VOLTBILL_LOG_LEVEL: 'silent',
     ...LOAD_TEST_LIMITS,
     ...(options.databasePoolSize !== undefined && { VOLTBILL_DATABASE_POOL_SIZE: String(options.databasePoolSize) }),
+    ...(options.paymentWorkerConcurrency !== undefined && {
+      VOLTBILL_PAYMENT_WORKER_CONCURRENCY: String(options.paymentWorkerConcurrency),
+    }),
     ...(options.stripeApiUrl !== undefined && {
       VOLTBILL_PAYMENT_PROVIDER: 'stripe',
       STRIPE_SECRET_KEY: BENCH_STRIPE_KEY,
       STRIPE_WEBHOOK_SECRET: BENCH_STRIPE_WEBHOOK_SECRET,
       STRIPE_API_URL: options.stripeApiUrl,
+      STRIPE_REQUESTS_PER_SECOND: String(options.stripeRequestsPerSecond ?? 10_000),
     }),
   });
   const dataDir = database.kind === 'pglite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'voltbill-bench-')) : undefined;

@@ -10,7 +10,7 @@
  *
  * Requests are dispatched in the order they arrived, waiting or not.
  */
-import { RateLimiter } from './rate-limiter.ts';
+import { RateLimiter } from '../shared/rate-limiter.ts';
 
 export type ThrottleOutcome = 'dispatched' | 'waiting' | 'refused';
 

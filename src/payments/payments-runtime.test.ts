@@ -48,4 +48,19 @@ describe('payments runtime', () => {
     expect([stripe('20000'), stripe('120000'), stripe('2000')]).toEqual([150_000, 750_000, 60_000]);
     expect(createPaymentsRuntime({ ...deps, config: loadConfig({}) }).ctx.settings.leaseMs).toBe(60_000);
   });
+  it('gives the worker 32 slots with Stripe (calls of a few hundred ms) and 8 with the in-process SANDBOX', () => {
+    const slots = (env: Record<string, string>) =>
+      createPaymentsRuntime({ ...deps, config: loadConfig(env) }).ctx.settings.workerConcurrency;
+    const stripe = {
+      VOLTBILL_PAYMENT_PROVIDER: 'stripe',
+      STRIPE_SECRET_KEY: 'sk_test_abc',
+      STRIPE_WEBHOOK_SECRET: 'whsec_a',
+    };
+    expect([slots(stripe), slots({}), slots({ ...stripe, VOLTBILL_PAYMENT_WORKER_CONCURRENCY: '48' })]).toEqual([
+      32, 8, 48,
+    ]);
+    expect(() => loadConfig({ VOLTBILL_PAYMENT_WORKER_CONCURRENCY: '257' })).toThrow(ConfigError);
+    expect(() => loadConfig({ STRIPE_REQUESTS_PER_SECOND: '0' })).toThrow(ConfigError);
+    expect(loadConfig({ STRIPE_REQUESTS_PER_SECOND: '40' }).payments.stripeRequestsPerSecond).toBe(40);
+  });
 });

@@ -80,6 +80,7 @@ export function createPaymentsRuntime(deps: {
       webhookSecrets: p.stripeWebhookSecrets,
       clock: deps.clock,
       timeoutMs: p.stripeTimeoutMs,
+      ...(p.stripeRequestsPerSecond !== undefined && { requestsPerSecond: p.stripeRequestsPerSecond }),
       ...(p.stripeApi && { api: p.stripeApi }),
     });
   } else {
@@ -112,7 +113,7 @@ export function createPaymentsRuntime(deps: {
       walletMinStartMinor: p.walletMinStartMinor,
       startsPerTokenPerHour: p.velocityStartsPerTokenPerHour,
       startsPerCardPerHour: p.velocityStartsPerCardPerHour,
-      workerConcurrency: p.workerConcurrency,
+      workerConcurrency: p.workerConcurrency ?? defaultWorkerConcurrency(provider.name),
       leaseMs: leaseForProviderTimeout(provider.name === 'stripe' ? p.stripeTimeoutMs : undefined),
     },
     ...(deps.cipher && { cipher: deps.cipher }),
@@ -173,6 +174,16 @@ export function createPaymentsRuntime(deps: {
     },
   };
   return runtime;
+}
+
+/**
+ * Slots of the payment worker when VOLTBILL_PAYMENT_WORKER_CONCURRENCY is unset. Stripe answers in a few hundred
+ * ms: 8 lanes of 300 ms calls held a node to about 12 captured sessions a second (BENCHMARKS.md, twentieth
+ * session), so Stripe gets 32, and its pacer (STRIPE_REQUESTS_PER_SECOND) keeps the rate within Stripe's limit.
+ * The SANDBOX answers in-process at once: more than 8 lanes only take CPU from the stations.
+ */
+function defaultWorkerConcurrency(provider: PaymentProvider['name']): number {
+  return provider === 'stripe' ? 32 : 8;
 }
 
 function loadOrCreateKey(file: string): Buffer {

@@ -98,6 +98,12 @@ export type StripeShapedServer = {
    * also forced once with `atLeastOnce` (see ProviderFaultRates); undefined = none.
    */
   injectFaults(options: { rates: ProviderFaultRates; seed: number; atLeastOnce?: boolean } | undefined): void;
+  /**
+   * From now on every API request is answered `ms` after it arrived (0: at once), its work done at the end: Stripe's
+   * own time per call (about 300-500 ms for a PaymentIntent's create, confirm or capture), which a server on
+   * loopback does not have. Webhook deliveries are not delayed by it (`setWebhook`'s delayMs).
+   */
+  setLatency(ms: number): void;
   /** Faults injected so far and the API requests they were drawn over. */
   readonly faultCounts: ProviderFaultCounts;
   close(): Promise<void>;
@@ -129,6 +135,7 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
   /** Idempotency keys of forced lost captures: the answer to the next request under the key is lost too. */
   const loseNextReplay = new Set<string>();
   let webhook: { url: string; secret: string; delayMs?: number } | undefined;
+  let latencyMs = 0;
   let closed = false;
   const webhookCounts = { delivered: 0, refused: 0, failed: 0 };
   /** Attempts of a delivery, 200 ms apart and doubling: up to ~25 s (Stripe retries for days; a test run is short). */
@@ -425,6 +432,7 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const body = parseForm(raw);
     const key = request.headers['idempotency-key'] as string | undefined;
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     requests.push({ method: request.method ?? '', path: url.pathname, idempotencyKey: key, body });
     const send = (status: number, payload: Json, replayed = false) => {
       response.writeHead(status, {
@@ -537,6 +545,10 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
       faults = options && { rates: options.rates, prng: createPrng(options.seed), owed };
     },
     faultCounts,
+    setLatency: (ms) => {
+      if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) throw new RangeError(`latency ${ms} ms: 0 to 60,000`);
+      latencyMs = ms;
+    },
     close: () =>
       new Promise((resolve) => {
         closed = true;

@@ -9,6 +9,7 @@ import type { Clock } from '../../shared/clock.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import type { PaymentProvider, ProviderError, ProviderPayment } from '../provider.ts';
 import { verifyWebhookSignature } from '../webhook-signature.ts';
+import { createRequestPacer, defaultStripeRequestsPerSecond } from './request-pacer.ts';
 import { toStripeAmount } from './stripe-amounts.ts';
 import {
   mapPaymentIntent,
@@ -24,6 +25,8 @@ export type StripeProviderOptions = {
   readonly clock: Clock;
   readonly webhookToleranceS?: number;
   readonly timeoutMs?: number;
+  /** Calls a second this node sends at most (request-pacer.ts); default by the key's mode. */
+  readonly requestsPerSecond?: number;
   /** Only for tests against a local Stripe-shaped server. */
   readonly api?: { host: string; port: number; protocol: 'http' | 'https' };
 };
@@ -37,7 +40,10 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     appInfo: { name: 'Voltbill' },
   });
 
+  const pace = createRequestPacer(options.requestsPerSecond ?? defaultStripeRequestsPerSecond(options.secretKey));
+
   async function run<T>(call: () => Promise<T>): Promise<Result<T, ProviderError>> {
+    await pace();
     try {
       return ok(await call());
     } catch (error) {

@@ -3,39 +3,50 @@
  * the outbox (provider calls under idempotency keys). Several workers (one per node) may run: claims are leased
  * rows taken with SKIP LOCKED, so each item has one worker at a time, each payment one step at a time (the claim
  * leases the payment too), and a killed worker's item comes back.
+ *
+ * Running (`start`), the worker is loops of their own: the sweeps every interval, and `workerConcurrency` lanes,
+ * each claiming a due item, working it, and claiming the next. A provider call waits on the network (Stripe takes a
+ * few hundred ms; a timeout, 20 s): it holds its own lane and nothing else. (Until
+ * 2026-11-28 the items were worked in passes, each pass waiting for its slowest call before the next pass's claims
+ * and sweeps: one timed-out call held a node's captures back for the whole timeout, and 8 calls of 300 ms capped
+ * a node at about 12 captured sessions a second. BENCHMARKS.md, twentieth session.)
  */
 
 import { linkAdHocSessions, placeMissingHolds, releaseExpiringHolds } from '../flows/place-holds.ts';
 import type { PaymentContext } from '../payment-context.ts';
-import { retryDelayMs } from './backoff.ts';
-import { claimNextOutboxItem, releasePaymentLease, retryOutboxItem } from './outbox-store.ts';
-import { processOutboxItem } from './process-outbox-item.ts';
+import { type ClaimedOutboxItem, claimNextOutboxItem } from './outbox-store.ts';
+import { workClaimedItem } from './work-claimed-item.ts';
 
-/** Outbox items one pass works at most, so a pass (and shutdown) stays short. */
+/** Outbox items one `runOnce` pass works at most, so that a pass (a test's, the demo's) stays short. */
 const ITEMS_PER_PASS = 100;
 
 export type PaymentWorker = {
-  /** One pass: sweeps, then due outbox items. Returns how many items it processed. */
+  /** One pass: sweeps, then due outbox items, at most `workerConcurrency` at once. Returns how many it worked. */
   runOnce(): Promise<number>;
   /** Passes until nothing is due (tests, demo); bounded by `maxPasses`. */
   runUntilIdle(maxPasses?: number): Promise<void>;
+  /** Runs the sweeps every `intervalMs`, and lanes that work due items as they come (see above). */
   start(intervalMs: number): void;
+  /** Ends both loops and waits for the items being worked. */
   stop(): Promise<void>;
 };
 
 /**
- * `sweeps` run at the start of every pass after the hold sweeps (e.g. stopping wallet sessions whose balance is used
- * up); a failing sweep is logged and does not stop the pass.
+ * `sweeps` run after the hold sweeps (e.g. stopping wallet sessions whose balance is used up); a failing sweep is
+ * logged and does not stop the others.
  */
 export function createPaymentWorker(
   ctx: PaymentContext,
   sweeps: readonly (() => Promise<unknown>)[] = [],
 ): PaymentWorker {
-  let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
   let stopped = false;
+  let loops: Promise<void> | undefined;
+  const lanes = Math.max(1, ctx.settings.workerConcurrency);
+  const claim = (): Promise<ClaimedOutboxItem | undefined> =>
+    claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs);
 
-  async function pass(): Promise<number> {
+  async function sweepAll(): Promise<void> {
     await placeMissingHolds(ctx);
     await linkAdHocSessions(ctx);
     await releaseExpiringHolds(ctx);
@@ -46,6 +57,10 @@ export function createPaymentWorker(
         ctx.logger.error({ err: error }, 'payment worker sweep failed');
       }
     }
+  }
+
+  async function pass(): Promise<number> {
+    await sweepAll();
     // Lanes claim and work items side by side, as workers on several nodes do (claims skip each other's rows; an
     // item whose payment waits for another step is put back without spending an attempt). Together they work at
     // most ITEMS_PER_PASS items, and never two items of one payment at once, on this node or across nodes: a claim
@@ -55,50 +70,87 @@ export function createPaymentWorker(
     const lane = async () => {
       while (claimed < ITEMS_PER_PASS && !stopped) {
         claimed++;
-        const item = await claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs);
+        const item = await claim();
         if (!item) return;
-        let ended = false;
-        try {
-          await processOutboxItem(ctx, item);
-          ended = true;
-        } catch (error) {
-          // Retried under the same key after a backoff (nothing moves twice), so that a step that fails the same way
-          // every time neither spins nor, being due first, keeps its payment's other steps waiting forever. The
-          // payment's lease is kept: it lapses as the claim would have, so no other step of the payment starts
-          // while this one's outcome is open.
-          ctx.logger.error(
-            { err: error, outboxId: String(item.id) },
-            'payment outbox item failed unexpectedly; retried after a backoff',
-          );
-          const now = ctx.clock.now();
-          const at = new Date(now.getTime() + retryDelayMs(item.attempts, ctx.settings.retryBaseMs));
-          await retryOutboxItem(ctx.db, item, at, now, `unexpected: ${String(error)}`.slice(0, 500)).catch(
-            () => undefined, // the database is down: the claim lapses after its lease instead
-          );
-        }
-        if (ended) {
-          // The step ended (done, failed, or put back): the payment's other steps may go now.
-          await releasePaymentLease(ctx.db, item).catch((error: unknown) =>
-            ctx.logger.warn({ err: error, paymentId: item.payment_id }, 'payment lease not released; it lapses'),
-          );
-        }
+        await workClaimedItem(ctx, item);
         processed++;
       }
     };
-    const lanes = Math.max(1, Math.min(ctx.settings.workerConcurrency, ITEMS_PER_PASS));
     // Every lane has ended before the pass does, even when one failed (a claim during a database outage): the pass
     // is then reported failed, and no lane outlives it into the next pass or past stop().
-    const outcomes = await Promise.allSettled(Array.from({ length: lanes }, lane));
+    const outcomes = await Promise.allSettled(Array.from({ length: Math.min(lanes, ITEMS_PER_PASS) }, lane));
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');
     if (failed) throw failed.reason;
     return processed;
   }
 
   function runOnce(): Promise<number> {
-    // One pass at a time per worker; a tick during a pass waits for it instead of starting a second one.
+    // One pass at a time per worker; a call during a pass waits for it instead of starting a second one.
     if (!running) running = pass().finally(() => (running = undefined));
     return running;
   }
+
+  /** A wait of up to `ms` that `wake` (or stop) ends early. */
+  function napper() {
+    let wakeNow: (() => void) | undefined;
+    return {
+      nap(ms: number): Promise<void> {
+        return new Promise((resolve) => {
+          const timer = setTimeout(done, ms);
+          timer.unref();
+          wakeNow = done;
+          function done() {
+            clearTimeout(timer);
+            wakeNow = undefined;
+            resolve();
+          }
+        });
+      },
+      wake: () => wakeNow?.(),
+    };
+  }
+
+  function startLoops(intervalMs: number): Promise<void> {
+    const sweepNap = napper();
+    const laneNaps = Array.from({ length: lanes }, napper);
+
+    async function sweepLoop(): Promise<void> {
+      while (!stopped) {
+        try {
+          await sweepAll();
+        } catch (error) {
+          ctx.logger.error({ err: error }, 'payment worker sweep failed');
+        }
+        if (!stopped) await sweepNap.nap(intervalMs);
+      }
+    }
+
+    // Each lane: claim, work, claim again; the lanes' claims go side by side, as several nodes'
+    // do (a single claimer, tried first, was the bottleneck under load: one claim at a time waiting for the pool).
+    async function laneLoop(lane: number): Promise<void> {
+      const nap = laneNaps[lane] as ReturnType<typeof napper>;
+      while (!stopped) {
+        let item: ClaimedOutboxItem | undefined;
+        try {
+          item = await claim();
+        } catch (error) {
+          // The database unreachable: every lane finds the same, one says so.
+          if (lane === 0)
+            ctx.logger.error({ err: error }, 'payment outbox claim failed; tried again after the interval');
+        }
+        if (item) await workClaimedItem(ctx, item);
+        else if (!stopped) await nap.nap(intervalMs); // nothing due: an idle lane costs one claim an interval
+      }
+    }
+
+    wakeLoops = () => {
+      sweepNap.wake();
+      for (const nap of laneNaps) nap.wake();
+    };
+    // Stopped: each lane ends after its item (bounded by the provider's timeout).
+    return Promise.all([sweepLoop(), ...laneNaps.map((_, lane) => laneLoop(lane))]).then(() => undefined);
+  }
+  let wakeLoops: () => void = () => undefined;
 
   return {
     runOnce,
@@ -118,25 +170,15 @@ export function createPaymentWorker(
       }
     },
     start(intervalMs) {
+      if (loops) return;
       stopped = false;
-      // The interval is the idle poll: a pass that worked its full quota leaves more due, so the next starts at once.
-      const tick = (delayMs: number) => {
-        timer = setTimeout(async () => {
-          let processed = 0;
-          try {
-            processed = await runOnce();
-          } catch (error) {
-            ctx.logger.error({ err: error }, 'payment worker pass failed');
-          }
-          if (!stopped) tick(processed >= ITEMS_PER_PASS ? 0 : intervalMs);
-        }, delayMs);
-        timer.unref();
-      };
-      tick(intervalMs);
+      loops = startLoops(intervalMs);
     },
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      wakeLoops();
+      await loops;
+      loops = undefined;
       await running?.catch(() => undefined);
     },
   };
