@@ -8,7 +8,8 @@
  *                              [--unix-socket] [--pay none] [--pool N] [--no-bare] [--warmup 0]
  *                              [--protocol ocpp1.6|ocpp2.0.1|mixed] [--worker-lanes N]
  *                              [--provider stripe [--webhook-delay-ms 0] [--provider-latency-ms 0]
- *                                                 [--stripe-requests-per-second 10000]] [--signed]
+ *                                                 [--provider-timeout-rate 0] [--stripe-requests-per-second 10000]]
+ *                              [--signed]
  *
  * First, unless `--no-bare`, the same stations run the same sessions against the bare `ws` server that only
  * acknowledges (src/load/ack-only-server.ts: a transaction id, idTag Accepted, nothing stored): the sessions per
@@ -32,6 +33,9 @@
  * take a few hundred ms per payment call where a loopback server takes one: what the payment worker's lanes and
  * request rate (docs/payments.md) do to the captures when each call waits. The run prints the capture lag: from
  * the stop's commit (its charge or settle step queued) to that step done, p50/p99/max.
+ * `--provider-timeout-rate R` (with `--provider stripe`): that share of calls is never answered, and the node's
+ * STRIPE_TIMEOUT_MS (its default, 20 s) ends each, as a provider that stalls now and then: what one slow call does
+ * to the other captures.
  * `--stripe-requests-per-second R`: the node's STRIPE_REQUESTS_PER_SECOND (default 10,000: no limit the node
  * reaches, so that the figure is the node's own; a live Stripe account allows 100 a second in all).
  *
@@ -81,7 +85,12 @@ const databasePoolSize = poolIndex === -1 ? undefined : numberFlag('pool', 10);
 const payIndex = process.argv.indexOf('--pay');
 const payByCard = payIndex === -1 || process.argv[payIndex + 1] !== 'none';
 /** With --provider stripe, --webhook-delay-ms: how long after each event the provider sends it (0: at once). */
-const { provider: providerName, webhookDelayMs, latencyMs: providerLatencyMs } = providerFlags();
+const {
+  provider: providerName,
+  webhookDelayMs,
+  latencyMs: providerLatencyMs,
+  timeoutRate: providerTimeoutRate,
+} = providerFlags();
 /** How long the captures may take after the stations are done before the run is reported as incomplete. */
 const CAPTURE_DRAIN_TIMEOUT_MS = 120_000;
 
@@ -146,6 +155,7 @@ try {
   });
   if (stripe) connectWebhooks(stripe, bench.server.httpUrl, webhookDelayMs);
   if (stripe && providerLatencyMs > 0) stripe.setLatency(providerLatencyMs);
+  if (stripe && providerTimeoutRate > 0) stripe.setTimeoutRate(providerTimeoutRate, 1);
   try {
     const db = bench.server.database.db;
     const paymentsByStatus = async () => {
@@ -272,7 +282,8 @@ try {
          where action in ('settle', 'charge') and status = 'done' and created_at >= ${measuredFrom}`.execute(db);
       const l = lag.rows[0];
       console.log(
-        `capture lag, the stop's commit to its capture done${providerLatencyMs > 0 ? ` (every provider call ${providerLatencyMs} ms)` : ''}: ` +
+        `capture lag, the stop's commit to its capture done${providerLatencyMs > 0 ? ` (every provider call ${providerLatencyMs} ms)` : ''}` +
+          `${providerTimeoutRate > 0 ? ` (${providerTimeoutRate * 100} % of calls timing out)` : ''}: ` +
           `p50 ${fmt(l?.p50)} s, p99 ${fmt(l?.p99)} s, max ${fmt(l?.max)} s over ${l?.n ?? 0} captures`,
       );
       console.log(

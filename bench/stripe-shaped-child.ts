@@ -25,26 +25,35 @@ export type StripeShapedChild = {
   sendWebhooks(url: string, secret: string, delayMs?: number): void;
   /** Every API call answered `ms` late from now on (test/support/stripe-shaped-server.ts setLatency). */
   setLatency(ms: number): void;
+  /** This share of API calls held unanswered from now on, as a Stripe call that times out (injectFaults). */
+  setTimeoutRate(rate: number, seed: number): void;
   /** The provider process's CPU so far, in seconds (user + system), from /proc. */
   cpuS(): number;
   close(): Promise<void>;
 };
 
 /**
- * The benchmarks' `--provider sandbox|stripe` (default sandbox), `--webhook-delay-ms D` (default 0) and
- * `--provider-latency-ms L` (default 0; Stripe only: every API call answered L ms late) flags.
+ * The benchmarks' `--provider sandbox|stripe` (default sandbox), `--webhook-delay-ms D` (default 0),
+ * `--provider-latency-ms L` (default 0; Stripe only: every API call answered L ms late) and
+ * `--provider-timeout-rate R` (default 0; Stripe only: that share of calls never answered, so that the node's own
+ * STRIPE_TIMEOUT_MS ends them) flags.
  */
 export function providerFlags(): {
   readonly provider: 'sandbox' | 'stripe';
   readonly webhookDelayMs: number;
   readonly latencyMs: number;
+  readonly timeoutRate: number;
 } {
   const index = process.argv.indexOf('--provider');
   const provider = index === -1 ? 'sandbox' : process.argv[index + 1];
   if (provider !== 'sandbox' && provider !== 'stripe') throw new Error('--provider must be sandbox or stripe');
   const latencyMs = numberFlag('provider-latency-ms', 0);
   if (latencyMs > 0 && provider !== 'stripe') throw new Error('--provider-latency-ms needs --provider stripe');
-  return { provider, webhookDelayMs: numberFlag('webhook-delay-ms', 0), latencyMs };
+  const rateIndex = process.argv.indexOf('--provider-timeout-rate');
+  const timeoutRate = rateIndex === -1 ? 0 : Number(process.argv[rateIndex + 1]);
+  if (!(timeoutRate >= 0 && timeoutRate < 1)) throw new Error('--provider-timeout-rate must be at least 0, below 1');
+  if (timeoutRate > 0 && provider !== 'stripe') throw new Error('--provider-timeout-rate needs --provider stripe');
+  return { provider, webhookDelayMs: numberFlag('webhook-delay-ms', 0), latencyMs, timeoutRate };
 }
 
 /** Has the provider send its events to the Stripe webhook endpoint of the node at `httpUrl`, `delayMs` late. */
@@ -67,6 +76,7 @@ export function startStripeShapedChild(): Promise<StripeShapedChild> {
         sendWebhooks: (url, secret, delayMs = 0) =>
           child.stdin.write(`${JSON.stringify({ webhook: { url, secret, delayMs } })}\n`),
         setLatency: (ms) => child.stdin.write(`${JSON.stringify({ latencyMs: ms })}\n`),
+        setTimeoutRate: (rate, seed) => child.stdin.write(`${JSON.stringify({ timeoutRate: rate, seed })}\n`),
         cpuS: () => processCpuS(child.pid as number),
         close: () =>
           new Promise<void>((done) => {
@@ -86,9 +96,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const command = JSON.parse(line) as {
       webhook?: { url: string; secret: string; delayMs?: number };
       latencyMs?: number;
+      timeoutRate?: number;
+      seed?: number;
     };
     if (command.latencyMs !== undefined) server.setLatency(command.latencyMs);
-    else server.setWebhook(command.webhook);
+    else if (command.timeoutRate !== undefined) {
+      server.injectFaults({
+        rates: { timeout: command.timeoutRate, serverError: 0, lostResponse: 0 },
+        seed: command.seed ?? 1,
+      });
+    } else server.setWebhook(command.webhook);
   });
   process.stdin.once('end', () => {
     void server.close().then(() => process.exit(0));
