@@ -125,8 +125,8 @@ export function createPaymentWorker(
       }
     }
 
-    // Each lane: claim, work, claim again; the lanes' claims go side by side, as several nodes'
-    // do (a single claimer, tried first, was the bottleneck under load: one claim at a time waiting for the pool).
+    // Each lane: claim, work, claim again. The lanes' claims go side by side, as several nodes' do (a single claimer
+    // feeding the lanes, tried first, was the bottleneck under load: one claim at a time, each waiting for the pool).
     async function laneLoop(lane: number): Promise<void> {
       const nap = laneNaps[lane] as ReturnType<typeof napper>;
       while (!stopped) {
