@@ -39,6 +39,8 @@ describe('payment worker concurrency', () => {
   let voidThrows = false;
   /** A provider `capture` that answers for another provider payment (the merge then refuses the report). */
   let captureAnswersForAnother = false;
+  /** A provider `void` answered with the provider's rate limit (Stripe's 429: nothing processed). */
+  let voidRateLimited = false;
   /** A provider `void` of this provider payment waits for `release` (a call that hangs until its timeout). */
   let hangVoidOf: { providerPaymentId: string; started: () => void; release: Promise<void> } | undefined;
 
@@ -52,6 +54,12 @@ describe('payment worker concurrency', () => {
           return async () => {
             throw new Error('provider adapter defect (test)');
           };
+        }
+        if (property === 'void' && voidRateLimited) {
+          return async () => ({
+            ok: false,
+            error: { code: 'RateLimited', message: 'Request rate limit exceeded (test)', providerCode: 'rate_limit' },
+          });
         }
         if (property === 'void' && hangVoidOf) {
           const hang = hangVoidOf;
@@ -429,6 +437,60 @@ describe('payment worker concurrency', () => {
     await releasePaymentLease(db, refused);
     expect(await leaseOf(held[1]!.id)).toBeNull();
   });
+  it('a step refused for the provider’s rate is retried without spending an attempt, even at the last one', async () => {
+    const db = server.database.db;
+    const settings = server.payments.ctx.settings;
+    const [p1] = await db
+      .selectFrom('payments')
+      .select(['id', 'status'])
+      .where('status', '=', 'authorized')
+      .where('outbox_lease_until', 'is', null)
+      .orderBy('id')
+      .limit(1)
+      .execute();
+    const now = clock.now();
+    await enqueueOutbox(db, {
+      paymentId: p1!.id,
+      action: 'void',
+      idempotencyKey: 'limited:a',
+      notBefore: new Date(now.getTime() - 1000),
+    });
+    // Its last attempt: any other failure now would fail the step (and the payment).
+    await db
+      .updateTable('payment_outbox')
+      .set({ attempts: settings.maxAttempts - 1 })
+      .where('idempotency_key', '=', 'limited:a')
+      .execute();
+    voidRateLimited = true;
+    let item: Awaited<ReturnType<typeof claimOutboxItemByKey>>;
+    try {
+      item = await claimOutboxItemByKey(db, 'limited:a', now, LEASE_MS);
+      expect(item?.attempts).toBe(settings.maxAttempts);
+      expect(await processOutboxItem(server.payments.ctx, item!)).toBe('retry');
+    } finally {
+      voidRateLimited = false;
+    }
+    await releasePaymentLease(db, item!);
+    const row = await db
+      .selectFrom('payment_outbox')
+      .select(['status', 'attempts', 'next_attempt_at', 'last_error'])
+      .where('idempotency_key', '=', 'limited:a')
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      status: 'pending',
+      attempts: settings.maxAttempts - 1,
+      next_attempt_at: new Date(now.getTime() + settings.retryBaseMs * 2 ** (settings.maxAttempts - 1)),
+      last_error: 'RateLimited: Request rate limit exceeded (test)',
+    });
+    const payment = await db
+      .selectFrom('payments')
+      .select(['status', 'failure_code'])
+      .where('id', '=', p1!.id)
+      .executeTakeFirstOrThrow();
+    expect(payment).toEqual({ status: 'authorized', failure_code: null });
+    await db.updateTable('payment_outbox').set({ status: 'done' }).where('idempotency_key', '=', 'limited:a').execute();
+  });
+
   it('running, a call that hangs holds its own lane only: the items due after it are worked meanwhile', async () => {
     const db = server.database.db;
     const held = await db

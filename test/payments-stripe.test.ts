@@ -212,6 +212,17 @@ describe('Stripe adapter against a Stripe-shaped server', () => {
       server.requests.filter((r) => r.path === '/v1/payment_intents' && r.idempotencyKey === 'hold:lost'),
     ).toHaveLength(3);
 
+    // Stripe's 429: refused before processing, a code of its own (never the card's fault, never an unknown outcome).
+    server.rateLimitNext(1);
+    const limited = await stripe.authorize({
+      idempotencyKey: 'hold:limited',
+      customerId,
+      paymentMethodToken: saved.value.token,
+      amount: money(2000n, EUR),
+    });
+    expect(!limited.ok && [limited.error.code, limited.error.providerCode]).toEqual(['RateLimited', 'rate_limit']);
+    expect((await stripe.getStatus({ idempotencyKey: 'hold:limited' })).ok).toBe(false);
+
     server.failNext(1);
     const unavailable = await stripe.getStatus({ idempotencyKey: 'hold:lost' });
     expect(!unavailable.ok && unavailable.error.code).toBe('ProviderUnavailable');

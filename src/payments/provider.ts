@@ -52,6 +52,11 @@ export type ProviderErrorCode =
   | 'IdempotencyConflict'
   | 'NotFound'
   | 'ProviderUnavailable'
+  /**
+   * The provider refused the request for its rate (Stripe's 429) before processing it: nothing happened, and the
+   * same request may succeed later. Never the card's fault: retried without counting an attempt.
+   */
+  | 'RateLimited'
   | 'Timeout'
   | 'InvalidRequest';
 

@@ -76,6 +76,8 @@ export type StripeShapedServer = {
   readonly requests: { method: string; path: string; idempotencyKey: string | undefined; body: Json }[];
   /** The next `count` requests answer 500 api_error without doing anything. */
   failNext(count: number): void;
+  /** The next `count` requests answer 429, as Stripe's rate limiter does, without doing anything. */
+  rateLimitNext(count: number): void;
   /** The next `count` requests are processed but their connection is destroyed before the answer. */
   loseResponseOfNext(count: number): void;
   intent(id: string): Json | undefined;
@@ -117,6 +119,7 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
   const idempotency = new Map<string, { fingerprint: string; status: number; body: Json }>();
   const requests: StripeShapedServer['requests'] = [];
   let failures = 0;
+  let rateLimited = 0;
   let losses = 0;
   /** `owed`: the kinds `atLeastOnce` still has to force ('lostCapture': a successful capture's lost answer). */
   let faults:
@@ -451,6 +454,16 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     const fault = drawFault(paymentCall);
     // Held: nothing is processed or answered; the client's own timeout ends it (its socket close is all we see).
     if (fault === 'timeout') return;
+    if (rateLimited > 0) {
+      rateLimited--;
+      return send(429, {
+        error: {
+          type: 'invalid_request_error',
+          code: 'rate_limit',
+          message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+        },
+      });
+    }
     if (failures > 0 || fault === 'serverError') {
       if (failures > 0) failures--;
       return send(500, { error: { type: 'api_error', message: 'An unknown error occurred' } });
@@ -524,6 +537,9 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     requests,
     failNext: (count) => {
       failures = count;
+    },
+    rateLimitNext: (count) => {
+      rateLimited = count;
     },
     loseResponseOfNext: (count) => {
       losses = count;

@@ -352,7 +352,9 @@ function registerStaffRoutes(api: FastifyInstance, deps: AppDeps, payments: Paym
       );
       if (!saved.ok) {
         throw new ApiError(
-          saved.error.code === 'ProviderUnavailable' || saved.error.code === 'Timeout'
+          saved.error.code === 'ProviderUnavailable' ||
+            saved.error.code === 'Timeout' ||
+            saved.error.code === 'RateLimited'
             ? 'PaymentProviderUnavailable'
             : 'PaymentDeclined',
           saved.error.message,

@@ -150,8 +150,11 @@ export function mapStripeError(error: unknown): ProviderError {
     case 'StripeConnectionError':
       // The request may or may not have reached Stripe: an unknown outcome.
       return { code: /timed? ?out/i.test(message) ? 'Timeout' : 'ProviderUnavailable', ...base };
-    case 'StripeAPIError':
     case 'StripeRateLimitError':
+    case 'rate_limit_error':
+      // 429: the rate limiter (or an object's lock, `lock_timeout`) refused the request before Stripe processed it.
+      return { code: 'RateLimited', ...base };
+    case 'StripeAPIError':
     case 'api_error':
       return { code: 'ProviderUnavailable', ...base };
     case 'StripeInvalidRequestError':

@@ -68,6 +68,8 @@ export async function callResolved(
 ): Promise<Resolved> {
   const result = await call();
   if (result.ok) return { kind: 'ok', payment: result.value };
+  // Refused for the rate before processing: nothing to ask about (a status query would be refused too); retried.
+  if (result.error.code === 'RateLimited') return { kind: 'unknown', error: result.error };
   if (!UNKNOWN_OUTCOME_CODES.has(result.error.code)) return { kind: 'error', error: result.error };
   const status = await ctx.provider.getStatus(query);
   if (status.ok && done(status.value)) return { kind: 'ok', payment: status.value };
@@ -81,6 +83,12 @@ export async function retryLater(
   error: ProviderError,
 ) {
   const now = ctx.clock.now();
+  if (error.code === 'RateLimited') {
+    // The provider's rate, not the card or the payment: no attempt spent, so a burst of 429s never ends in dunning.
+    const at = new Date(now.getTime() + retryDelayMs(item.attempts, ctx.settings.retryBaseMs));
+    await retryOutboxItem(ctx.db, item, at, now, `${error.code}: ${error.message}`, { countAttempt: false });
+    return 'retry' as const;
+  }
   if (item.attempts >= ctx.settings.maxAttempts) {
     await ctx.db.transaction().execute(async (trx) => {
       await finishOutboxItem(trx, item, 'failed', now, `${error.code}: ${error.message}`);
@@ -301,7 +309,9 @@ async function captureAndFinish(
       });
       return 'done';
     }
-    if (UNKNOWN_OUTCOME_CODES.has(resolved.error.code)) return retryLater(ctx, item, payment, resolved.error);
+    if (UNKNOWN_OUTCOME_CODES.has(resolved.error.code) || resolved.error.code === 'RateLimited') {
+      return retryLater(ctx, item, payment, resolved.error);
+    }
     await ctx.db.transaction().execute(async (trx) => {
       await finishOutboxItem(trx, item, 'failed', ctx.clock.now(), `${resolved.error.code}: ${resolved.error.message}`);
       await giveUp(trx, ctx, payment, item, resolved.error.code, ctx.clock.now());
