@@ -460,7 +460,8 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
         error: {
           type: 'invalid_request_error',
           code: 'rate_limit',
-          message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+          message:
+            'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
         },
       });
     }
