@@ -315,8 +315,8 @@ export const CONFIG_VARIABLES = {
   },
   VOLTBILL_PAYMENT_MAX_ATTEMPTS: {
     schema: positiveInt.max(100),
-    default: '8',
-    doc: 'Provider calls per payment step before it goes to dunning (unknown outcomes and 5xx are retried with backoff).',
+    default: '32',
+    doc: 'Provider calls per payment step before it fails and goes to dunning (unknown outcomes and 5xx are retried with backoff; with the default base the 32 attempts span about 21 hours, so a provider outage shorter than that fails no payment).',
   },
   VOLTBILL_PAYMENT_RETRY_BASE_MS: {
     schema: positiveInt.max(3_600_000),

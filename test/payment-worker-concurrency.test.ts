@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/main.ts';
 import type { PaymentProvider } from '../src/payments/provider.ts';
 import { createSandboxProvider, type SandboxProvider } from '../src/payments/sandbox/sandbox-provider.ts';
+import { retryDelayMs } from '../src/payments/worker/backoff.ts';
 import {
   claimNextOutboxItem,
   claimOutboxItemByKey,
@@ -479,7 +480,7 @@ describe('payment worker concurrency', () => {
     expect(row).toEqual({
       status: 'pending',
       attempts: settings.maxAttempts - 1,
-      next_attempt_at: new Date(now.getTime() + settings.retryBaseMs * 2 ** (settings.maxAttempts - 1)),
+      next_attempt_at: new Date(now.getTime() + retryDelayMs(settings.maxAttempts, settings.retryBaseMs)),
       last_error: 'RateLimited: Request rate limit exceeded (test)',
     });
     const payment = await db

@@ -39,7 +39,9 @@ export type PaymentSettings = {
 export const DEFAULT_PAYMENT_SETTINGS: PaymentSettings = {
   holdMinor: 5000n,
   holdMaxMinor: 15_000n,
-  maxAttempts: 8,
+  // 2 s doubling to the one-hour cap, then hourly: the retries of one step span about 21 hours, so a provider outage
+  // of a day's order fails no payment (8 attempts spanned 4 minutes).
+  maxAttempts: 32,
   retryBaseMs: 2000,
   blockAfterFailures: 3,
   leaseMs: 60_000,

@@ -75,6 +75,12 @@ export type ProviderError = {
  */
 export const UNKNOWN_OUTCOME_CODES: ReadonlySet<ProviderErrorCode> = new Set(['ProviderUnavailable', 'Timeout']);
 
+/**
+ * Errors that are the provider's trouble, never the card's: unreachable, no answer in time, or refused for its rate.
+ * A payment given up after them does not count against the card (`payment_methods.failure_count`).
+ */
+export const PROVIDER_SIDE_CODES: ReadonlySet<ProviderErrorCode> = new Set([...UNKNOWN_OUTCOME_CODES, 'RateLimited']);
+
 /** Errors that no retry can fix: the card itself refuses (expired, closed, declined by the issuer). */
 export const CARD_FATAL_CODES: ReadonlySet<ProviderErrorCode> = new Set([
   'CardDeclined',

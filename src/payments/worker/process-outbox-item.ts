@@ -13,7 +13,13 @@ import { applyProviderPayment, recordDecision } from '../apply-provider-payment.
 import { notifyDunning, notifyTokensBlocked } from '../flows/dunning-notices.ts';
 import type { PaymentContext } from '../payment-context.ts';
 import { bookRefund } from '../payment-ledger.ts';
-import { CARD_FATAL_CODES, type ProviderError, type ProviderPayment, UNKNOWN_OUTCOME_CODES } from '../provider.ts';
+import {
+  CARD_FATAL_CODES,
+  PROVIDER_SIDE_CODES,
+  type ProviderError,
+  type ProviderPayment,
+  UNKNOWN_OUTCOME_CODES,
+} from '../provider.ts';
 import { openProviderCustomerId } from '../provider-customer-id.ts';
 import { retryDelayMs } from './backoff.ts';
 import {
@@ -118,7 +124,10 @@ async function giveUp(
     .where('status', 'in', ['pending', 'requires_authentication'])
     .execute();
   await recordDecision(trx, payment, `${item.action}-failed`, code, now);
-  if (payment.payment_method_id) {
+  // A provider that could not be reached or did not answer (an outage, timeouts) says nothing about the card: the
+  // payment still fails once its retries are spent, but the card keeps its standing. Counted, a few minutes of the
+  // provider's trouble would block every card that had three sessions in them.
+  if (payment.payment_method_id && !PROVIDER_SIDE_CODES.has(code as ProviderError['code'])) {
     const method = await trx
       .updateTable('payment_methods')
       .set((eb) => ({ failure_count: eb('failure_count', '+', 1) }))
