@@ -286,12 +286,12 @@ export const CONFIG_VARIABLES = {
   STRIPE_TIMEOUT_MS: {
     schema: positiveInt.max(120_000),
     default: '20000',
-    doc: 'How long one Stripe API call may take before Voltbill gives up on it and resolves the outcome by asking Stripe under the same idempotency key. Also sets how long a payment step is leased to one worker: 6 × this + 30 s (at least 60 s).',
+    doc: 'How long one Stripe API call may take before Voltbill gives up on it and resolves the outcome by asking Stripe under the same idempotency key. Also sets how long a payment step is leased to one worker: 6 × (this + the time a call may wait for its slot under STRIPE_REQUESTS_PER_SECOND, half this, at most 10 s) + 30 s (at least 60 s).',
   },
   STRIPE_REQUESTS_PER_SECOND: {
     schema: positiveInt.max(10_000).optional(),
     default: undefined,
-    doc: "Calls a second this node sends to Stripe at most; a call over the rate waits its turn instead of being answered 429. Stripe's limit is per account (100/s live, 25/s test): unset, 80 with a live key and 20 with a test key, for one node; with several nodes on one account, divide.",
+    doc: "Calls a second this node sends to Stripe on average (at most 1.2 × this in any second); a call over the rate waits for its slot (at most half of STRIPE_TIMEOUT_MS and 10 s, else it is retried later) instead of being answered 429. Stripe's limit is per account (100/s live, 25/s test): unset, 80 with a live key and 20 with a test key, for one node; with several nodes on one account, divide. Each endpoint (25/s at Stripe) and the Search API (20/s) get the same share of their own limits.",
   },
   STRIPE_WEBHOOK_SECRET: {
     schema: z.string().min(1).optional(),

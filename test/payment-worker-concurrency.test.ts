@@ -3,11 +3,12 @@
  * waits on the network, and one call at a time caps a node at a few per second. Never more than the setting,
  * every hold placed exactly once.
  */
+import { type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/main.ts';
 import type { PaymentProvider } from '../src/payments/provider.ts';
 import { createSandboxProvider, type SandboxProvider } from '../src/payments/sandbox/sandbox-provider.ts';
-import { retryDelayMs } from '../src/payments/worker/backoff.ts';
+import { RATE_LIMITED_FREE_FOR_MS, retryDelayMs } from '../src/payments/worker/backoff.ts';
 import {
   claimNextOutboxItem,
   claimOutboxItemByKey,
@@ -42,6 +43,8 @@ describe('payment worker concurrency', () => {
   let captureAnswersForAnother = false;
   /** A provider `void` answered with the provider's rate limit (Stripe's 429: nothing processed). */
   let voidRateLimited = false;
+  /** A provider `void` that times out, and a status query answered with the provider's rate limit. */
+  let voidTimesOutStatusLimited = false;
   /** A provider `void` of this provider payment waits for `release` (a call that hangs until its timeout). */
   let hangVoidOf: { providerPaymentId: string; started: () => void; release: Promise<void> } | undefined;
 
@@ -57,6 +60,15 @@ describe('payment worker concurrency', () => {
           };
         }
         if (property === 'void' && voidRateLimited) {
+          return async () => ({
+            ok: false,
+            error: { code: 'RateLimited', message: 'Request rate limit exceeded (test)', providerCode: 'rate_limit' },
+          });
+        }
+        if (property === 'void' && voidTimesOutStatusLimited) {
+          return async () => ({ ok: false, error: { code: 'Timeout', message: 'no answer in time (test)' } });
+        }
+        if (property === 'getStatus' && voidTimesOutStatusLimited) {
           return async () => ({
             ok: false,
             error: { code: 'RateLimited', message: 'Request rate limit exceeded (test)', providerCode: 'rate_limit' },
@@ -480,7 +492,8 @@ describe('payment worker concurrency', () => {
     expect(row).toEqual({
       status: 'pending',
       attempts: settings.maxAttempts - 1,
-      next_attempt_at: new Date(now.getTime() + retryDelayMs(settings.maxAttempts, settings.retryBaseMs)),
+      // Queued just now (by the database's clock, ahead of the test's): the first 429's wait is the base.
+      next_attempt_at: new Date(now.getTime() + settings.retryBaseMs),
       last_error: 'RateLimited: Request rate limit exceeded (test)',
     });
     const payment = await db
@@ -489,7 +502,87 @@ describe('payment worker concurrency', () => {
       .where('id', '=', p1!.id)
       .executeTakeFirstOrThrow();
     expect(payment).toEqual({ status: 'authorized', failure_code: null });
+
+    // A step refused for the rate for more than a day: the 429 now spends an attempt, so its attempts bound it.
+    // (created_at is not for updating in the schema's types: a test rewinds it with SQL.)
+    const queuedAt = new Date(now.getTime() - RATE_LIMITED_FREE_FOR_MS - 1000);
+    await sql`update payment_outbox set attempts = 0, created_at = ${queuedAt}
+              where idempotency_key = 'limited:a'`.execute(db);
+    voidRateLimited = true;
+    try {
+      item = await claimOutboxItemByKey(db, 'limited:a', now, LEASE_MS);
+      expect(await processOutboxItem(server.payments.ctx, item!)).toBe('retry');
+    } finally {
+      voidRateLimited = false;
+    }
+    await releasePaymentLease(db, item!);
+    const counted = await db
+      .selectFrom('payment_outbox')
+      .select(['status', 'attempts', 'next_attempt_at'])
+      .where('idempotency_key', '=', 'limited:a')
+      .executeTakeFirstOrThrow();
+    expect(counted).toEqual({
+      status: 'pending',
+      attempts: 1,
+      next_attempt_at: new Date(now.getTime() + retryDelayMs(1, settings.retryBaseMs)),
+    });
     await db.updateTable('payment_outbox').set({ status: 'done' }).where('idempotency_key', '=', 'limited:a').execute();
+  });
+
+  it('a timed-out step whose status query is refused for the rate spends no attempt, even at the last one', async () => {
+    const db = server.database.db;
+    const settings = server.payments.ctx.settings;
+    const [p1] = await db
+      .selectFrom('payments')
+      .select(['id'])
+      .where('status', '=', 'authorized')
+      .where('outbox_lease_until', 'is', null)
+      .orderBy('id')
+      .limit(1)
+      .execute();
+    const now = clock.now();
+    await enqueueOutbox(db, {
+      paymentId: p1!.id,
+      action: 'void',
+      idempotencyKey: 'timeout-limited:a',
+      notBefore: new Date(now.getTime() - 1000),
+    });
+    await db
+      .updateTable('payment_outbox')
+      .set({ attempts: settings.maxAttempts - 1 })
+      .where('idempotency_key', '=', 'timeout-limited:a')
+      .execute();
+    voidTimesOutStatusLimited = true;
+    let item: Awaited<ReturnType<typeof claimOutboxItemByKey>>;
+    try {
+      item = await claimOutboxItemByKey(db, 'timeout-limited:a', now, LEASE_MS);
+      // The void's outcome is open and could not be asked about: retried, not failed.
+      expect(await processOutboxItem(server.payments.ctx, item!)).toBe('retry');
+    } finally {
+      voidTimesOutStatusLimited = false;
+    }
+    await releasePaymentLease(db, item!);
+    const row = await db
+      .selectFrom('payment_outbox')
+      .select(['status', 'attempts', 'last_error'])
+      .where('idempotency_key', '=', 'timeout-limited:a')
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      status: 'pending',
+      attempts: settings.maxAttempts - 1,
+      last_error: 'RateLimited: Request rate limit exceeded (test)',
+    });
+    const payment = await db
+      .selectFrom('payments')
+      .select(['status', 'failure_code'])
+      .where('id', '=', p1!.id)
+      .executeTakeFirstOrThrow();
+    expect(payment).toEqual({ status: 'authorized', failure_code: null });
+    await db
+      .updateTable('payment_outbox')
+      .set({ status: 'done' })
+      .where('idempotency_key', '=', 'timeout-limited:a')
+      .execute();
   });
 
   it('running, a call that hangs holds its own lane only: the items due after it are worked meanwhile', async () => {
@@ -575,5 +668,40 @@ describe('payment worker concurrency', () => {
       )
       .execute();
     expect(voided.map((p) => p.status)).toEqual(['voided', 'voided', 'voided', 'voided']);
+  });
+
+  it('idle, the lanes do not all poll: one watches, the others sleep until there is work', async () => {
+    const db = server.database.db;
+    const due = await db.selectFrom('payment_outbox').select('id').where('status', '=', 'pending').execute();
+    expect(due).toEqual([]);
+    let claims = 0;
+    const counter: KyselyPlugin = {
+      transformQuery: (args: PluginTransformQueryArgs) => {
+        const text = db.getExecutor().compileQuery(args.node, args.queryId).sql;
+        if (/payment_outbox/.test(text) && /skip locked/i.test(text)) claims++;
+        return args.node;
+      },
+      transformResult: async (args: PluginTransformResultArgs) => args.result,
+    };
+    const lanes = 8;
+    const intervalMs = 50;
+    const ctx = server.payments.ctx;
+    const worker = createPaymentWorker({
+      ...ctx,
+      db: db.withPlugin(counter),
+      settings: { ...ctx.settings, workerConcurrency: lanes },
+    });
+    const windowMs = 1_000;
+    worker.start(intervalMs);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, windowMs));
+    } finally {
+      await worker.stop();
+    }
+    // Every lane's first claim, then the watcher's: one an interval, and one after each sweep. Every lane polling
+    // (the code before) made lanes × windowMs / intervalMs = 160.
+    const ticks = windowMs / intervalMs;
+    expect(claims).toBeGreaterThanOrEqual(lanes);
+    expect(claims).toBeLessThanOrEqual(lanes + 2 * ticks + 4);
   });
 });

@@ -109,6 +109,43 @@ describe('Stripe adapter against a Stripe-shaped server', () => {
     expect(!tooMuch.ok && tooMuch.error.code).toBe('AmountExceedsHold');
   });
 
+  it('a refund made whose read afterwards is refused for the rate is an unknown outcome, not "nothing happened"', async () => {
+    const { customerId, saved } = await savedCard('pm_card_visa', 'refund-429');
+    if (!saved.ok) throw new Error(saved.error.message);
+    const hold = await stripe.authorize({
+      idempotencyKey: 'hold:refund-429',
+      customerId,
+      paymentMethodToken: saved.value.token,
+      amount: money(3000n, EUR),
+    });
+    if (!hold.ok) throw new Error(hold.error.message);
+    const captured = await stripe.capture({
+      idempotencyKey: 'capture:refund-429',
+      providerPaymentId: hold.value.providerPaymentId,
+      amount: money(3000n, EUR),
+    });
+    expect(captured.ok).toBe(true);
+    // refunds.create goes through; the PaymentIntent's read after it gets Stripe's 429.
+    server.rateLimitNext(1, 'GET');
+    const refund = await stripe.refund({
+      idempotencyKey: 'refund:429',
+      providerPaymentId: hold.value.providerPaymentId,
+      amount: money(500n, EUR),
+    });
+    // RateLimited would say nothing happened: the worker would skip the status query and send the refund again,
+    // safe only while Stripe still remembers the key. An unknown outcome is settled by the status query first.
+    expect(!refund.ok && refund.error.code).toBe('ProviderUnavailable');
+    expect(!refund.ok && refund.error.message).toMatch(
+      /^refund re_\w+ made, the payment not read after it: RateLimited/,
+    );
+    expect(server.intent(hold.value.providerPaymentId)).toMatchObject({ amount_received: 3000 });
+    const status = await stripe.getStatus({
+      idempotencyKey: 'refund:429',
+      providerPaymentId: hold.value.providerPaymentId,
+    });
+    expect(status.ok && status.value).toMatchObject({ status: 'partially_refunded', refundedMinor: 500n });
+  });
+
   it('refuses to capture more than the hold and cancels a hold', async () => {
     const { customerId, saved } = await savedCard('pm_card_visa', 'b');
     if (!saved.ok) throw new Error('not saved');

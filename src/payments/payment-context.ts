@@ -59,8 +59,9 @@ export const DEFAULT_PAYMENT_SETTINGS: PaymentSettings = {
 export const MAX_PROVIDER_CALLS_PER_STEP = 6;
 
 /**
- * The claim lease for a provider whose calls time out after `timeoutMs`: every call of the longest step timing out,
- * plus 30 s for the database work around them; never below the default 60 s. (Stripe's default 20 s: 150 s.)
+ * The claim lease for a provider whose calls take at most `timeoutMs` each (for Stripe its timeout plus the longest
+ * wait for a slot in its pacer): every call of the longest step taking that long, plus 30 s for the database work
+ * around them; never below the default 60 s. (Stripe's default 20 s + 10 s: 210 s.)
  */
 export function leaseForProviderTimeout(timeoutMs: number | undefined): number {
   if (timeoutMs === undefined) return DEFAULT_PAYMENT_SETTINGS.leaseMs;

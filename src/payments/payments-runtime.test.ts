@@ -44,8 +44,11 @@ describe('payments runtime', () => {
           STRIPE_TIMEOUT_MS: timeoutMs,
         }),
       }).ctx.settings.leaseMs;
-    // 6 calls × 20 s + 30 s; 6 × 120 s + 30 s; never below the default 60 s.
-    expect([stripe('20000'), stripe('120000'), stripe('2000')]).toEqual([150_000, 750_000, 60_000]);
+    // 6 calls × (20 s + up to 10 s waiting in the pacer) + 30 s; 6 × (120 s + 10 s) + 30 s; 6 × (12 s + 6 s) + 30 s;
+    // 6 × (2 s + 1 s) + 30 s is below the default 60 s.
+    expect([stripe('20000'), stripe('120000'), stripe('12000'), stripe('2000')]).toEqual([
+      210_000, 810_000, 138_000, 60_000,
+    ]);
     expect(createPaymentsRuntime({ ...deps, config: loadConfig({}) }).ctx.settings.leaseMs).toBe(60_000);
   });
   it('gives the worker 32 slots with Stripe (calls of a few hundred ms) and 8 with the in-process SANDBOX', () => {

@@ -21,6 +21,7 @@ import { type RemoteStop, stopExhaustedWalletSessions } from './flows/wallet-gua
 import { DEFAULT_PAYMENT_SETTINGS, leaseForProviderTimeout, type PaymentContext } from './payment-context.ts';
 import type { PaymentProvider } from './provider.ts';
 import { createSandboxProvider, type SandboxProvider } from './sandbox/sandbox-provider.ts';
+import { stripeCallBudgetMs } from './stripe/request-pacer.ts';
 import { createStripeProvider } from './stripe/stripe-provider.ts';
 import { createPaymentWorker, type PaymentWorker } from './worker/payment-worker.ts';
 
@@ -114,7 +115,8 @@ export function createPaymentsRuntime(deps: {
       startsPerTokenPerHour: p.velocityStartsPerTokenPerHour,
       startsPerCardPerHour: p.velocityStartsPerCardPerHour,
       workerConcurrency: p.workerConcurrency ?? defaultWorkerConcurrency(provider.name),
-      leaseMs: leaseForProviderTimeout(provider.name === 'stripe' ? p.stripeTimeoutMs : undefined),
+      // A Stripe call may wait for its slot in the pacer before its timeout starts.
+      leaseMs: leaseForProviderTimeout(provider.name === 'stripe' ? stripeCallBudgetMs(p.stripeTimeoutMs) : undefined),
     },
     ...(deps.cipher && { cipher: deps.cipher }),
   };

@@ -76,8 +76,11 @@ export type StripeShapedServer = {
   readonly requests: { method: string; path: string; idempotencyKey: string | undefined; body: Json }[];
   /** The next `count` requests answer 500 api_error without doing anything. */
   failNext(count: number): void;
-  /** The next `count` requests answer 429, as Stripe's rate limiter does, without doing anything. */
-  rateLimitNext(count: number): void;
+  /**
+   * The next `count` requests (of `method` only, when given) answer 429, as Stripe's rate limiter does, without doing
+   * anything.
+   */
+  rateLimitNext(count: number, method?: 'GET' | 'POST'): void;
   /** The next `count` requests are processed but their connection is destroyed before the answer. */
   loseResponseOfNext(count: number): void;
   intent(id: string): Json | undefined;
@@ -120,6 +123,7 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
   const requests: StripeShapedServer['requests'] = [];
   let failures = 0;
   let rateLimited = 0;
+  let rateLimitedMethod: string | undefined;
   let losses = 0;
   /** `owed`: the kinds `atLeastOnce` still has to force ('lostCapture': a successful capture's lost answer). */
   let faults:
@@ -454,7 +458,7 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     const fault = drawFault(paymentCall);
     // Held: nothing is processed or answered; the client's own timeout ends it (its socket close is all we see).
     if (fault === 'timeout') return;
-    if (rateLimited > 0) {
+    if (rateLimited > 0 && (rateLimitedMethod === undefined || request.method === rateLimitedMethod)) {
       rateLimited--;
       return send(429, {
         error: {
@@ -539,8 +543,9 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     failNext: (count) => {
       failures = count;
     },
-    rateLimitNext: (count) => {
+    rateLimitNext: (count, method) => {
       rateLimited = count;
+      rateLimitedMethod = method;
     },
     loseResponseOfNext: (count) => {
       losses = count;

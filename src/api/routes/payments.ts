@@ -317,7 +317,7 @@ function registerStaffRoutes(api: FastifyInstance, deps: AppDeps, payments: Paym
         return recorded;
       });
       if (!result.ok) throw new ApiError(result.error.code, result.error.message);
-      void payments.worker.runOnce().catch(() => undefined);
+      payments.worker.kick();
       return reply.status(202).send({
         refundId: result.value.refundId,
         amount: amountJson(result.value.amountMinor, payment.currency),
@@ -444,7 +444,7 @@ function registerStaffRoutes(api: FastifyInstance, deps: AppDeps, payments: Paym
         now: deps.clock.now(),
       });
       if (!result.ok) throw new ApiError(result.error.code, result.error.message);
-      void payments.worker.runOnce().catch(() => undefined);
+      payments.worker.kick();
       return reply.status(202).send({ paymentId: result.value.paymentId, status: 'pending' });
     },
   );

@@ -1,16 +1,48 @@
 /**
- * Paces a node's calls to Stripe under a rate (a token bucket: up to `perSecond` calls a second on average, bursts
- * up to one second's worth). Stripe limits each account's API requests per second (its rate-limits page: 100 in
- * live mode, 25 in test mode, 25 per endpoint unless noted) and answers 429 beyond them; the payment worker can
- * have dozens of calls in flight, so without pacing a backlog of captures (a node back after an outage, a burst of
- * stops) would be answered 429 and each call tried again. Paced, a call waits its turn here instead.
- * Real time (monotonic), not the business clock: the limit is Stripe's, per wall-clock second.
+ * Paces a node's calls to Stripe under Stripe's rate limits (its rate-limits page): per account 100 requests a second
+ * in live mode and 25 in test mode; per endpoint (each named operation, e.g. `POST /v1/payment_intents/:id/capture`)
+ * 25 a second unless noted; the Search API 20 reads a second. Beyond them Stripe answers 429. The payment worker
+ * can have dozens of calls in flight, so without pacing a backlog of captures (a node back after an outage, a burst
+ * of stops) would be answered 429 and each call tried again. Paced, a call waits for its slot here instead.
+ *
+ * Each limit is a bucket scheduled by GCRA (virtual scheduling): a caller reserves the next free slot of its
+ * endpoint's bucket, sleeps until then, then reserves the account bucket's next slot and sleeps until that. So the
+ * callers go in the order they came (no one jumps ahead, no herd of sleepers racing for each token), each sleeps
+ * at most twice, and a backlog on one endpoint holds back only that endpoint's calls. Bursts are a fifth of the
+ * rate, so that no second ever carries more than 1.2 × the rate (80 a second live: at most 96 of Stripe's 100).
+ *
+ * A call whose wait would pass its limit (pacerMaxWaitMs) is not sent at all (`pace` answers false): the caller reports it as
+ * rate-limited and the payment worker retries the step later, so that a step never waits here past its claim's
+ * lease (payment-context.ts, leaseForProviderTimeout).
+ *
+ * Real time (monotonic), not the business clock: the limits are Stripe's, per wall-clock second.
  */
-import { RateLimiter } from '../../shared/rate-limiter.ts';
 
 /** Limits on the rate itself, so that a typo in the setting cannot stall every payment or disable the pacing. */
 export const PACER_MIN_PER_SECOND = 1;
 export const PACER_MAX_PER_SECOND = 10_000;
+/** The longest a call waits for its slot before it is refused unsent (less with a short timeout: pacerMaxWaitMs). */
+export const PACER_MAX_WAIT_MS = 10_000;
+
+/**
+ * How long a call with this timeout may wait for its slot: half its timeout, at most PACER_MAX_WAIT_MS (Stripe's
+ * default 20 s: 10 s), so that pacing never makes a step take more than 1.5 × its calls' timeouts.
+ */
+export function pacerMaxWaitMs(timeoutMs: number): number {
+  return Math.min(PACER_MAX_WAIT_MS, Math.floor(timeoutMs / 2));
+}
+
+/** The longest one paced Stripe call can take: its wait for a slot, then its timeout (the claim lease counts it). */
+export function stripeCallBudgetMs(timeoutMs: number): number {
+  return pacerMaxWaitMs(timeoutMs) + timeoutMs;
+}
+
+/** Stripe's limits per second for one account (its rate-limits page). */
+const ACCOUNT_LIMIT = { live: 100, test: 25 } as const;
+const ENDPOINT_LIMIT = 25;
+const SEARCH_LIMIT = 20;
+/** The Search API's endpoint, the one with its own lower limit. */
+export const SEARCH_ENDPOINT = 'GET /v1/payment_intents/search';
 
 export type PacerTime = {
   readonly nowMs: () => number;
@@ -22,20 +54,98 @@ const realTime: PacerTime = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-/** Returns `pace()`: resolves when the caller may send its request. */
-export function createRequestPacer(perSecond: number, time: PacerTime = realTime): () => Promise<void> {
-  if (!Number.isFinite(perSecond) || perSecond < PACER_MIN_PER_SECOND || perSecond > PACER_MAX_PER_SECOND) {
-    throw new RangeError(`requests per second ${perSecond}: ${PACER_MIN_PER_SECOND} to ${PACER_MAX_PER_SECOND}`);
+export type PacerRates = {
+  /** The node's calls a second to the whole account. */
+  readonly perSecond: number;
+  /** Calls a second to any one endpoint. */
+  readonly endpointPerSecond: number;
+  /** Calls a second to the Search API. */
+  readonly searchPerSecond: number;
+  /** The longest a call waits for its slot; beyond, it is refused unsent. Default PACER_MAX_WAIT_MS. */
+  readonly maxWaitMs?: number;
+};
+
+/** Resolves true when the caller may send its request to `endpoint` now; false when it is refused, unsent. */
+export type RequestPacer = (endpoint: string) => Promise<boolean>;
+
+/** One limit, scheduled by GCRA: `interval` apart on average, `burst` at once after an idle spell. */
+class Schedule {
+  readonly #intervalMs: number;
+  readonly #toleranceMs: number;
+  /** Theoretical arrival time of the next call: slots are reserved up to here. */
+  #tatMs: number;
+
+  constructor(perSecond: number, nowMs: number) {
+    this.#intervalMs = 1000 / perSecond;
+    const burst = Math.max(1, Math.floor(perSecond / 5));
+    this.#toleranceMs = (burst - 1) * this.#intervalMs;
+    this.#tatMs = nowMs;
   }
-  const bucket = new RateLimiter(perSecond, time.nowMs());
-  return async function pace() {
-    // Waiters woken together race for the tokens; a loser computes its new wait and sleeps again.
-    for (;;) {
-      const now = time.nowMs();
-      if (bucket.take(now)) return;
-      await time.sleep(Math.max(1, Math.ceil(bucket.msUntilToken(now))));
+
+  /** The earliest time a call reserved now may go. */
+  earliestMs(nowMs: number): number {
+    return Math.max(nowMs, this.#tatMs - this.#toleranceMs);
+  }
+
+  reserve(atMs: number): void {
+    this.#tatMs = Math.max(this.#tatMs, atMs) + this.#intervalMs;
+  }
+}
+
+function checkRate(name: string, perSecond: number): void {
+  if (!Number.isFinite(perSecond) || perSecond < PACER_MIN_PER_SECOND || perSecond > PACER_MAX_PER_SECOND) {
+    throw new RangeError(`${name} ${perSecond}: ${PACER_MIN_PER_SECOND} to ${PACER_MAX_PER_SECOND}`);
+  }
+}
+
+export function createRequestPacer(rates: PacerRates, time: PacerTime = realTime): RequestPacer {
+  checkRate('requests per second', rates.perSecond);
+  checkRate('requests per second to one endpoint', rates.endpointPerSecond);
+  checkRate('searches per second', rates.searchPerSecond);
+  const maxWaitMs = rates.maxWaitMs ?? PACER_MAX_WAIT_MS;
+  if (!Number.isFinite(maxWaitMs) || maxWaitMs < 0 || maxWaitMs > PACER_MAX_WAIT_MS) {
+    throw new RangeError(`longest wait ${maxWaitMs} ms: 0 to ${PACER_MAX_WAIT_MS}`);
+  }
+  const account = new Schedule(rates.perSecond, time.nowMs());
+  // A handful of endpoints (the adapter's few operations), so the map stays small.
+  const endpoints = new Map<string, Schedule>();
+  const scheduleOf = (endpoint: string, nowMs: number) => {
+    let schedule = endpoints.get(endpoint);
+    if (!schedule) {
+      const perSecond = endpoint === SEARCH_ENDPOINT ? rates.searchPerSecond : rates.endpointPerSecond;
+      schedule = new Schedule(perSecond, nowMs);
+      endpoints.set(endpoint, schedule);
     }
+    return schedule;
   };
+
+  return async function pace(endpoint) {
+    const startMs = time.nowMs();
+    const own = scheduleOf(endpoint, startMs);
+    const ownAtMs = own.earliestMs(startMs);
+    if (ownAtMs - startMs > maxWaitMs) return false;
+    own.reserve(ownAtMs);
+    if (ownAtMs > startMs) await time.sleep(ownAtMs - startMs);
+    const nowMs = time.nowMs();
+    const accountAtMs = account.earliestMs(nowMs);
+    // The endpoint's slot is spent either way: a refusal here is rare (the account's backlog of other endpoints).
+    if (accountAtMs - startMs > maxWaitMs) return false;
+    account.reserve(accountAtMs);
+    if (accountAtMs > nowMs) await time.sleep(accountAtMs - nowMs);
+    return true;
+  };
+}
+
+/**
+ * The rates for one node at `perSecond` calls a second to the account: the endpoint and Search limits scaled by the
+ * same share of the account's limit (80 a second live: 80 % of 100, so 20 to an endpoint and 16 searches), never
+ * above `perSecond` itself.
+ */
+export function stripePacerRates(perSecond: number, secretKey: string): PacerRates {
+  const share = perSecond / ACCOUNT_LIMIT[isLiveKey(secretKey) ? 'live' : 'test'];
+  const scaled = (limit: number) =>
+    Math.min(perSecond, Math.max(PACER_MIN_PER_SECOND, Math.min(PACER_MAX_PER_SECOND, limit * share)));
+  return { perSecond, endpointPerSecond: scaled(ENDPOINT_LIMIT), searchPerSecond: scaled(SEARCH_LIMIT) };
 }
 
 /**
@@ -44,5 +154,9 @@ export function createRequestPacer(perSecond: number, time: PacerTime = realTime
  * account, set STRIPE_REQUESTS_PER_SECOND to that share divided by the nodes.
  */
 export function defaultStripeRequestsPerSecond(secretKey: string): number {
-  return /^(sk|rk)_live_/.test(secretKey) ? 80 : 20;
+  return isLiveKey(secretKey) ? 80 : 20;
+}
+
+function isLiveKey(secretKey: string): boolean {
+  return /^(sk|rk)_live_/.test(secretKey);
 }

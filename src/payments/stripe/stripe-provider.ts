@@ -9,7 +9,13 @@ import type { Clock } from '../../shared/clock.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import type { PaymentProvider, ProviderError, ProviderPayment } from '../provider.ts';
 import { verifyWebhookSignature } from '../webhook-signature.ts';
-import { createRequestPacer, defaultStripeRequestsPerSecond } from './request-pacer.ts';
+import {
+  createRequestPacer,
+  defaultStripeRequestsPerSecond,
+  pacerMaxWaitMs,
+  SEARCH_ENDPOINT,
+  stripePacerRates,
+} from './request-pacer.ts';
 import { toStripeAmount } from './stripe-amounts.ts';
 import {
   mapPaymentIntent,
@@ -31,19 +37,37 @@ export type StripeProviderOptions = {
   readonly api?: { host: string; port: number; protocol: 'http' | 'https' };
 };
 
+const RETRIEVE = 'GET /v1/payment_intents/:id';
+const STRIPE_DEFAULT_TIMEOUT_MS = 20_000;
+
 export function createStripeProvider(options: StripeProviderOptions): PaymentProvider {
   const stripe = new Stripe(options.secretKey, {
     // Voltbill's worker owns retries (with the same idempotency key), so the SDK does not retry on its own.
     maxNetworkRetries: 0,
-    timeout: options.timeoutMs ?? 20_000,
+    timeout: options.timeoutMs ?? STRIPE_DEFAULT_TIMEOUT_MS,
     ...(options.api && { host: options.api.host, port: options.api.port, protocol: options.api.protocol }),
     appInfo: { name: 'Voltbill' },
   });
 
-  const pace = createRequestPacer(options.requestsPerSecond ?? defaultStripeRequestsPerSecond(options.secretKey));
+  const timeoutMs = options.timeoutMs ?? STRIPE_DEFAULT_TIMEOUT_MS;
+  const maxWaitMs = pacerMaxWaitMs(timeoutMs);
+  const pace = createRequestPacer({
+    ...stripePacerRates(
+      options.requestsPerSecond ?? defaultStripeRequestsPerSecond(options.secretKey),
+      options.secretKey,
+    ),
+    maxWaitMs,
+  });
 
-  async function run<T>(call: () => Promise<T>): Promise<Result<T, ProviderError>> {
-    await pace();
+  /** One call to Stripe's `endpoint` (for the pacer: its own limit per named operation), paced. */
+  async function run<T>(endpoint: string, call: () => Promise<T>): Promise<Result<T, ProviderError>> {
+    if (!(await pace(endpoint))) {
+      // Not sent: nothing happened at Stripe, as after its own 429.
+      return err({
+        code: 'RateLimited',
+        message: `not sent: calls to ${endpoint} on this node are queued more than ${maxWaitMs} ms ahead`,
+      });
+    }
     try {
       return ok(await call());
     } catch (error) {
@@ -61,7 +85,7 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     isSandbox: false,
 
     async createCustomer(input) {
-      const created = await run(() =>
+      const created = await run('POST /v1/customers', () =>
         stripe.customers.create(
           { ...(input.name && { name: input.name }), ...(input.email && { email: input.email }) },
           { idempotencyKey: input.idempotencyKey },
@@ -71,7 +95,7 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     },
 
     async savePaymentMethod(input) {
-      const setup = await run(() =>
+      const setup = await run('POST /v1/setup_intents', () =>
         stripe.setupIntents.create(
           {
             customer: input.customerId,
@@ -106,7 +130,7 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     async authorize(input) {
       const amount = toStripeAmount(input.amount);
       if (!amount.ok) return amount;
-      const created = await run(() =>
+      const created = await run('POST /v1/payment_intents', () =>
         stripe.paymentIntents.create(
           {
             amount: amount.value.amount,
@@ -138,7 +162,7 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       const amount = toStripeAmount(input.amount);
       if (!amount.ok) return amount;
       return paymentOf(
-        await run(() =>
+        await run('POST /v1/payment_intents/:id/capture', () =>
           stripe.paymentIntents.capture(
             input.providerPaymentId,
             { amount_to_capture: amount.value.amount, expand },
@@ -150,7 +174,7 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
 
     async void(input) {
       return paymentOf(
-        await run(() =>
+        await run('POST /v1/payment_intents/:id/cancel', () =>
           stripe.paymentIntents.cancel(input.providerPaymentId, { expand }, { idempotencyKey: input.idempotencyKey }),
         ),
       );
@@ -159,25 +183,36 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     async refund(input) {
       const amount = toStripeAmount(input.amount);
       if (!amount.ok) return amount;
-      const refund = await run(() =>
+      const refund = await run('POST /v1/refunds', () =>
         stripe.refunds.create(
           { payment_intent: input.providerPaymentId, amount: amount.value.amount },
           { idempotencyKey: input.idempotencyKey },
         ),
       );
       if (!refund.ok) return refund;
-      const after = paymentOf(await run(() => stripe.paymentIntents.retrieve(input.providerPaymentId, { expand })));
-      return after.ok ? ok({ ...after.value, refundId: refund.value.id }) : after;
+      const after = paymentOf(
+        await run(RETRIEVE, () => stripe.paymentIntents.retrieve(input.providerPaymentId, { expand })),
+      );
+      if (after.ok) return ok({ ...after.value, refundId: refund.value.id });
+      // The refund is made; only the payment's state after it is missing. Whatever the read's error (a 429
+      // included, which would say nothing happened and skip the status query), the outcome is unknown: the status
+      // query settles it before any retry, so a retry never relies on Stripe still remembering the key.
+      return err({
+        code: 'ProviderUnavailable',
+        message: `refund ${refund.value.id} made, the payment not read after it: ${after.error.code}: ${after.error.message}`,
+      });
     },
 
     async getStatus(input) {
       if (input.providerPaymentId) {
         const id = input.providerPaymentId;
-        return paymentOf(await run(() => stripe.paymentIntents.retrieve(id, { expand })));
+        return paymentOf(await run(RETRIEVE, () => stripe.paymentIntents.retrieve(id, { expand })));
       }
       // The key is stored on the PaymentIntent's metadata at creation, so a lost response can still be found.
       const query = `metadata['voltbill_key']:'${input.idempotencyKey.replace(/['\\]/g, '')}'`;
-      const found = await run(() => stripe.paymentIntents.search({ query, limit: 1, expand: ['data.latest_charge'] }));
+      const found = await run(SEARCH_ENDPOINT, () =>
+        stripe.paymentIntents.search({ query, limit: 1, expand: ['data.latest_charge'] }),
+      );
       if (!found.ok) return found;
       const intent = found.value.data[0];
       if (!intent) return err({ code: 'NotFound', message: `no PaymentIntent for key ${input.idempotencyKey}` });

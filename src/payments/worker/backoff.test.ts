@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PAYMENT_SETTINGS } from '../payment-context.ts';
-import { MAX_RETRY_DELAY_MS, retryDelayMs } from './backoff.ts';
+import { MAX_RETRY_DELAY_MS, RATE_LIMITED_MAX_DELAY_MS, rateLimitedDelayMs, retryDelayMs } from './backoff.ts';
 
 describe('retryDelayMs', () => {
   it('doubles from the base and stops at one hour', () => {
@@ -26,5 +26,11 @@ describe('retryDelayMs', () => {
     // 2 + 4 + ... + 2,048 s (4,094 s), then 20 hourly waits.
     expect(spanMs).toBe(4_094_000 + 20 * 3_600_000);
     expect(spanMs / 3_600_000).toBeCloseTo(21.14, 2);
+  });
+
+  it('a step refused for the rate waits an eighth of its age: the base at first, a minute at most', () => {
+    expect(
+      [0, 1000, 16_000, 80_000, 480_000, 3_600_000, -5000].map((ageMs) => rateLimitedDelayMs(ageMs, 2000)),
+    ).toEqual([2000, 2000, 2000, 10_000, RATE_LIMITED_MAX_DELAY_MS, RATE_LIMITED_MAX_DELAY_MS, 2000]);
   });
 });

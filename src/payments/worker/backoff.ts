@@ -5,3 +5,19 @@ export function retryDelayMs(attempt: number, baseMs: number): number {
   const exponent = Math.min(Math.max(attempt - 1, 0), 30);
   return Math.min(baseMs * 2 ** exponent, MAX_RETRY_DELAY_MS);
 }
+
+/**
+ * A step refused for the provider's rate (429) is retried without spending an attempt for this long after it was
+ * queued; after that a 429 counts as an unavailable provider, so that the step's attempts bound a storm of them.
+ */
+export const RATE_LIMITED_FREE_FOR_MS = 24 * 3_600_000;
+/** The longest wait between two tries of a step refused for the provider's rate. */
+export const RATE_LIMITED_MAX_DELAY_MS = 60_000;
+
+/**
+ * Delay before retrying a step the provider refused for its rate: an eighth of the step's age, at least `baseMs`,
+ * at most a minute (a new step tries again after the base; one refused for 8 minutes, once a minute). Pure.
+ */
+export function rateLimitedDelayMs(ageMs: number, baseMs: number): number {
+  return Math.min(RATE_LIMITED_MAX_DELAY_MS, Math.max(baseMs, Math.floor(Math.max(ageMs, 0) / 8)));
+}

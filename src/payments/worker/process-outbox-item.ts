@@ -21,7 +21,7 @@ import {
   UNKNOWN_OUTCOME_CODES,
 } from '../provider.ts';
 import { openProviderCustomerId } from '../provider-customer-id.ts';
-import { retryDelayMs } from './backoff.ts';
+import { RATE_LIMITED_FREE_FOR_MS, rateLimitedDelayMs, retryDelayMs } from './backoff.ts';
 import {
   type ClaimedOutboxItem,
   enqueueOutbox,
@@ -79,6 +79,9 @@ export async function callResolved(
   if (!UNKNOWN_OUTCOME_CODES.has(result.error.code)) return { kind: 'error', error: result.error };
   const status = await ctx.provider.getStatus(query);
   if (status.ok && done(status.value)) return { kind: 'ok', payment: status.value };
+  // The status query refused for the rate: the call's outcome is as open as before, and the provider's rate is not a
+  // reason to spend an attempt (the retry goes under the same key and asks again first).
+  if (!status.ok && status.error.code === 'RateLimited') return { kind: 'unknown', error: status.error };
   return { kind: 'unknown', error: result.error };
 }
 
@@ -89,12 +92,16 @@ export async function retryLater(
   error: ProviderError,
 ) {
   const now = ctx.clock.now();
-  if (error.code === 'RateLimited') {
+  const ageMs = now.getTime() - item.created_at.getTime();
+  if (error.code === 'RateLimited' && ageMs < RATE_LIMITED_FREE_FOR_MS) {
     // The provider's rate, not the card or the payment: no attempt spent, so a burst of 429s never ends in dunning.
-    const at = new Date(now.getTime() + retryDelayMs(item.attempts, ctx.settings.retryBaseMs));
+    // The wait grows with the step's age (a burst clears in seconds; a step refused for minutes asks less often).
+    const at = new Date(now.getTime() + rateLimitedDelayMs(ageMs, ctx.settings.retryBaseMs));
     await retryOutboxItem(ctx.db, item, at, now, `${error.code}: ${error.message}`, { countAttempt: false });
     return 'retry' as const;
   }
+  // From here a 429 counts as the provider being unavailable: a day of them is an outage, and the step's attempts
+  // bound it (the card is not blamed either way: PROVIDER_SIDE_CODES).
   if (item.attempts >= ctx.settings.maxAttempts) {
     await ctx.db.transaction().execute(async (trx) => {
       await finishOutboxItem(trx, item, 'failed', now, `${error.code}: ${error.message}`);
@@ -318,7 +325,7 @@ async function captureAndFinish(
       });
       return 'done';
     }
-    if (UNKNOWN_OUTCOME_CODES.has(resolved.error.code) || resolved.error.code === 'RateLimited') {
+    if (UNKNOWN_OUTCOME_CODES.has(resolved.error.code)) {
       return retryLater(ctx, item, payment, resolved.error);
     }
     await ctx.db.transaction().execute(async (trx) => {
