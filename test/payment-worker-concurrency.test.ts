@@ -458,6 +458,8 @@ describe('payment worker concurrency', () => {
       .select(['id', 'status'])
       .where('status', '=', 'authorized')
       .where('outbox_lease_until', 'is', null)
+      // Not one the capture test settled: the provider has captured it, and its webhook may say so at any moment.
+      .where('id', 'not in', db.selectFrom('payment_outbox').select('payment_id').where('action', '=', 'settle'))
       .orderBy('id')
       .limit(1)
       .execute();
@@ -537,6 +539,8 @@ describe('payment worker concurrency', () => {
       .select(['id'])
       .where('status', '=', 'authorized')
       .where('outbox_lease_until', 'is', null)
+      // Not one the capture test settled: the provider has captured it, and its webhook may say so at any moment.
+      .where('id', 'not in', db.selectFrom('payment_outbox').select('payment_id').where('action', '=', 'settle'))
       .orderBy('id')
       .limit(1)
       .execute();
@@ -668,6 +672,63 @@ describe('payment worker concurrency', () => {
       )
       .execute();
     expect(voided.map((p) => p.status)).toEqual(['voided', 'voided', 'voided', 'voided']);
+  });
+
+  it('stop() waits for the item a lane is working; the item ends done, not cut off', async () => {
+    const db = server.database.db;
+    const [left] = await db
+      .selectFrom('payments')
+      .select(['id', 'provider_payment_id'])
+      .where('status', '=', 'authorized')
+      .where('outbox_lease_until', 'is', null)
+      .where('id', 'not in', db.selectFrom('payment_outbox').select('payment_id').where('action', '=', 'settle'))
+      .orderBy('id')
+      .limit(1)
+      .execute();
+    expect(left).toBeDefined();
+    let started!: () => void;
+    const hanging = new Promise<void>((resolve) => (started = resolve));
+    let release!: () => void;
+    hangVoidOf = {
+      providerPaymentId: left!.provider_payment_id!,
+      started,
+      release: new Promise<void>((resolve) => (release = resolve)),
+    };
+    const worker = createPaymentWorker(server.payments.ctx);
+    try {
+      await enqueueOutbox(db, {
+        paymentId: left!.id,
+        action: 'void',
+        idempotencyKey: 'stop:slow',
+        notBefore: new Date(clock.now().getTime() - 1000),
+      });
+      worker.start(20);
+      await hanging;
+      let stopped = false;
+      const stopping = worker.stop().then(() => {
+        stopped = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(stopped).toBe(false);
+      release();
+      await stopping;
+    } finally {
+      release?.();
+      hangVoidOf = undefined;
+      await worker.stop();
+    }
+    const item = await db
+      .selectFrom('payment_outbox')
+      .select(['status', 'attempts'])
+      .where('idempotency_key', '=', 'stop:slow')
+      .executeTakeFirstOrThrow();
+    expect(item).toEqual({ status: 'done', attempts: 1 });
+    const payment = await db
+      .selectFrom('payments')
+      .select('status')
+      .where('id', '=', left!.id)
+      .executeTakeFirstOrThrow();
+    expect(payment.status).toBe('voided');
   });
 
   it('idle, the lanes do not all poll: one watches, the others sleep until there is work', async () => {
