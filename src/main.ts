@@ -25,6 +25,7 @@ import { startOcpp } from './ocpp/start-ocpp.ts';
 import { createPaymentsRuntime, type PaymentsRuntime } from './payments/payments-runtime.ts';
 import type { PaymentProvider } from './payments/provider.ts';
 import { seedDemoPayments } from './payments/seed-demo-payments.ts';
+import { registerOutboxMetrics } from './payments/worker/outbox-metrics.ts';
 import { startReconcileJob } from './reconcile/reconcile-job.ts';
 import { type SeedReport, seedDemo } from './seed/seed-demo.ts';
 import { createSessionService } from './sessions/session-service.ts';
@@ -96,6 +97,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       maxBatchItems: SAMPLE_BATCH_ROWS,
       maxQueuedItems: SAMPLE_BATCH_ROWS * 50,
     });
+    registerOutboxMetrics(metrics.registry, database.db, logger);
     const payments = createPaymentsRuntime({
       config,
       db: database.db,

@@ -58,6 +58,14 @@ describe('payment provider outage', () => {
     station = await connectStation(server, 'DEMO-0001');
     await station.call('BootNotification', { chargePointVendor: 'T', chargePointModel: 'M' });
   }, 240_000);
+  const outboxMetrics = async () => {
+    const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    return {
+      pending: value('voltbill_payment_outbox_pending'),
+      oldestS: value('voltbill_payment_outbox_oldest_pending_seconds'),
+    };
+  };
   afterAll(async () => {
     await station?.close({ force: true });
     await server?.close();
@@ -86,6 +94,11 @@ describe('payment provider outage', () => {
       meterStop: 10_000, // 20 kW for 30 min: under the EVSE's rated 22 kW
       timestamp: '2026-11-26T11:30:00.000Z',
     });
+    // The capture waits in the outbox, as the metrics show (the alert an operator sets during an outage).
+    const waiting = await outboxMetrics();
+    expect(waiting.pending).toBe(1);
+    expect(waiting.oldestS).toBeGreaterThanOrEqual(0);
+    expect(waiting.oldestS).toBeLessThan(600);
     const attempts: unknown[] = [];
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       expect(await server.payments.worker.runOnce()).toBe(1);
@@ -126,6 +139,8 @@ describe('payment provider outage', () => {
       failure_code: 'ProviderUnavailable',
       resolved_at: null,
     });
+
+    expect(await outboxMetrics()).toEqual({ pending: 0, oldestS: 0 });
 
     // The card: not a failure of its own, not blocked, no block decision, no "tokens blocked" notice.
     const method = await db
