@@ -178,6 +178,18 @@ export async function checkPayments(
       `${failed.length} failed${list(failed.map((o) => `${o.action} ${o.idempotency_key}: ${o.last_error}`))}`,
   });
 
+  // 6. The provider's faults and outages are never the driver's: no card blocked, no dunning opened (every card of
+  // the crash test is good; a blocked card or a dunning notice here would be Voltbill blaming the driver).
+  const blocked = await db.selectFrom('payment_methods').select('id').where('status', '=', 'blocked').execute();
+  const dunning = await db.selectFrom('payment_dunning').select(['payment_id', 'failure_code']).execute();
+  results.push({
+    name: "no card blocked, no driver dunned for the provider's faults",
+    ok: blocked.length === 0 && dunning.length === 0,
+    detail:
+      `${blocked.length} cards blocked; ${dunning.length} dunning cases` +
+      list(dunning.map((d) => `${d.payment_id}: ${d.failure_code}`)),
+  });
+
   const byAction = new Map<string, number>();
   const errors = new Map<string, number>();
   let retries = 0;

@@ -17,7 +17,9 @@
  * payment calls, the answer to the first successful capture lost, also to the SDK's own retry), so every run
  * exercises all three, and the run fails if one did not occur. Each session gets a hold while it runs and a capture at its end,
  * while the server is killed. The provider also sends Stripe's signed events to the first node's webhook endpoint
- * (retried while it is down), racing the worker's own answers. After the stations drain, the payment worker gets a bounded settle time
+ * (retried while it is down), racing the worker's own answers. With --provider-outage-s N the provider is down
+ * besides (every API call answered 500) for N s from a fifth of the way into the kills: no payment may fail, no card
+ * be blocked and no driver be dunned for it. After the stations drain, the payment worker gets a bounded settle time
  * (--settle-s, 150 s by default: a step claimed by a killed worker returns after its 60 s lease), then
  * payment-checks.ts compares the provider's state with Voltbill's payments and invoices.
  *
@@ -30,7 +32,7 @@
  *                 [--protocol ocpp1.6|ocpp2.0.1|mixed] [--duplicate-stops 0.1] [--late-meter-values 0.05]
  *                 [--swapped-meter-values 0.1] [--stale-statuses 0.1] [--signed] [--seed N]
  *                 [--provider-faults [--provider-timeouts 0.05] [--provider-5xx 0.02] [--provider-lost 0.01]
- *                  [--settle-s 150]]
+ *                  [--provider-outage-s 0] [--settle-s 150 + 2 × outage]]
  *
  * On PostgreSQL (from the machine's binaries) when available, else (or with --pglite) on the embedded database.
  */
@@ -75,6 +77,7 @@ const { values } = parseArgs({
     'provider-5xx': { type: 'string' },
     'provider-lost': { type: 'string' },
     'settle-s': { type: 'string' },
+    'provider-outage-s': { type: 'string' },
     nodes: { type: 'string' },
   },
 });
@@ -102,8 +105,22 @@ const faultRates = {
   serverError: Number(values['provider-5xx'] ?? 0.02),
   lostResponse: Number(values['provider-lost'] ?? 0.01),
 };
-/** Upper bound on the wait for the payment worker after the stations drained (a killed claim lapses after 60 s). */
-const settleS = Number(values['settle-s'] ?? 150);
+/**
+ * With --provider-faults: the provider down (every API call answered 500) for this many seconds, from a fifth of the
+ * way into the kills, on top of the fault rates. 0: no outage.
+ */
+const outageS = Number(values['provider-outage-s'] ?? 0);
+if (!Number.isFinite(outageS) || outageS < 0 || outageS > 3600 || (outageS > 0 && !providerFaults)) {
+  console.error(
+    `--provider-outage-s needs --provider-faults and 0 to 3600 seconds (got ${values['provider-outage-s']})`,
+  );
+  process.exit(2);
+}
+/**
+ * Upper bound on the wait for the payment worker after the stations drained (a killed claim lapses after 60 s). After
+ * an outage the steps retry on their backoff (2 s doubling), so the bound grows with it.
+ */
+const settleS = Number(values['settle-s'] ?? 150 + 2 * outageS);
 const nodes = Number(values.nodes ?? 1);
 if (!Number.isInteger(nodes) || nodes < 1 || nodes > 4) {
   console.error(`--nodes must be an integer from 1 to 4 (got ${values.nodes})`);
@@ -289,6 +306,18 @@ try {
     signal: stopLoad.signal,
   });
 
+  // The provider's outage runs beside the kills, from a fifth of the way in; the stations stop only after it ended.
+  const outage =
+    stripe && outageS > 0
+      ? (async (provider: StripeShapedServer) => {
+          await sleep(Math.round((kills * (minLifeMs + maxLifeMs)) / 2 / 5));
+          provider.setOutage(true);
+          log(`provider outage: every API call answered 500 for ${outageS} s`);
+          await sleep(outageS * 1000);
+          provider.setOutage(false);
+          log(`provider back after ${outageS} s: ${provider.outageRefusals()} calls refused meanwhile`);
+        })(stripe)
+      : undefined;
   const downtimes: number[] = [];
   for (let kill = 1; kill <= kills; kill += 1) {
     await sleep(randomInt(prng, minLifeMs, maxLifeMs));
@@ -322,6 +351,7 @@ try {
         `${restarted.pid} after ${Date.now() - killedAt} ms`,
     );
   }
+  await outage;
   // Let the stations settle after the last restart, then end their sessions and deliver the stops.
   await sleep(quick ? 3000 : 10_000);
   log('stopping the load: stations end their sessions and deliver their last messages');

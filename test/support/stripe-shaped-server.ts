@@ -77,6 +77,12 @@ export type StripeShapedServer = {
   /** The next `count` requests answer 500 api_error without doing anything. */
   failNext(count: number): void;
   /**
+   * An outage: while on, every API request is answered 500 api_error without doing anything (Stripe down, as seen
+   * from a client); `outageRefusals` counts them. Webhooks already owed are still delivered.
+   */
+  setOutage(on: boolean): void;
+  readonly outageRefusals: () => number;
+  /**
    * The next `count` requests (of `method` only, when given) answer 429, as Stripe's rate limiter does, without doing
    * anything.
    */
@@ -122,6 +128,8 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
   const idempotency = new Map<string, { fingerprint: string; status: number; body: Json }>();
   const requests: StripeShapedServer['requests'] = [];
   let failures = 0;
+  let outage = false;
+  let outageRefusals = 0;
   let rateLimited = 0;
   let rateLimitedMethod: string | undefined;
   let losses = 0;
@@ -455,6 +463,10 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
     }
     const paymentCall =
       request.method === 'POST' && (url.pathname.startsWith('/v1/payment_intents') || url.pathname === '/v1/refunds');
+    if (outage) {
+      outageRefusals++;
+      return send(500, { error: { type: 'api_error', message: 'An unknown error occurred (outage)' } });
+    }
     const fault = drawFault(paymentCall);
     // Held: nothing is processed or answered; the client's own timeout ends it (its socket close is all we see).
     if (fault === 'timeout') return;
@@ -540,6 +552,10 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
   return {
     port,
     requests,
+    setOutage: (on) => {
+      outage = on;
+    },
+    outageRefusals: () => outageRefusals,
     failNext: (count) => {
       failures = count;
     },
