@@ -316,7 +316,7 @@ export const CONFIG_VARIABLES = {
   VOLTBILL_PAYMENT_MAX_ATTEMPTS: {
     schema: positiveInt.max(100),
     default: '32',
-    doc: 'Provider calls per payment step before it fails and goes to dunning (unknown outcomes and 5xx are retried with backoff; with the default base the 32 attempts span about 21 hours, so a provider outage shorter than that fails no payment).',
+    doc: 'Provider calls per payment step before it fails and goes to dunning (unknown outcomes and 5xx are retried with backoff; with the default base the 32 attempts span about 21 hours, so a provider outage shorter than that fails no payment; no step is sent again after 23 hours, whatever this says).',
   },
   VOLTBILL_PAYMENT_RETRY_BASE_MS: {
     schema: positiveInt.max(3_600_000),

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/main.ts';
 import type { PaymentProvider } from '../src/payments/provider.ts';
 import { createSandboxProvider, type SandboxProvider } from '../src/payments/sandbox/sandbox-provider.ts';
-import { RATE_LIMITED_FREE_FOR_MS, retryDelayMs } from '../src/payments/worker/backoff.ts';
+import { STEP_MAX_AGE_MS } from '../src/payments/worker/backoff.ts';
 import {
   claimNextOutboxItem,
   claimOutboxItemByKey,
@@ -505,28 +505,41 @@ describe('payment worker concurrency', () => {
       .executeTakeFirstOrThrow();
     expect(payment).toEqual({ status: 'authorized', failure_code: null });
 
-    // A step refused for the rate for more than a day: the 429 now spends an attempt, so its attempts bound it.
+    // A step whose next try would come after STEP_MAX_AGE_MS (its idempotency key may then be forgotten at the
+    // provider) is not sent again: it fails, even refused for the rate, and the card is not blamed.
     // (created_at is not for updating in the schema's types: a test rewinds it with SQL.)
-    const queuedAt = new Date(now.getTime() - RATE_LIMITED_FREE_FOR_MS - 1000);
+    const queuedAt = new Date(now.getTime() - STEP_MAX_AGE_MS + 1000);
     await sql`update payment_outbox set attempts = 0, created_at = ${queuedAt}
               where idempotency_key = 'limited:a'`.execute(db);
     voidRateLimited = true;
     try {
       item = await claimOutboxItemByKey(db, 'limited:a', now, LEASE_MS);
-      expect(await processOutboxItem(server.payments.ctx, item!)).toBe('retry');
+      expect(await processOutboxItem(server.payments.ctx, item!)).toBe('failed');
     } finally {
       voidRateLimited = false;
     }
     await releasePaymentLease(db, item!);
-    const counted = await db
+    const gaveUp = await db
       .selectFrom('payment_outbox')
-      .select(['status', 'attempts', 'next_attempt_at'])
+      .select(['status', 'attempts', 'last_error'])
       .where('idempotency_key', '=', 'limited:a')
       .executeTakeFirstOrThrow();
-    expect(counted).toEqual({
-      status: 'pending',
+    expect(gaveUp).toEqual({
+      status: 'failed',
       attempts: 1,
-      next_attempt_at: new Date(now.getTime() + retryDelayMs(1, settings.retryBaseMs)),
+      last_error: 'RateLimited: Request rate limit exceeded (test)',
+    });
+    const after = await db
+      .selectFrom('payments as p')
+      .innerJoin('payment_methods as m', 'm.id', 'p.payment_method_id')
+      .select(['p.status', 'p.failure_code', 'm.status as cardStatus', 'm.failure_count'])
+      .where('p.id', '=', p1!.id)
+      .executeTakeFirstOrThrow();
+    expect(after).toEqual({
+      status: 'authorized',
+      failure_code: 'RateLimited',
+      cardStatus: 'active',
+      failure_count: 0,
     });
     await db.updateTable('payment_outbox').set({ status: 'done' }).where('idempotency_key', '=', 'limited:a').execute();
   });
@@ -538,6 +551,7 @@ describe('payment worker concurrency', () => {
       .selectFrom('payments')
       .select(['id'])
       .where('status', '=', 'authorized')
+      .where('failure_code', 'is', null)
       .where('outbox_lease_until', 'is', null)
       // Not one the capture test settled: the provider has captured it, and its webhook may say so at any moment.
       .where('id', 'not in', db.selectFrom('payment_outbox').select('payment_id').where('action', '=', 'settle'))
@@ -764,5 +778,62 @@ describe('payment worker concurrency', () => {
     const ticks = windowMs / intervalMs;
     expect(claims).toBeGreaterThanOrEqual(lanes);
     expect(claims).toBeLessThanOrEqual(lanes + 2 * ticks + 4);
+  });
+
+  it('a start() during a stop() runs once that stop is done, unless a later stop() came; a kick is not lost', async () => {
+    const db = server.database.db;
+    let claims = 0;
+    const counter: KyselyPlugin = {
+      transformQuery: (args: PluginTransformQueryArgs) => {
+        const text = db.getExecutor().compileQuery(args.node, args.queryId).sql;
+        if (/payment_outbox/.test(text) && /skip locked/i.test(text)) claims++;
+        return args.node;
+      },
+      transformResult: async (args: PluginTransformResultArgs) => args.result,
+    };
+    const ctx = server.payments.ctx;
+    const worker = createPaymentWorker({
+      ...ctx,
+      db: db.withPlugin(counter),
+      settings: { ...ctx.settings, workerConcurrency: 2 },
+    });
+    const claimsIn = async (ms: number) => {
+      const before = claims;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return claims - before;
+    };
+    try {
+      // start, stop, start, stop: the last call wins, nothing runs afterwards.
+      worker.start(20);
+      const first = worker.stop();
+      worker.start(20);
+      const second = worker.stop();
+      await Promise.all([first, second]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await claimsIn(300)).toBe(0);
+      // start, stop, start: running after the stop.
+      worker.start(20);
+      const third = worker.stop();
+      worker.start(20);
+      await third;
+      expect(await claimsIn(300)).toBeGreaterThan(3);
+      // Running and idle, a kick makes the watcher claim at once (an interval of 10 s would otherwise wait).
+    } finally {
+      await worker.stop();
+    }
+    const slow = createPaymentWorker({
+      ...ctx,
+      db: db.withPlugin(counter),
+      settings: { ...ctx.settings, workerConcurrency: 2 },
+    });
+    try {
+      slow.start(10_000);
+      await claimsIn(200); // every lane's first claim, then the watcher naps 10 s
+      const kicked = claimsIn(200);
+      slow.kick();
+      expect(await kicked).toBeGreaterThanOrEqual(1);
+    } finally {
+      await slow.stop();
+    }
   });
 });

@@ -107,6 +107,33 @@ describe('Stripe request pacer', () => {
     expect(Math.max(...searches)).toBe(1_812.5);
   });
 
+  it('holds an endpoint to its rate on the times its calls are sent, also after the account was saturated', async () => {
+    const time = virtualTime();
+    const pace = createRequestPacer({ perSecond: 80, endpointPerSecond: 20, searchPerSecond: 16 }, time);
+    const sends = new Map<string, number[]>();
+    const send = async (endpoint: string) => {
+      if (!(await pace(endpoint))) return;
+      const list = sends.get(endpoint) ?? [];
+      list.push(time.nowMs() - 1_000);
+      sends.set(endpoint, list);
+    };
+    // 32 lanes, as the worker's: for 4 s, five endpoints busy (100 calls a second asked of an 80 a second account),
+    // then only the first. A lane's call takes 1 ms.
+    const lane = async (n: number) => {
+      while (time.nowMs() - 1_000 < 8_000) {
+        const busy = time.nowMs() - 1_000 < 4_000;
+        await send(busy ? `POST /v1/endpoint-${n % 5}` : 'POST /v1/endpoint-0');
+        await time.sleep(1);
+      }
+    };
+    await time.runUntil(Promise.all(Array.from({ length: 32 }, (_, n) => lane(n))));
+    const first = sends.get('POST /v1/endpoint-0') ?? [];
+    expect(first.length).toBeGreaterThan(100);
+    // Stripe's 25 a second per endpoint; the pacer's 20 with its burst of 4.
+    for (const [, times] of sends) expect(mostInWindow(times)).toBeLessThanOrEqual(24);
+    expect(mostInWindow([...sends.values()].flat())).toBeLessThanOrEqual(96);
+  });
+
   it(`refuses, unsent, a call that would wait more than ${PACER_MAX_WAIT_MS / 1000} s; the refused take no slot`, async () => {
     const time = virtualTime();
     const pace = createRequestPacer(flat(1), time);

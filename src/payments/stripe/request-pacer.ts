@@ -5,10 +5,11 @@
  * can have dozens of calls in flight, so without pacing a backlog of captures (a node back after an outage, a burst
  * of stops) would be answered 429 and each call tried again. Paced, a call waits for its slot here instead.
  *
- * Each limit is a bucket scheduled by GCRA (virtual scheduling): a caller reserves the next free slot of its
- * endpoint's bucket, sleeps until then, then reserves the account bucket's next slot and sleeps until that. So the
- * callers go in the order they came (no one jumps ahead, no herd of sleepers racing for each token), each sleeps
- * at most twice, and a backlog on one endpoint holds back only that endpoint's calls. Bursts are a fifth of the
+ * Each limit is scheduled by GCRA (virtual scheduling): a caller reserves the next free slot of its endpoint's
+ * queue and sleeps until then; it then reserves one send time that both the account's schedule and its endpoint's
+ * sends allow, and sleeps until that. So the callers of an endpoint go in the order they came (no one jumps ahead,
+ * no herd of sleepers racing for each token), each sleeps at most twice, a backlog on one endpoint holds back only
+ * that endpoint's calls, and the limits hold on the times the calls are actually sent. Bursts are a fifth of the
  * rate, so that no second ever carries more than 1.2 × the rate (80 a second live: at most 96 of Stripe's 100).
  *
  * A call whose wait would pass its limit (pacerMaxWaitMs) is not sent at all (`pace` answers false): the caller reports it as
@@ -108,30 +109,36 @@ export function createRequestPacer(rates: PacerRates, time: PacerTime = realTime
   }
   const account = new Schedule(rates.perSecond, time.nowMs());
   // A handful of endpoints (the adapter's few operations), so the map stays small.
-  const endpoints = new Map<string, Schedule>();
+  const endpoints = new Map<string, { queue: Schedule; sends: Schedule }>();
   const scheduleOf = (endpoint: string, nowMs: number) => {
-    let schedule = endpoints.get(endpoint);
-    if (!schedule) {
+    let schedules = endpoints.get(endpoint);
+    if (!schedules) {
       const perSecond = endpoint === SEARCH_ENDPOINT ? rates.searchPerSecond : rates.endpointPerSecond;
-      schedule = new Schedule(perSecond, nowMs);
-      endpoints.set(endpoint, schedule);
+      schedules = { queue: new Schedule(perSecond, nowMs), sends: new Schedule(perSecond, nowMs) };
+      endpoints.set(endpoint, schedules);
     }
-    return schedule;
+    return schedules;
   };
 
   return async function pace(endpoint) {
     const startMs = time.nowMs();
-    const own = scheduleOf(endpoint, startMs);
-    const ownAtMs = own.earliestMs(startMs);
-    if (ownAtMs - startMs > maxWaitMs) return false;
-    own.reserve(ownAtMs);
-    if (ownAtMs > startMs) await time.sleep(ownAtMs - startMs);
+    const { queue, sends } = scheduleOf(endpoint, startMs);
+    // 1. The endpoint's queue: calls to one endpoint leave it `interval` apart, in the order they came.
+    const queuedAtMs = queue.earliestMs(startMs);
+    if (queuedAtMs - startMs > maxWaitMs) return false;
+    queue.reserve(queuedAtMs);
+    if (queuedAtMs > startMs) await time.sleep(queuedAtMs - startMs);
+    // 2. The send: a slot that both the account's and the endpoint's sends allow, reserved on both at that time. The
+    // endpoint's own sends are scheduled too (not only its queue): calls of one endpoint that waited together for
+    // the account would otherwise go out back to back once it had room (28 in a second at 20 a second, seen in
+    // review). Both schedules hold only actual sends, so neither is pushed far ahead.
     const nowMs = time.nowMs();
-    const accountAtMs = account.earliestMs(nowMs);
-    // The endpoint's slot is spent either way: a refusal here is rare (the account's backlog of other endpoints).
-    if (accountAtMs - startMs > maxWaitMs) return false;
-    account.reserve(accountAtMs);
-    if (accountAtMs > nowMs) await time.sleep(accountAtMs - nowMs);
+    const sendAtMs = Math.max(account.earliestMs(nowMs), sends.earliestMs(nowMs));
+    // The queue's slot is spent either way: a refusal here is rare (the account's backlog of other endpoints).
+    if (sendAtMs - startMs > maxWaitMs) return false;
+    account.reserve(sendAtMs);
+    sends.reserve(sendAtMs);
+    if (sendAtMs > nowMs) await time.sleep(sendAtMs - nowMs);
     return true;
   };
 }

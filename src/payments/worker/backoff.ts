@@ -7,10 +7,13 @@ export function retryDelayMs(attempt: number, baseMs: number): number {
 }
 
 /**
- * A step refused for the provider's rate (429) is retried without spending an attempt for this long after it was
- * queued; after that a 429 counts as an unavailable provider, so that the step's attempts bound a storm of them.
+ * No step is sent again once it is this old (from when it was queued, just before its first send): Stripe keeps an
+ * idempotency key for at least 24 hours, so a retry never relies on a forgotten key, which could move money a second
+ * time (a second PaymentIntent, a second refund). A step that would retry past it fails instead (its payment's
+ * dunning starts; a provider's fault is not counted against the card). It also bounds a storm of 429s, which spend
+ * no attempt.
  */
-export const RATE_LIMITED_FREE_FOR_MS = 24 * 3_600_000;
+export const STEP_MAX_AGE_MS = 23 * 3_600_000;
 /** The longest wait between two tries of a step refused for the provider's rate. */
 export const RATE_LIMITED_MAX_DELAY_MS = 60_000;
 

@@ -6,14 +6,35 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Database } from '../../db/schema.ts';
 
+/** A scrape does not wait longer than this for the outbox (a busy pool, a database that hangs). */
+const READ_TIMEOUT_MS = 2_000;
+
 export function registerOutboxMetrics(registry: Registry, db: Kysely<Database>, logger: Logger): void {
+  const failures = new Counter({
+    name: 'voltbill_payment_outbox_metrics_failures_total',
+    help: 'Scrapes that could not read the payment outbox in time (its two gauges then keep their last values)',
+    registers: [registry],
+  });
   let last: Promise<{ pending: number; oldestS: number } | undefined> | undefined;
   // Both gauges are read in one scrape: one statement for the two, shared.
   const read = () => {
-    last ??= sql<{ pending: number; oldest_s: number | null }>`
+    last ??= Promise.race([query(), timeout()])
+      .then((value) => {
+        if (!value) failures.inc();
+        return value;
+      })
+      .finally(() => setImmediate(() => (last = undefined)));
+    return last;
+  };
+  const timeout = () =>
+    new Promise<undefined>((resolve) => {
+      setTimeout(() => resolve(undefined), READ_TIMEOUT_MS).unref();
+    });
+  const query = () =>
+    sql<{ pending: number; oldest_s: number | null }>`
       select count(*)::int as pending,
              coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as oldest_s
       from payment_outbox where status = 'pending'`
@@ -26,10 +47,7 @@ export function registerOutboxMetrics(registry: Registry, db: Kysely<Database>, 
         // The database unreachable: the gauges keep their last values; the scrape itself still answers.
         logger.warn({ err: error }, 'payment outbox metrics not read');
         return undefined;
-      })
-      .finally(() => setImmediate(() => (last = undefined)));
-    return last;
-  };
+      });
   new Gauge({
     name: 'voltbill_payment_outbox_pending',
     help: 'Provider calls waiting in the payment outbox (all nodes), due or retried later',

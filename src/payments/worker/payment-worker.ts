@@ -54,6 +54,20 @@ export function createPaymentWorker(
   let stopped = false;
   let loops: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
+  /** What the last call of start or stop asked for: a start during a stop runs after it, unless stopped again. */
+  let wanted = false;
+  function startWhenStopped(intervalMs: number): void {
+    if (stopping) {
+      void stopping.then(() => startWhenStopped(intervalMs));
+      return;
+    }
+    if (loops || !wanted) return;
+    stopped = false;
+    loops = startLoops(intervalMs).catch((error: unknown) => {
+      // The loops catch their own failures; this is the last guard against an unhandled rejection.
+      ctx.logger.error({ err: error }, 'payment worker loops ended unexpectedly');
+    });
+  }
   const lanes = Math.max(1, ctx.settings.workerConcurrency);
   const claim = (): Promise<ClaimedOutboxItem | undefined> =>
     claimNextOutboxItem(ctx.db, ctx.clock.now(), ctx.settings.leaseMs);
@@ -102,11 +116,19 @@ export function createPaymentWorker(
     return running;
   }
 
-  /** A wait of up to `ms` that `wake` (or stop) ends early. */
+  /**
+   * A wait of up to `ms` that `wake` (or stop) ends early. A wake while not napping (the lane is claiming) is kept
+   * for the next nap, which then ends at once: a kick during a claim that found nothing is not lost.
+   */
   function napper() {
     let wakeNow: (() => void) | undefined;
+    let wokenEarly = false;
     return {
       nap(ms: number): Promise<void> {
+        if (wokenEarly) {
+          wokenEarly = false;
+          return Promise.resolve();
+        }
         return new Promise((resolve) => {
           const timer = setTimeout(done, ms);
           timer.unref();
@@ -118,7 +140,10 @@ export function createPaymentWorker(
           }
         });
       },
-      wake: () => wakeNow?.(),
+      wake: () => {
+        if (wakeNow) wakeNow();
+        else wokenEarly = true;
+      },
     };
   }
 
@@ -231,19 +256,11 @@ export function createPaymentWorker(
       }
     },
     start(intervalMs) {
-      // Asked to start while a stop is still waiting for its lanes: started once that stop is done, not dropped.
-      if (stopping) {
-        void stopping.then(() => this.start(intervalMs));
-        return;
-      }
-      if (loops) return;
-      stopped = false;
-      loops = startLoops(intervalMs).catch((error: unknown) => {
-        // The loops catch their own failures; this is the last guard against an unhandled rejection.
-        ctx.logger.error({ err: error }, 'payment worker loops ended unexpectedly');
-      });
+      wanted = true;
+      startWhenStopped(intervalMs);
     },
     async stop() {
+      wanted = false;
       if (stopping) return stopping;
       stopped = true;
       wakeLoops();

@@ -21,7 +21,7 @@ import {
   UNKNOWN_OUTCOME_CODES,
 } from '../provider.ts';
 import { openProviderCustomerId } from '../provider-customer-id.ts';
-import { RATE_LIMITED_FREE_FOR_MS, rateLimitedDelayMs, retryDelayMs } from './backoff.ts';
+import { rateLimitedDelayMs, retryDelayMs, STEP_MAX_AGE_MS } from './backoff.ts';
 import {
   type ClaimedOutboxItem,
   enqueueOutbox,
@@ -93,24 +93,29 @@ export async function retryLater(
 ) {
   const now = ctx.clock.now();
   const ageMs = now.getTime() - item.created_at.getTime();
-  if (error.code === 'RateLimited' && ageMs < RATE_LIMITED_FREE_FOR_MS) {
-    // The provider's rate, not the card or the payment: no attempt spent, so a burst of 429s never ends in dunning.
-    // The wait grows with the step's age (a burst clears in seconds; a step refused for minutes asks less often).
-    const at = new Date(now.getTime() + rateLimitedDelayMs(ageMs, ctx.settings.retryBaseMs));
-    await retryOutboxItem(ctx.db, item, at, now, `${error.code}: ${error.message}`, { countAttempt: false });
+  const rateLimited = error.code === 'RateLimited';
+  // The provider's rate, not the card or the payment: no attempt spent, so a burst of 429s never ends in dunning.
+  // The wait grows with the step's age (a burst clears in seconds; a step refused for minutes asks less often).
+  const delayMs = rateLimited
+    ? rateLimitedDelayMs(ageMs, ctx.settings.retryBaseMs)
+    : retryDelayMs(item.attempts, ctx.settings.retryBaseMs);
+  // Never sent again once its key may be forgotten: a retry past STEP_MAX_AGE_MS could move money a second time.
+  const tooOld = ageMs + delayMs > STEP_MAX_AGE_MS;
+  if (rateLimited && !tooOld) {
+    await retryOutboxItem(ctx.db, item, new Date(now.getTime() + delayMs), now, `${error.code}: ${error.message}`, {
+      countAttempt: false,
+    });
     return 'retry' as const;
   }
-  // From here a 429 counts as the provider being unavailable: a day of them is an outage, and the step's attempts
-  // bound it (the card is not blamed either way: PROVIDER_SIDE_CODES).
-  if (item.attempts >= ctx.settings.maxAttempts) {
+  // Given up: its attempts spent, or its age (the card is not blamed for the provider's trouble: PROVIDER_SIDE_CODES).
+  if (item.attempts >= ctx.settings.maxAttempts || tooOld) {
     await ctx.db.transaction().execute(async (trx) => {
       await finishOutboxItem(trx, item, 'failed', now, `${error.code}: ${error.message}`);
       await giveUp(trx, ctx, payment, item, error.code, now);
     });
     return 'failed' as const;
   }
-  const at = new Date(now.getTime() + retryDelayMs(item.attempts, ctx.settings.retryBaseMs));
-  await retryOutboxItem(ctx.db, item, at, now, `${error.code}: ${error.message}`);
+  await retryOutboxItem(ctx.db, item, new Date(now.getTime() + delayMs), now, `${error.code}: ${error.message}`);
   return 'retry' as const;
 }
 
@@ -304,6 +309,11 @@ async function captureAndFinish(
     if (resolved.error.code === 'HoldExpired' || resolved.error.code === 'InvalidState') {
       // The hold is gone (expired or released): learn its state, then charge the amount anew.
       const status = await ctx.provider.getStatus({ idempotencyKey: key, providerPaymentId });
+      // Not learnt (the provider unreachable, or its rate): "InvalidState" may mean captured already, so nothing is
+      // charged anew on a guess; the step is retried and asks again.
+      if (!status.ok && PROVIDER_SIDE_CODES.has(status.error.code)) {
+        return retryLater(ctx, item, payment, status.error);
+      }
       await ctx.db.transaction().execute(async (trx) => {
         if (status.ok) await applyProviderPayment(trx, payment.id, status.value, ctx.clock.now());
         const fresh = await trx
