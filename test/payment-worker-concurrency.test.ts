@@ -121,6 +121,74 @@ describe('payment worker concurrency', () => {
     await server?.close();
   });
 
+  /**
+   * Held payments free for a test's own steps: authorized, not leased, and not one the capture test settled (the
+   * provider has captured it, and its webhook may say so at any moment), in id order.
+   */
+  const freeHolds = (limit: number, options: { withoutFailure?: boolean } = {}) => {
+    const db = server.database.db;
+    let query = db
+      .selectFrom('payments')
+      .select(['id', 'provider_payment_id'])
+      .where('status', '=', 'authorized')
+      .where('outbox_lease_until', 'is', null)
+      .where('id', 'not in', db.selectFrom('payment_outbox').select('payment_id').where('action', '=', 'settle'));
+    if (options.withoutFailure) query = query.where('failure_code', 'is', null);
+    return query.orderBy('id').limit(limit).execute();
+  };
+  /** A void of `paymentId` queued under `key`, due now, with `attempts` already spent. */
+  const queueVoid = async (paymentId: string, key: string, attempts = 0) => {
+    const db = server.database.db;
+    await enqueueOutbox(db, {
+      paymentId,
+      action: 'void',
+      idempotencyKey: key,
+      notBefore: new Date(clock.now().getTime() - 1000),
+    });
+    if (attempts > 0) {
+      await db.updateTable('payment_outbox').set({ attempts }).where('idempotency_key', '=', key).execute();
+    }
+  };
+  /** Claims the item of `key` and works it while `fault` is on; its lease released after. */
+  const workWith = async (fault: (on: boolean) => void, key: string) => {
+    const db = server.database.db;
+    fault(true);
+    let item: Awaited<ReturnType<typeof claimOutboxItemByKey>>;
+    try {
+      item = await claimOutboxItemByKey(db, key, clock.now(), LEASE_MS);
+      return { item: item!, outcome: await processOutboxItem(server.payments.ctx, item!) };
+    } finally {
+      fault(false);
+      if (item) await releasePaymentLease(db, item);
+    }
+  };
+  const outboxRow = (key: string) =>
+    server.database.db
+      .selectFrom('payment_outbox')
+      .select(['status', 'attempts', 'next_attempt_at', 'last_error'])
+      .where('idempotency_key', '=', key)
+      .executeTakeFirstOrThrow();
+  const markDone = (key: string) =>
+    server.database.db
+      .updateTable('payment_outbox')
+      .set({ status: 'done' })
+      .where('idempotency_key', '=', key)
+      .execute();
+  /** The database with every claim counted (a claim: the outbox read with SKIP LOCKED). */
+  const countingClaims = () => {
+    const db = server.database.db;
+    const counted = { claims: 0 };
+    const counter: KyselyPlugin = {
+      transformQuery: (args: PluginTransformQueryArgs) => {
+        const text = db.getExecutor().compileQuery(args.node, args.queryId).sql;
+        if (/payment_outbox/.test(text) && /skip locked/i.test(text)) counted.claims++;
+        return args.node;
+      },
+      transformResult: async (args: PluginTransformResultArgs) => args.result,
+    };
+    return { db: db.withPlugin(counter), counted };
+  };
+
   it(`places ${SESSIONS} holds with at most ${CONCURRENCY} provider calls at once, each once`, async () => {
     const key = server.seeded!.adminApiKey;
     const stations: Station[] = [];
@@ -453,45 +521,17 @@ describe('payment worker concurrency', () => {
   it('a step refused for the provider’s rate is retried without spending an attempt, even at the last one', async () => {
     const db = server.database.db;
     const settings = server.payments.ctx.settings;
-    const [p1] = await db
-      .selectFrom('payments')
-      .select(['id', 'status'])
-      .where('status', '=', 'authorized')
-      .where('outbox_lease_until', 'is', null)
-      // Not one the capture test settled: the provider has captured it, and its webhook may say so at any moment.
-      .where('id', 'not in', db.selectFrom('payment_outbox').select('payment_id').where('action', '=', 'settle'))
-      .orderBy('id')
-      .limit(1)
-      .execute();
+    const [p1] = await freeHolds(1);
     const now = clock.now();
-    await enqueueOutbox(db, {
-      paymentId: p1!.id,
-      action: 'void',
-      idempotencyKey: 'limited:a',
-      notBefore: new Date(now.getTime() - 1000),
-    });
     // Its last attempt: any other failure now would fail the step (and the payment).
-    await db
-      .updateTable('payment_outbox')
-      .set({ attempts: settings.maxAttempts - 1 })
-      .where('idempotency_key', '=', 'limited:a')
-      .execute();
-    voidRateLimited = true;
-    let item: Awaited<ReturnType<typeof claimOutboxItemByKey>>;
-    try {
-      item = await claimOutboxItemByKey(db, 'limited:a', now, LEASE_MS);
-      expect(item?.attempts).toBe(settings.maxAttempts);
-      expect(await processOutboxItem(server.payments.ctx, item!)).toBe('retry');
-    } finally {
-      voidRateLimited = false;
-    }
-    await releasePaymentLease(db, item!);
-    const row = await db
-      .selectFrom('payment_outbox')
-      .select(['status', 'attempts', 'next_attempt_at', 'last_error'])
-      .where('idempotency_key', '=', 'limited:a')
-      .executeTakeFirstOrThrow();
-    expect(row).toEqual({
+    await queueVoid(p1!.id, 'limited:a', settings.maxAttempts - 1);
+    const rateLimited = (on: boolean) => {
+      voidRateLimited = on;
+    };
+    const first = await workWith(rateLimited, 'limited:a');
+    expect(first.item.attempts).toBe(settings.maxAttempts);
+    expect(first.outcome).toBe('retry');
+    expect(await outboxRow('limited:a')).toEqual({
       status: 'pending',
       attempts: settings.maxAttempts - 1,
       // Queued just now (by the database's clock, ahead of the test's): the first 429's wait is the base.
@@ -511,22 +551,12 @@ describe('payment worker concurrency', () => {
     const queuedAt = new Date(now.getTime() - STEP_MAX_AGE_MS + 1000);
     await sql`update payment_outbox set attempts = 0, created_at = ${queuedAt}
               where idempotency_key = 'limited:a'`.execute(db);
-    voidRateLimited = true;
-    try {
-      item = await claimOutboxItemByKey(db, 'limited:a', now, LEASE_MS);
-      expect(await processOutboxItem(server.payments.ctx, item!)).toBe('failed');
-    } finally {
-      voidRateLimited = false;
-    }
-    await releasePaymentLease(db, item!);
-    const gaveUp = await db
-      .selectFrom('payment_outbox')
-      .select(['status', 'attempts', 'last_error'])
-      .where('idempotency_key', '=', 'limited:a')
-      .executeTakeFirstOrThrow();
-    expect(gaveUp).toEqual({
+    expect((await workWith(rateLimited, 'limited:a')).outcome).toBe('failed');
+    const gaveUp = await outboxRow('limited:a');
+    expect({ ...gaveUp, next_attempt_at: undefined }).toEqual({
       status: 'failed',
       attempts: 1,
+      next_attempt_at: undefined,
       last_error: 'RateLimited: Request rate limit exceeded (test)',
     });
     const after = await db
@@ -541,53 +571,23 @@ describe('payment worker concurrency', () => {
       cardStatus: 'active',
       failure_count: 0,
     });
-    await db.updateTable('payment_outbox').set({ status: 'done' }).where('idempotency_key', '=', 'limited:a').execute();
   });
 
   it('a timed-out step whose status query is refused for the rate spends no attempt, even at the last one', async () => {
     const db = server.database.db;
     const settings = server.payments.ctx.settings;
-    const [p1] = await db
-      .selectFrom('payments')
-      .select(['id'])
-      .where('status', '=', 'authorized')
-      .where('failure_code', 'is', null)
-      .where('outbox_lease_until', 'is', null)
-      // Not one the capture test settled: the provider has captured it, and its webhook may say so at any moment.
-      .where('id', 'not in', db.selectFrom('payment_outbox').select('payment_id').where('action', '=', 'settle'))
-      .orderBy('id')
-      .limit(1)
-      .execute();
-    const now = clock.now();
-    await enqueueOutbox(db, {
-      paymentId: p1!.id,
-      action: 'void',
-      idempotencyKey: 'timeout-limited:a',
-      notBefore: new Date(now.getTime() - 1000),
-    });
-    await db
-      .updateTable('payment_outbox')
-      .set({ attempts: settings.maxAttempts - 1 })
-      .where('idempotency_key', '=', 'timeout-limited:a')
-      .execute();
-    voidTimesOutStatusLimited = true;
-    let item: Awaited<ReturnType<typeof claimOutboxItemByKey>>;
-    try {
-      item = await claimOutboxItemByKey(db, 'timeout-limited:a', now, LEASE_MS);
-      // The void's outcome is open and could not be asked about: retried, not failed.
-      expect(await processOutboxItem(server.payments.ctx, item!)).toBe('retry');
-    } finally {
-      voidTimesOutStatusLimited = false;
-    }
-    await releasePaymentLease(db, item!);
-    const row = await db
-      .selectFrom('payment_outbox')
-      .select(['status', 'attempts', 'last_error'])
-      .where('idempotency_key', '=', 'timeout-limited:a')
-      .executeTakeFirstOrThrow();
-    expect(row).toEqual({
+    const [p1] = await freeHolds(1, { withoutFailure: true });
+    await queueVoid(p1!.id, 'timeout-limited:a', settings.maxAttempts - 1);
+    const timesOut = (on: boolean) => {
+      voidTimesOutStatusLimited = on;
+    };
+    // The void's outcome is open and could not be asked about: retried, not failed.
+    expect((await workWith(timesOut, 'timeout-limited:a')).outcome).toBe('retry');
+    const row = await outboxRow('timeout-limited:a');
+    expect({ ...row, next_attempt_at: undefined }).toEqual({
       status: 'pending',
       attempts: settings.maxAttempts - 1,
+      next_attempt_at: undefined,
       last_error: 'RateLimited: Request rate limit exceeded (test)',
     });
     const payment = await db
@@ -596,25 +596,12 @@ describe('payment worker concurrency', () => {
       .where('id', '=', p1!.id)
       .executeTakeFirstOrThrow();
     expect(payment).toEqual({ status: 'authorized', failure_code: null });
-    await db
-      .updateTable('payment_outbox')
-      .set({ status: 'done' })
-      .where('idempotency_key', '=', 'timeout-limited:a')
-      .execute();
+    await markDone('timeout-limited:a');
   });
 
   it('running, a call that hangs holds its own lane only: the items due after it are worked meanwhile', async () => {
     const db = server.database.db;
-    const held = await db
-      .selectFrom('payments')
-      .select(['id', 'provider_payment_id'])
-      .where('status', '=', 'authorized')
-      .where('outbox_lease_until', 'is', null)
-      // Not the one whose capture the test before had refused by the merge: the provider has captured it.
-      .where('id', 'not in', db.selectFrom('payment_outbox').select('payment_id').where('action', '=', 'settle'))
-      .orderBy('id')
-      .limit(4)
-      .execute();
+    const held = await freeHolds(4);
     expect(held).toHaveLength(4);
     const [slow, ...others] = held;
     let started!: () => void;
@@ -690,15 +677,7 @@ describe('payment worker concurrency', () => {
 
   it('stop() waits for the item a lane is working; the item ends done, not cut off', async () => {
     const db = server.database.db;
-    const [left] = await db
-      .selectFrom('payments')
-      .select(['id', 'provider_payment_id'])
-      .where('status', '=', 'authorized')
-      .where('outbox_lease_until', 'is', null)
-      .where('id', 'not in', db.selectFrom('payment_outbox').select('payment_id').where('action', '=', 'settle'))
-      .orderBy('id')
-      .limit(1)
-      .execute();
+    const [left] = await freeHolds(1);
     expect(left).toBeDefined();
     let started!: () => void;
     const hanging = new Promise<void>((resolve) => (started = resolve));
@@ -710,12 +689,7 @@ describe('payment worker concurrency', () => {
     };
     const worker = createPaymentWorker(server.payments.ctx);
     try {
-      await enqueueOutbox(db, {
-        paymentId: left!.id,
-        action: 'void',
-        idempotencyKey: 'stop:slow',
-        notBefore: new Date(clock.now().getTime() - 1000),
-      });
+      await queueVoid(left!.id, 'stop:slow');
       worker.start(20);
       await hanging;
       let stopped = false;
@@ -749,21 +723,13 @@ describe('payment worker concurrency', () => {
     const db = server.database.db;
     const due = await db.selectFrom('payment_outbox').select('id').where('status', '=', 'pending').execute();
     expect(due).toEqual([]);
-    let claims = 0;
-    const counter: KyselyPlugin = {
-      transformQuery: (args: PluginTransformQueryArgs) => {
-        const text = db.getExecutor().compileQuery(args.node, args.queryId).sql;
-        if (/payment_outbox/.test(text) && /skip locked/i.test(text)) claims++;
-        return args.node;
-      },
-      transformResult: async (args: PluginTransformResultArgs) => args.result,
-    };
+    const { db: counting, counted } = countingClaims();
     const lanes = 8;
     const intervalMs = 50;
     const ctx = server.payments.ctx;
     const worker = createPaymentWorker({
       ...ctx,
-      db: db.withPlugin(counter),
+      db: counting,
       settings: { ...ctx.settings, workerConcurrency: lanes },
     });
     const windowMs = 1_000;
@@ -776,31 +742,22 @@ describe('payment worker concurrency', () => {
     // Every lane's first claim, then the watcher's: one an interval, and one after each sweep. Every lane polling
     // (the code before) made lanes × windowMs / intervalMs = 160.
     const ticks = windowMs / intervalMs;
-    expect(claims).toBeGreaterThanOrEqual(lanes);
-    expect(claims).toBeLessThanOrEqual(lanes + 2 * ticks + 4);
+    expect(counted.claims).toBeGreaterThanOrEqual(lanes);
+    expect(counted.claims).toBeLessThanOrEqual(lanes + 2 * ticks + 4);
   });
 
   it('a start() during a stop() runs once that stop is done, unless a later stop() came; a kick is not lost', async () => {
-    const db = server.database.db;
-    let claims = 0;
-    const counter: KyselyPlugin = {
-      transformQuery: (args: PluginTransformQueryArgs) => {
-        const text = db.getExecutor().compileQuery(args.node, args.queryId).sql;
-        if (/payment_outbox/.test(text) && /skip locked/i.test(text)) claims++;
-        return args.node;
-      },
-      transformResult: async (args: PluginTransformResultArgs) => args.result,
-    };
+    const { db: counting, counted } = countingClaims();
     const ctx = server.payments.ctx;
     const worker = createPaymentWorker({
       ...ctx,
-      db: db.withPlugin(counter),
+      db: counting,
       settings: { ...ctx.settings, workerConcurrency: 2 },
     });
     const claimsIn = async (ms: number) => {
-      const before = claims;
+      const before = counted.claims;
       await new Promise((resolve) => setTimeout(resolve, ms));
-      return claims - before;
+      return counted.claims - before;
     };
     try {
       // start, stop, start, stop: the last call wins, nothing runs afterwards.
@@ -823,7 +780,7 @@ describe('payment worker concurrency', () => {
     }
     const slow = createPaymentWorker({
       ...ctx,
-      db: db.withPlugin(counter),
+      db: counting,
       settings: { ...ctx.settings, workerConcurrency: 2 },
     });
     try {
