@@ -32,7 +32,7 @@
  *                 [--protocol ocpp1.6|ocpp2.0.1|mixed] [--duplicate-stops 0.1] [--late-meter-values 0.05]
  *                 [--swapped-meter-values 0.1] [--stale-statuses 0.1] [--signed] [--seed N]
  *                 [--provider-faults [--provider-timeouts 0.05] [--provider-5xx 0.02] [--provider-lost 0.01]
- *                  [--provider-outage-s 0] [--settle-s 150 + 2 × outage]]
+ *                  [--provider-outage-s 0] [--settle-s 150 + 4 × outage]]
  *
  * On PostgreSQL (from the machine's binaries) when available, else (or with --pglite) on the embedded database.
  */
@@ -118,9 +118,11 @@ if (!Number.isFinite(outageS) || outageS < 0 || outageS > 3600 || (outageS > 0 &
 }
 /**
  * Upper bound on the wait for the payment worker after the stations drained (a killed claim lapses after 60 s). After
- * an outage the steps retry on their backoff (2 s doubling), so the bound grows with it.
+ * an outage of N s the steps retry on their backoff (doubling): a step failing through it waits up to about N s more
+ * for its next try, and twice that again if that try meets one of the fault rates: 4 N covers it (seen: a 300 s
+ * outage, the last step due 861 s after it ended).
  */
-const settleS = Number(values['settle-s'] ?? 150 + 2 * outageS);
+const settleS = Number(values['settle-s'] ?? 150 + 4 * outageS);
 const nodes = Number(values.nodes ?? 1);
 if (!Number.isInteger(nodes) || nodes < 1 || nodes > 4) {
   console.error(`--nodes must be an integer from 1 to 4 (got ${values.nodes})`);
