@@ -1,8 +1,9 @@
 /**
  * The statement of OCPP 2.0.1 readings (storeReadingEvents) on a real database (both): an event whose application is
- * only its samples is stored applied with them, in one statement, and only when nothing speaks against it (the
- * session Active and the one expected, nothing else of the transaction pending, the repeated state still the
- * session's); any other event is stored pending and nothing else is written; a repeat writes nothing.
+ * only its samples is stored applied with them, in one statement, without its payload, and only when nothing speaks
+ * against it (the session Active and the one expected, nothing else of the transaction pending, the repeated state
+ * still the session's), else it is not stored at all and answered `deferred` (it came without its payload); any
+ * other event is stored pending with its payload and nothing else is written; a repeat writes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../src/db/open-database.ts';
@@ -69,6 +70,20 @@ describe.skipIf(skip)('the readings statement of OCPP 2.0.1', () => {
       .orderBy('seq_no')
       .execute()
       .then((rows) => rows.map((r) => [r.seq_no, r.applied_at?.toISOString() ?? null]));
+  /** seqNo and the stored payload's own seqNo (null: no payload kept). */
+  const payloadsOf = (transactionId: string) =>
+    handle.db
+      .selectFrom('ocpp_transaction_events')
+      .select(['seq_no', 'payload'])
+      .where('transaction_id', '=', transactionId)
+      .orderBy('seq_no')
+      .execute()
+      .then((rows) =>
+        rows.map((r) => {
+          const payload = (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as { seqNo: number };
+          return [r.seq_no, payload === null ? null : payload.seqNo];
+        }),
+      );
   const samplesOf = (sessionId: string) =>
     handle.db
       .selectFrom('meter_samples')
@@ -111,50 +126,107 @@ describe.skipIf(skip)('the readings statement of OCPP 2.0.1', () => {
       [minute(10).toISOString(), '1000.000'],
       [minute(20).toISOString(), '2000.000'],
     ]);
+    // Applied as stored: no payload kept (the frame is in the message log, the readings are the samples above).
+    expect(await payloadsOf('tx-direct')).toEqual([
+      [1, null],
+      [2, null],
+    ]);
   });
 
-  it('stores a reading pending, and none of its samples, when anything speaks against applying it at once', async () => {
+  it('defers a direct reading, storing nothing, when anything speaks against applying it at once; stored again it waits', async () => {
     const sessionId = await startDemoSession(service, 2, 'tx-pending', STARTED_AT);
     const direct = (m: number, state: string | undefined = undefined) => ({
       sessionId,
       samples: [sample(sessionId, m, `${m}000.000`)],
       repeatedState: state,
     });
-    // Another state than the session's: it must be recorded, by the caller.
+    const deferred = { created: false, applied: false, deferred: true };
+    // Another state than the session's: it must be recorded, by the caller, which stores the event again as it is.
     const [otherState] = await storeReadingEvents(
       handle.db,
       [reading(2, 'tx-pending', 1, 10, direct(10, 'SuspendedEV'))],
       NOW,
     );
-    expect(otherState).toMatchObject({ created: true, applied: false, othersPending: false });
+    expect(otherState).toMatchObject({ ...deferred, othersPending: false });
+    expect(await eventsOf('tx-pending')).toEqual([]);
+    const [storedAgain] = await storeReadingEvents(handle.db, [reading(2, 'tx-pending', 1, 10)], NOW);
+    expect(storedAgain).toMatchObject({ created: true, applied: false, deferred: false, othersPending: false });
     // seqNo 1 now waits: the next one is left to the general path, which applies both in order.
     const [behind] = await storeReadingEvents(handle.db, [reading(2, 'tx-pending', 2, 20, direct(20))], NOW);
-    expect(behind).toMatchObject({ created: true, applied: false, othersPending: true });
-    // Another session than the caller's cache names, and no application asked for: both pending.
+    expect(behind).toMatchObject({ ...deferred, othersPending: true });
+    const [behindAgain] = await storeReadingEvents(handle.db, [reading(2, 'tx-pending', 2, 20)], NOW);
+    expect(behindAgain).toMatchObject({ created: true, applied: false, othersPending: true });
+    // Another session than the caller's cache names: deferred; no application asked for: pending.
     await handle.db.updateTable('ocpp_transaction_events').set({ applied_at: NOW }).execute();
     const [wrongSession] = await storeReadingEvents(
       handle.db,
       [reading(2, 'tx-pending', 3, 30, { ...direct(30), sessionId: '00000000-0000-4000-8000-000000000000' })],
       NOW,
     );
-    expect(wrongSession).toMatchObject({ created: true, applied: false });
-    await handle.db.updateTable('ocpp_transaction_events').set({ applied_at: NOW }).execute();
+    expect(wrongSession).toMatchObject(deferred);
     const [none] = await storeReadingEvents(handle.db, [reading(2, 'tx-pending', 4, 40)], NOW);
-    expect(none).toMatchObject({ created: true, applied: false, othersPending: false });
+    expect(none).toMatchObject({ created: true, applied: false, deferred: false, othersPending: false });
     await handle.db.updateTable('ocpp_transaction_events').set({ applied_at: NOW }).execute();
     // The session ended (through another node, say): the caller's cache is out of date.
     await handle.db.updateTable('sessions').set({ status: 'Completed' }).where('id', '=', sessionId).execute();
     const [ended] = await storeReadingEvents(handle.db, [reading(2, 'tx-pending', 5, 50, direct(50))], NOW);
-    expect(ended).toMatchObject({ created: true, applied: false, othersPending: false });
+    expect(ended).toMatchObject({ ...deferred, othersPending: false });
     expect(ended?.session?.status).toBe('Completed');
-    expect((await eventsOf('tx-pending')).at(-1)).toEqual([5, null]);
+    expect(await eventsOf('tx-pending')).toEqual([
+      [1, NOW.toISOString()],
+      [2, NOW.toISOString()],
+      [4, NOW.toISOString()],
+    ]);
     expect(await samplesOf(sessionId)).toEqual([]);
+    // Every row stored keeps its payload: none was applied as it was stored.
+    expect(await payloadsOf('tx-pending')).toEqual([
+      [1, 1],
+      [2, 2],
+      [4, 4],
+    ]);
+  });
+
+  it('defers every copy of a seqNo in one batch when its first copy is deferred', async () => {
+    const sessionId = await startDemoSession(service, 5, 'tx-copies', STARTED_AT);
+    await handle.db.updateTable('sessions').set({ status: 'Completed' }).where('id', '=', sessionId).execute();
+    const direct = { sessionId, samples: [sample(sessionId, 10, '1000.000')], repeatedState: undefined };
+    // The second copy came without `direct` (with its payload): had it been answered a plain repeat, its station
+    // would have been acknowledged for an event the first copy's caller has yet to store.
+    const copies = await storeReadingEvents(
+      handle.db,
+      [reading(5, 'tx-copies', 1, 10, direct), reading(5, 'tx-copies', 1, 10)],
+      NOW,
+    );
+    expect(copies.map((r) => [r.created, r.applied, r.deferred])).toEqual([
+      [false, false, true],
+      [false, false, true],
+    ]);
+    expect(await eventsOf('tx-copies')).toEqual([]);
   });
 
   it('answers a reading of a transaction with no session yet with none, stored pending', async () => {
     const [early] = await storeReadingEvents(handle.db, [reading(3, 'tx-not-started', 1, 10)], NOW);
-    expect(early).toEqual({ created: true, applied: false, othersPending: false, session: undefined });
+    expect(early).toEqual({ created: true, applied: false, deferred: false, othersPending: false, session: undefined });
     expect(await eventsOf('tx-not-started')).toEqual([[1, null]]);
+    expect(await payloadsOf('tx-not-started')).toEqual([[1, 1]]);
+  });
+
+  it('refuses a row without its payload that is not applied (the table check)', async () => {
+    await expect(
+      handle.db
+        .insertInto('ocpp_transaction_events')
+        .values({
+          station_id: demoStationId(3),
+          transaction_id: 'tx-no-payload',
+          seq_no: 1,
+          event_type: 'Updated',
+          event_at: NOW,
+          payload: null,
+          received_at: NOW,
+          applied_at: null,
+        })
+        .execute(),
+    ).rejects.toMatchObject({ code: '23514', constraint: 'ocpp_transaction_events_payload_kept' });
   });
 
   it('fails the statement, writing nothing, on a sample the column cannot hold (the caller stores it pending)', async () => {

@@ -294,7 +294,8 @@ export interface OcppTransactionEventsTable {
   event_type: 'Started' | 'Updated' | 'Ended';
   event_at: Date;
   offline: Generated<boolean>;
-  payload: Json<unknown>;
+  /** Null for a reading applied as it was stored (migration 0020): its frame is in the message log. */
+  payload: Json<unknown> | null;
   received_at: Date;
   applied_at: Date | null;
 }

@@ -135,6 +135,31 @@ export async function insertSamples(db: Db, rows: readonly SampleRow[]): Promise
 }
 
 /**
+ * The session's latest stored energy register reading taken at or before `atOrBefore` (the register in mWh), by the
+ * samples' key (session, time): the end of an OCPP 2.0.1 transaction whose Ended event has no reading of its own
+ * reads it, since a reading applied as it was stored keeps its readings here only (transaction-event-store.ts).
+ */
+export async function findLastRegisterReading(
+  db: Db,
+  sessionId: string,
+  atOrBefore: Date,
+): Promise<{ readonly at: Date; readonly registerMilliWh: bigint } | undefined> {
+  const row = await db
+    .selectFrom('meter_samples')
+    .select(['sampled_at', 'register_wh'])
+    .where('session_id', '=', sessionId)
+    .where('sampled_at', '<=', atOrBefore)
+    .where('register_wh', 'is not', null)
+    .orderBy('sampled_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row || row.register_wh === null) return undefined;
+  const registerMilliWh = parseScaled(String(row.register_wh), 3);
+  assert(registerMilliWh !== undefined, `meter_samples.register_wh ${String(row.register_wh)} is not a number`);
+  return { at: row.sampled_at, registerMilliWh };
+}
+
+/**
  * What the meter-value path needs of a session it has not cached: its id, status and how many samples it holds
  * (counted on the primary key's index; read only when a node first meets the session or it nears its limit).
  */

@@ -23,7 +23,7 @@ import { extractV201SignedValues } from '../../meters/extract-signed-values.ts';
 import { storeSignedValues } from '../../meters/signed-values-store.ts';
 import type { ChargingState } from '../../sessions/session-event.ts';
 import type { EndOutcome, SessionService } from '../../sessions/session-service.ts';
-import { findSessionByTransaction } from '../../sessions/session-store.ts';
+import { findLastRegisterReading, findSessionByTransaction } from '../../sessions/session-store.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { describeDataException } from '../data-error.ts';
 import { idTagOf } from './id-token.ts';
@@ -39,6 +39,7 @@ import {
   type ReadingEventRow,
   type ReadingEventWriters,
   type ReadingSession,
+  type StoredEventRecord,
   type StoredTransactionEvent,
   storeReadingEvents,
   type TransactionEventKey,
@@ -194,7 +195,7 @@ export async function applyTransactionEvents(
         transactionId,
         meterStopWh:
           meterStopOf([ended], ended, samplesOf) ??
-          meterStopOf(await history(), ended, samplesOf) ??
+          (await lastReadingBefore(db, session.id, await history(), ended, samplesOf)) ??
           session.meter_start_wh,
         endedAt: ended.eventAt,
         ...(ended.payload.transactionInfo.stoppedReason && { reason: ended.payload.transactionInfo.stoppedReason }),
@@ -253,7 +254,7 @@ export async function applyUpdatedEvent(
   stationId: string,
   event: TransactionEventRequest,
   receivedAt: Date,
-): Promise<{ created: boolean; stored: StoredTransactionEvent; result: ApplyResult } | undefined> {
+): Promise<{ created: boolean; stored: StoredEventRecord; result: ApplyResult } | undefined> {
   if (event.eventType !== 'Updated') return undefined;
   const transactionId = event.transactionInfo.transactionId;
   const eventAt = new Date(event.timestamp);
@@ -283,6 +284,8 @@ export async function applyUpdatedEvent(
     // Samples reserved but not stored: the other ways count them again (SessionService.sample).
     if (direct && !stored?.applied) deps.sessions.releaseSampleRows(stationId, transactionId, direct.samples.length);
   }
+  // Not stored (it went without its payload) since the session was not as expected: stored again, with its payload.
+  if (stored?.deferred) stored = undefined;
   stored ??= await storeReadingEvent(deps, row);
   const { created, applied, othersPending, session } = stored;
   // A repeat: the stored copy for the caller's comparison (a missing one, its station deleted meanwhile, is none).
@@ -478,12 +481,46 @@ function meterStopOf(
   ended: StoredTransactionEvent,
   samplesOf: (e: StoredTransactionEvent) => MeterSample[],
 ): bigint | undefined {
-  const readings = (own: boolean) =>
-    (own ? samplesOf(ended) : events.flatMap(samplesOf))
-      .filter((s) => s.energyRegisterMilliWh !== undefined && s.at.getTime() <= ended.eventAt.getTime())
-      .sort((a, b) => a.at.getTime() - b.at.getTime());
-  const last = readings(true).at(-1) ?? readings(false).at(-1);
+  const last = lastRegisterReading(events, ended, samplesOf);
   return last?.energyRegisterMilliWh !== undefined ? wholeWh(last.energyRegisterMilliWh) : undefined;
+}
+
+/** The latest reading with an energy register among the events' samples, taken at or before the Ended event. */
+function lastRegisterReading(
+  events: readonly StoredTransactionEvent[],
+  ended: StoredTransactionEvent,
+  samplesOf: (e: StoredTransactionEvent) => MeterSample[],
+): (MeterSample & { readonly energyRegisterMilliWh: bigint }) | undefined {
+  return events
+    .flatMap(samplesOf)
+    .filter(
+      (s): s is MeterSample & { readonly energyRegisterMilliWh: bigint } =>
+        s.energyRegisterMilliWh !== undefined && s.at.getTime() <= ended.eventAt.getTime(),
+    )
+    .sort((a, b) => a.at.getTime() - b.at.getTime())
+    .at(-1);
+}
+
+/**
+ * The meter stop of an Ended event without a register reading of its own: the transaction's latest reading at or
+ * before it, from the events that kept their payloads and from the session's samples (which hold the readings of
+ * those applied as they were stored, whose payloads were not kept). A reading the session's sample limit left out
+ * is in its event's payload (such an event is never applied as stored). At equal times the event's reading counts.
+ */
+async function lastReadingBefore(
+  db: Kysely<Database>,
+  sessionId: string,
+  events: readonly StoredTransactionEvent[],
+  ended: StoredTransactionEvent,
+  samplesOf: (e: StoredTransactionEvent) => MeterSample[],
+): Promise<bigint | undefined> {
+  const fromEvents = lastRegisterReading(events, ended, samplesOf);
+  const fromSamples = await findLastRegisterReading(db, sessionId, ended.eventAt);
+  const last =
+    fromSamples && (!fromEvents || fromSamples.at.getTime() > fromEvents.at.getTime())
+      ? fromSamples.registerMilliWh
+      : fromEvents?.energyRegisterMilliWh;
+  return last === undefined ? undefined : wholeWh(last);
 }
 
 /** seqNos between the Started and the Ended event that have not arrived; all of them when Started is missing. */

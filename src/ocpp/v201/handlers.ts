@@ -152,7 +152,12 @@ export function createV201Handlers(deps: V201Deps): Record<string, V201Handler> 
       const { created, stored } = fast ?? (await storeTransactionEvent(db, station.stationId, event, clock.now()));
       if (!created) {
         metrics.errors.inc({ code: 'DuplicateTransactionEvent' });
-        if (!sameContent(stored.payload, event)) {
+        // A reading applied as it was stored kept no payload (transaction-event-store.ts): its time is compared.
+        const differs =
+          stored.payload === undefined
+            ? stored.eventAt.getTime() !== new Date(event.timestamp).getTime()
+            : !sameContent(stored.payload, event);
+        if (differs) {
           logger.warn(
             { stationId: station.stationId, transactionId, seqNo: event.seqNo },
             'a TransactionEvent repeats a seqNo with different content; the first one counts',

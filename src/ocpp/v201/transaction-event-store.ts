@@ -1,4 +1,9 @@
-/** Stored OCPP 2.0.1 TransactionEvents: one row per (station, transaction, seqNo), applied once. */
+/**
+ * Stored OCPP 2.0.1 TransactionEvents: one row per (station, transaction, seqNo), applied once. A reading applied as
+ * it was stored (storeReadingEvents' `direct` application) keeps no payload (migration 0020): its frame is in the
+ * message log, its readings are its session's samples. Every other event keeps its payload, which the general path
+ * reads.
+ */
 import { type Kysely, sql } from 'kysely';
 import { BatchWriter } from '../../db/batch-writer.ts';
 import type { Database, SessionRow } from '../../db/schema.ts';
@@ -15,6 +20,14 @@ export type StoredTransactionEvent = {
   readonly payload: TransactionEventRequest;
   readonly receivedAt: Date;
   readonly appliedAt: Date | null;
+};
+
+/**
+ * A stored event as read back: without its payload when it is a reading applied as it was stored (then its readings
+ * are its session's samples, and the frame the station sent is in the message log).
+ */
+export type StoredEventRecord = Omit<StoredTransactionEvent, 'payload'> & {
+  readonly payload: TransactionEventRequest | undefined;
 };
 
 /** The TransactionEventRequest fields Voltbill reads (validated against the official schema before). */
@@ -42,7 +55,7 @@ export async function storeTransactionEvent(
   stationId: string,
   event: TransactionEventRequest,
   receivedAt: Date,
-): Promise<{ created: boolean; stored: StoredTransactionEvent }> {
+): Promise<{ created: boolean; stored: StoredEventRecord }> {
   const inserted = await db
     .insertInto('ocpp_transaction_events')
     .values({
@@ -78,7 +91,10 @@ export type ReadingEventRow = {
   readonly receivedAt: Date;
   /**
    * The event's whole application, when it is only its samples (no signed meter data, no charging state to
-   * record): stored with the event, applied at once, if the statement finds the session as the caller expects.
+   * record): stored with the event, applied at once, if the statement finds the session as the caller expects. Such
+   * an event goes without its payload, which is not stored (see the file's head); should the statement not find the
+   * session as expected, it stores nothing and answers `deferred`, and the caller stores the event again without
+   * `direct` (with its payload) to be applied the general way.
    */
   readonly direct?: DirectApplication;
 };
@@ -103,13 +119,15 @@ export type ReadingSession = Pick<
 
 /**
  * Whether the row was inserted (not a repeat of a stored seqNo); whether it was applied at once, with its samples
- * (its `direct` application); whether other events of its transaction were pending (not applied) when it was stored
+ * (its `direct` application); whether it was not stored at all, its direct application refused (`deferred`: to be
+ * stored again with its payload; every copy of its key in the batch is deferred, the first one decides); whether other events of its transaction were pending (not applied) when it was stored
  * (a pending repeat of this very seqNo included); and the transaction's session as the same statement saw it (none
  * before it started).
  */
 export type ReadingEventResult = {
   readonly created: boolean;
   readonly applied: boolean;
+  readonly deferred: boolean;
   readonly othersPending: boolean;
   readonly session: ReadingSession | undefined;
 };
@@ -127,8 +145,9 @@ export type EventKey = { readonly stationId: string; readonly transactionId: str
  *   applyTransactionEvents;
  * - applies an event whose application is only its samples (`direct`) at once: the event is stored applied and
  *   its samples with it, one row written once and atomic with its effect, when the session is Active, nothing else
- *   of the transaction is pending, and the session carries the state the caller saw repeated. Any other event is
- *   stored pending, for its caller to apply and mark applied (markReadingsApplied).
+ *   of the transaction is pending, and the session carries the state the caller saw repeated; otherwise it is not
+ *   stored (it came without its payload) and answered `deferred`. Any other event is stored pending, for its caller
+ *   to apply and mark applied (markReadingsApplied).
  *
  * The statement reads the database as it was when it began: an earlier seqNo of a transaction that the same batch
  * stores pending does not keep a later one from being applied at once. Harmless: such a later event carries only
@@ -148,7 +167,13 @@ export async function storeReadingEvents(
   // turned them into joins that read every session and every pending event (its generic plan guesses 100 rows for
   // the document), a cost that grew with the history (test/hot-path-plans.test.ts).
   const result = await sql<
-    { created: boolean; applied: boolean; others_pending: boolean; started_at_ms: number | null } & {
+    {
+      created: boolean;
+      applied: boolean;
+      deferred: boolean;
+      others_pending: boolean;
+      started_at_ms: number | null;
+    } & {
       [K in Exclude<keyof ReadingSession, 'started_at'>]: ReadingSession[K] | null;
     }
   >`
@@ -180,6 +205,7 @@ export async function storeReadingEvents(
       select station_id, transaction_id, seq_no, event_type, event_at, offline, payload, received_at,
              case when apply_now then ${appliedAt.toISOString()}::timestamptz end
       from decided
+      where payload is not null or apply_now
       on conflict (station_id, transaction_id, seq_no) do nothing
       returning station_id, transaction_id, seq_no, applied_at
     ), sampled as (
@@ -195,7 +221,7 @@ export async function storeReadingEvents(
     )
     select (i.seq_no is not null and d.n = v.n) as created,
            (i.seq_no is not null and d.n = v.n and i.applied_at is not null) as applied,
-           d.others_pending, d.session_id as id, d.status, d.evse_id, d.charging_state, d.id_tag,
+           (d.payload is null and not d.apply_now) as deferred, d.others_pending, d.session_id as id, d.status, d.evse_id, d.charging_state, d.id_tag,
            d.authorization_status, (extract(epoch from d.started_at) * 1000)::float8 as started_at_ms
     from v
     join decided d using (station_id, transaction_id, seq_no)
@@ -207,6 +233,7 @@ export async function storeReadingEvents(
   return result.rows.map((r) => ({
     created: r.created,
     applied: r.applied,
+    deferred: r.deferred,
     othersPending: r.others_pending,
     session:
       r.id === null
@@ -236,7 +263,8 @@ function toReadingRecord(row: ReadingEventRow, index: number) {
     event_type: row.event.eventType,
     event_at: row.eventAt.toISOString(),
     offline: row.event.offline ?? false,
-    payload: row.event,
+    // A direct application stores no payload (the file's head): sent only when the event may be stored pending.
+    payload: row.direct ? null : row.event,
     received_at: row.receivedAt.toISOString(),
     direct_session_id: row.direct?.sessionId ?? null,
     repeated_state: row.direct?.repeatedState ?? null,
@@ -285,7 +313,7 @@ export async function loadTransactionEvent(
   stationId: string,
   transactionId: string,
   seqNo: number,
-): Promise<StoredTransactionEvent | undefined> {
+): Promise<StoredEventRecord | undefined> {
   const row = await db
     .selectFrom('ocpp_transaction_events')
     .selectAll()
@@ -299,6 +327,11 @@ export async function loadTransactionEvent(
 /**
  * The transaction's events in seqNo order: all of them, or with `pendingOnly` only those not applied yet (through the
  * partial index `ocpp_transaction_events_pending`, so the read does not grow with the transaction's history).
+ *
+ * A pending event always has its payload (the table's check `ocpp_transaction_events_payload_kept`). A reading
+ * applied as it was stored has none; in the whole history it stands with its keys, time and an empty reading
+ * (standIn): its readings are its session's samples, which a reader of readings must take from there
+ * (findLastRegisterReading). Only a started session has such readings.
  */
 export async function loadTransactionEvents(
   db: Kysely<Database>,
@@ -313,7 +346,22 @@ export async function loadTransactionEvents(
     .where('transaction_id', '=', transactionId);
   if (options.pendingOnly) query = query.where('applied_at', 'is', null);
   const rows = await query.orderBy('seq_no').execute();
-  return rows.map(toStored);
+  return rows.map((row) => {
+    const record = toStored(row);
+    return record.payload === undefined ? { ...record, payload: standIn(record, transactionId) } : record;
+  }) as StoredTransactionEvent[];
+}
+
+/** See loadTransactionEvents: a reading applied as it was stored, its keys and time only (no meterValue). */
+function standIn(record: StoredEventRecord, transactionId: string): TransactionEventRequest {
+  return {
+    eventType: record.eventType,
+    timestamp: record.eventAt.toISOString(),
+    triggerReason: 'MeterValuePeriodic',
+    seqNo: record.seqNo,
+    offline: record.offline,
+    transactionInfo: { transactionId },
+  };
 }
 
 /** What the end of a transaction needs of every event to find missing seqNos: its seqNo and type, not its payload. */
@@ -378,8 +426,10 @@ type Row = {
   applied_at: Date | null;
 };
 
-function toStored(row: Row): StoredTransactionEvent {
-  const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as TransactionEventRequest;
+function toStored(row: Row): StoredEventRecord {
+  const payload = (
+    row.payload === null ? undefined : typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload
+  ) as TransactionEventRequest | undefined;
   return {
     seqNo: row.seq_no,
     eventType: row.event_type,
