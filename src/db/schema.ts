@@ -619,10 +619,12 @@ export interface PaymentsTable {
 export interface PaymentOutboxTable {
   id: Generated<bigint>;
   payment_id: string;
-  action: 'authorize' | 'settle' | 'void' | 'refund' | 'charge' | 'renew';
+  action: 'authorize' | 'settle' | 'void' | 'refund' | 'charge' | 'renew' | 'release';
   idempotency_key: string;
   amount_minor: bigint | null;
   refund_id: string | null;
+  /** The hold a `release` item releases, never the payment's own (migration 0021); null for every other action. */
+  provider_payment_id: string | null;
   status: Generated<'pending' | 'done' | 'failed'>;
   attempts: Generated<number>;
   next_attempt_at: Generated<Date>;

@@ -11,6 +11,8 @@ export type NewOutboxItem = {
   readonly idempotencyKey: string;
   readonly amountMinor?: bigint | null;
   readonly refundId?: string | null;
+  /** The hold a `release` item releases (and only such an item names one). */
+  readonly providerPaymentId?: string | null;
   readonly notBefore: Date;
 };
 
@@ -24,6 +26,7 @@ export async function enqueueOutbox(db: Kysely<Database>, item: NewOutboxItem): 
       idempotency_key: item.idempotencyKey,
       amount_minor: item.amountMinor ?? null,
       refund_id: item.refundId ?? null,
+      provider_payment_id: item.providerPaymentId ?? null,
       next_attempt_at: item.notBefore,
       locked_until: null,
       last_error: null,

@@ -29,6 +29,7 @@ import {
   markLeaseEndedInStep,
   retryOutboxItem,
 } from './outbox-store.ts';
+import { RELEASE_NOT_DONE, releaseStep } from './release-step.ts';
 import { renewStep } from './renew-step.ts';
 
 export type StepOutcome = 'done' | 'failed' | 'retry' | 'waiting';
@@ -57,6 +58,8 @@ export async function processOutboxItem(ctx: PaymentContext, item: ClaimedOutbox
       return refundStep(ctx, item, payment);
     case 'renew':
       return renewStep(ctx, item, payment);
+    case 'release':
+      return releaseStep(ctx, item, payment);
   }
 }
 
@@ -128,6 +131,12 @@ async function giveUp(
   code: string,
   now: Date,
 ): Promise<void> {
+  // A hold that is no longer the payment's own: the payment, its card and its driver are not concerned. The hold
+  // lapses at the provider by itself; support sees why it was not released.
+  if (item.action === 'release') {
+    await recordDecision(trx, payment, RELEASE_NOT_DONE, `${item.provider_payment_id}: ${code}`, now);
+    return;
+  }
   await trx.updateTable('payments').set({ failure_code: code, updated_at: now }).where('id', '=', payment.id).execute();
   await trx
     .updateTable('payments')

@@ -5,14 +5,20 @@
  * cover: for a short while the driver's card carries two holds, never none. A renewal the card refuses leaves the
  * old hold in place; the release sweep then releases it 12 hours before it expires and the session's end charges
  * the amount anew.
+ *
+ * The hold left over (the old one, or a new one of the wrong amount) is released by an outbox step of its own
+ * (release-step.ts), recorded in the same transaction as the switch: retried through a provider outage, not lost
+ * in a crash. Until 2026-11-29 it was a direct call after the commit, never retried: refused, the hold stayed on
+ * the driver's card until it lapsed (seven days at Stripe).
  */
 import type { PaymentOutboxRow, PaymentRow } from '../../db/schema.ts';
 import type { CurrencyCode } from '../../shared/money.ts';
 import { recordDecision } from '../apply-provider-payment.ts';
 import type { PaymentContext } from '../payment-context.ts';
 import { openProviderCustomerId } from '../provider-customer-id.ts';
-import { finishOutboxItem } from './outbox-store.ts';
+import { enqueueOutbox, finishOutboxItem } from './outbox-store.ts';
 import { callResolved, retryLater, type StepOutcome } from './process-outbox-item.ts';
+import { releaseKey } from './release-step.ts';
 
 export function renewKey(paymentId: string, providerPaymentId: string): string {
   return `renew:${paymentId}:${providerPaymentId}`;
@@ -71,15 +77,12 @@ export async function renewStep(
         `provider held ${fresh.authorizedMinor} ${fresh.currency}`,
         now,
       );
-    });
-    // The new hold is not what we asked for: release it, keep the old one.
-    await ctx.provider.void({
-      idempotencyKey: `release-renewal:${fresh.providerPaymentId}`,
-      providerPaymentId: fresh.providerPaymentId,
+      // The new hold is not what we asked for: released, the old one kept.
+      await enqueueRelease(trx, payment.id, fresh.providerPaymentId, now);
     });
     return 'failed';
   }
-  const switched = await ctx.db.transaction().execute(async (trx) => {
+  await ctx.db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable('payments')
       .set({
@@ -103,22 +106,25 @@ export async function renewStep(
         now,
       );
     }
-    return row !== undefined;
+    // With the new hold in place (committed with this), the old one is released; if the payment moved on meanwhile
+    // (not switched), the new hold is the one left over.
+    await enqueueRelease(trx, payment.id, row ? oldId : fresh.providerPaymentId, now);
   });
-  // Only now, with the new hold in place, the old one is released. A failure here leaves a hold that lapses by
-  // itself at the provider (no money moves); it is recorded for support.
-  const released = await ctx.provider.void({
-    idempotencyKey: `release-renewed:${switched ? oldId : fresh.providerPaymentId}`,
-    providerPaymentId: switched ? oldId : fresh.providerPaymentId,
-  });
-  if (!released.ok) {
-    await recordDecision(
-      ctx.db,
-      payment,
-      'renewed-hold-not-released',
-      `${released.error.code}: ${released.error.message}`,
-      now,
-    );
-  }
+  // The release is this payment's next step, due now: a lane claims it once this step's lease on the payment ends.
   return 'done';
+}
+
+async function enqueueRelease(
+  trx: Parameters<typeof enqueueOutbox>[0],
+  paymentId: string,
+  providerPaymentId: string,
+  now: Date,
+): Promise<void> {
+  await enqueueOutbox(trx, {
+    paymentId,
+    action: 'release',
+    idempotencyKey: releaseKey(providerPaymentId),
+    providerPaymentId,
+    notBefore: now,
+  });
 }

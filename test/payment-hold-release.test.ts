@@ -1,0 +1,291 @@
+/**
+ * The hold a renewal leaves over (the old one once the new one is in place, or a new one of the wrong amount) is
+ * released by an outbox step of its own (src/payments/worker/release-step.ts): retried through a provider outage
+ * like every other provider call, never the payment's own hold, and never a failure of the payment, its card or its
+ * driver. Before 2026-11-29 the release was one direct call: refused, the old hold stayed on the driver's card until
+ * it lapsed (seven days at Stripe), and a wrong-amount hold's failed release was not even recorded.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../src/main.ts';
+import type { PaymentProvider } from '../src/payments/provider.ts';
+import { createSandboxProvider, type SandboxProvider } from '../src/payments/sandbox/sandbox-provider.ts';
+import { enqueueOutbox } from '../src/payments/worker/outbox-store.ts';
+import { fixedClock } from '../src/shared/clock.ts';
+import { connectStation, type Station, startTestServer } from './support/test-server.ts';
+
+const MAX_ATTEMPTS = 3;
+const RETRY_BASE_MS = 1000;
+/** Holds live 20 h: inside the renewal horizon (2 × the 12 h release lead) at once, outside the release horizon. */
+const HOLD_TTL_MS = 20 * 3600 * 1000;
+
+describe('the release of a hold a renewal left over', () => {
+  let server: RunningServer;
+  let sandbox: SandboxProvider;
+  const stations: Station[] = [];
+  const clock = fixedClock(new Date('2026-11-26T12:00:00Z'));
+  /** Provider payments whose void and status query go unanswered (an outage for those calls). */
+  const unreachable = new Set<string>();
+  /** Renewals answered with a hold one cent larger than asked (the provider's mistake: AmountMismatch). */
+  let renewalHoldsMore = false;
+  const calls: string[] = [];
+
+  beforeAll(async () => {
+    sandbox = createSandboxProvider({
+      clock,
+      webhookSecret: 'release-test-webhook-secret',
+      webhookDelayMs: 1,
+      holdTtlMs: HOLD_TTL_MS,
+    });
+    const provider = new Proxy(sandbox, {
+      get(target, property, receiver) {
+        if (property === 'void' || property === 'getStatus') {
+          return async (input: { idempotencyKey: string; providerPaymentId?: string }) => {
+            calls.push(`${property} ${input.providerPaymentId}`);
+            if (input.providerPaymentId && unreachable.has(input.providerPaymentId)) {
+              return { ok: false, error: { code: 'ProviderUnavailable', message: 'connection refused (test)' } };
+            }
+            return property === 'void'
+              ? target.void(input as Parameters<PaymentProvider['void']>[0])
+              : target.getStatus(input);
+          };
+        }
+        if (property === 'authorize' && renewalHoldsMore) {
+          return async (input: Parameters<PaymentProvider['authorize']>[0]) =>
+            target.authorize(
+              input.idempotencyKey.startsWith('renew:')
+                ? { ...input, amount: { ...input.amount, minor: input.amount.minor + 1n } }
+                : input,
+            );
+        }
+        return Reflect.get(target, property, receiver);
+      },
+    }) as PaymentProvider;
+    server = await startTestServer(
+      {
+        VOLTBILL_PAYMENT_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+        VOLTBILL_PAYMENT_RETRY_BASE_MS: String(RETRY_BASE_MS),
+        VOLTBILL_PAYMENT_BLOCK_AFTER_FAILURES: '1',
+        VOLTBILL_RECONCILE_INTERVAL_S: '0',
+      },
+      { clock, paymentProvider: provider },
+    );
+    for (const idTag of ['DEMO0001', 'DEMO0002', 'DEMO0003']) {
+      const ref = sandbox.tokenizeCard({ number: '4242424242424242', expMonth: 12, expYear: 2034, cvc: '123' });
+      if (!ref.ok) throw new Error(ref.error.message);
+      const saved = await fetch(`${server.httpUrl}/api/v1/payments/methods`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.seeded!.adminApiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ idTag, paymentMethodRef: ref.value.paymentMethodRef }),
+      });
+      expect(saved.status).toBe(201);
+    }
+    for (const id of ['DEMO-0001', 'DEMO-0002', 'DEMO-0003']) {
+      const station = await connectStation(server, id);
+      await station.call('BootNotification', { chargePointVendor: 'T', chargePointModel: 'M' });
+      stations.push(station);
+    }
+  }, 240_000);
+  afterAll(async () => {
+    for (const station of stations) await station.close({ force: true });
+    await server?.close();
+  });
+
+  const db = () => server.database.db;
+  let minute = 0;
+  /** A session of `idTag` at the station of the same number (DEMO000n at DEMO-000n). */
+  const startAt = async (n: number) => {
+    const started = (await stations[n - 1]!.call('StartTransaction', {
+      connectorId: 1,
+      idTag: `DEMO000${n}`,
+      meterStart: 0,
+      timestamp: new Date(clock.now().getTime() - 60_000 * (30 - minute++)).toISOString(),
+    })) as { transactionId: number; idTagInfo: { status: string } };
+    expect(started.idTagInfo.status).toBe('Accepted');
+    return started.transactionId;
+  };
+  const paymentOf = (idTag: string) =>
+    db()
+      .selectFrom('payments as p')
+      .innerJoin('sessions as s', 's.id', 'p.session_id')
+      .select([
+        'p.id',
+        'p.status',
+        'p.provider_payment_id',
+        'p.renewed_from_provider_payment_id',
+        'p.failure_code',
+        'p.payment_method_id',
+        'p.authorized_minor',
+      ])
+      .where('s.id_tag', '=', idTag)
+      .executeTakeFirstOrThrow();
+  const releases = (paymentId: string) =>
+    db()
+      .selectFrom('payment_outbox')
+      .select(['provider_payment_id', 'status', 'attempts', 'last_error'])
+      .where('payment_id', '=', paymentId)
+      .where('action', '=', 'release')
+      .orderBy('id')
+      .execute();
+  const decisionsOf = (paymentId: string) =>
+    db()
+      .selectFrom('payment_decisions')
+      .select('decision')
+      .where('subject_id', '=', paymentId)
+      .orderBy('id')
+      .execute()
+      .then((rows) => rows.map((r) => r.decision));
+  const statusAtProvider = async (providerPaymentId: string) => {
+    const status = await sandbox.getStatus({ idempotencyKey: 'test-read', providerPaymentId });
+    if (!status.ok) throw new Error(status.error.message);
+    return status.value.status;
+  };
+
+  it('releases the old hold after a provider outage, then captures the new one', async () => {
+    // Placed, then the old hold's release refused while the provider is down for it.
+    const transactionId = await startAt(1);
+    const placed = await server.payments.worker.runOnce();
+    expect(placed).toBeGreaterThanOrEqual(1);
+    let payment = await paymentOf('DEMO0001');
+    const firstHold = payment.renewed_from_provider_payment_id ?? payment.provider_payment_id!;
+    if (payment.renewed_from_provider_payment_id === null) {
+      unreachable.add(firstHold);
+      await server.payments.worker.runOnce();
+    }
+    payment = await paymentOf('DEMO0001');
+    expect(payment.renewed_from_provider_payment_id).toBe(firstHold);
+    const newHold = payment.provider_payment_id!;
+    expect(newHold).not.toBe(firstHold);
+    expect(await statusAtProvider(newHold)).toBe('authorized');
+    expect(payment).toMatchObject({ status: 'authorized', failure_code: null });
+    // The old hold is still on the driver's card, its release waiting for its next attempt.
+    expect(await statusAtProvider(firstHold)).toBe('authorized');
+    expect(await releases(payment.id)).toEqual([
+      {
+        provider_payment_id: firstHold,
+        status: 'pending',
+        attempts: 1,
+        last_error: 'ProviderUnavailable: connection refused (test)',
+      },
+    ]);
+    // The provider back: the next attempt releases it. The new hold is untouched.
+    unreachable.delete(firstHold);
+    clock.advanceMs(RETRY_BASE_MS);
+    await server.payments.worker.runUntilIdle();
+    expect(await statusAtProvider(firstHold)).toBe('voided');
+    expect(await statusAtProvider(newHold)).toBe('authorized');
+    expect(await releases(payment.id)).toEqual([
+      { provider_payment_id: firstHold, status: 'done', attempts: 2, last_error: null },
+    ]);
+    expect(await decisionsOf(payment.id)).not.toContain('renewed-hold-not-released');
+    // The session's end captures on the new hold.
+    await stations[0]!.call('StopTransaction', {
+      transactionId,
+      meterStop: 10_000,
+      timestamp: clock.now().toISOString(),
+    });
+    await server.payments.worker.runUntilIdle();
+    const captured = await db()
+      .selectFrom('payments')
+      .select(['status', 'provider_payment_id', 'failure_code'])
+      .where('id', '=', payment.id)
+      .executeTakeFirstOrThrow();
+    expect(captured).toEqual({ status: 'captured', provider_payment_id: newHold, failure_code: null });
+    expect(await statusAtProvider(newHold)).toBe('captured');
+  });
+
+  it('gives a release up after its attempts without failing the payment, its card or its driver', async () => {
+    await startAt(2);
+    await server.payments.worker.runOnce(); // the hold
+    let payment = await paymentOf('DEMO0002');
+    const firstHold = payment.renewed_from_provider_payment_id ?? payment.provider_payment_id!;
+    unreachable.add(firstHold);
+    for (let attempt = 0; attempt <= MAX_ATTEMPTS; attempt++) {
+      await server.payments.worker.runOnce();
+      clock.advanceMs(RETRY_BASE_MS * 2 ** attempt);
+    }
+    payment = await paymentOf('DEMO0002');
+    expect(payment.renewed_from_provider_payment_id).toBe(firstHold);
+    const [release] = await releases(payment.id);
+    expect(release).toMatchObject({ provider_payment_id: firstHold, status: 'failed', attempts: MAX_ATTEMPTS });
+    // The payment keeps its own hold with no failure; the card keeps its standing; nobody is dunned.
+    expect(payment).toMatchObject({ status: 'authorized', failure_code: null });
+    expect(await statusAtProvider(payment.provider_payment_id!)).toBe('authorized');
+    const method = await db()
+      .selectFrom('payment_methods')
+      .select(['status', 'failure_count'])
+      .where('id', '=', payment.payment_method_id!)
+      .executeTakeFirstOrThrow();
+    expect(method).toEqual({ status: 'active', failure_count: 0 });
+    expect(await db().selectFrom('payment_dunning').select('payment_id').execute()).toEqual([]);
+    // Recorded for support: which hold, and why.
+    const notReleased = await db()
+      .selectFrom('payment_decisions')
+      .select('reason')
+      .where('subject_id', '=', payment.id)
+      .where('decision', '=', 'renewed-hold-not-released')
+      .execute();
+    expect(notReleased).toEqual([{ reason: `${firstHold}: ProviderUnavailable` }]);
+    unreachable.delete(firstHold);
+  });
+
+  it('releases a renewal’s hold of the wrong amount and keeps the old one', async () => {
+    renewalHoldsMore = true;
+    try {
+      await startAt(3);
+      await server.payments.worker.runUntilIdle();
+    } finally {
+      renewalHoldsMore = false;
+    }
+    const payment = await paymentOf('DEMO0003');
+    expect(payment).toMatchObject({ status: 'authorized', renewed_from_provider_payment_id: null });
+    expect(await statusAtProvider(payment.provider_payment_id!)).toBe('authorized');
+    const [release] = await releases(payment.id);
+    expect(release).toMatchObject({ status: 'done' });
+    expect(release!.provider_payment_id).not.toBe(payment.provider_payment_id);
+    expect(await statusAtProvider(release!.provider_payment_id!)).toBe('voided');
+    expect(await decisionsOf(payment.id)).toContain('hold-renewal-failed');
+  });
+
+  it('refuses a release that names the payment’s own hold', async () => {
+    const payment = await paymentOf('DEMO0003');
+    const own = payment.provider_payment_id!;
+    await enqueueOutbox(db(), {
+      paymentId: payment.id,
+      action: 'release',
+      idempotencyKey: `test-release-own:${own}`,
+      providerPaymentId: own,
+      notBefore: clock.now(),
+    });
+    calls.length = 0;
+    await server.payments.worker.runUntilIdle();
+    const item = await db()
+      .selectFrom('payment_outbox')
+      .select(['status', 'last_error'])
+      .where('idempotency_key', '=', `test-release-own:${own}`)
+      .executeTakeFirstOrThrow();
+    expect(item).toEqual({ status: 'failed', last_error: 'refused: the hold is the payment’s own' });
+    expect(calls.filter((c) => c === `void ${own}`)).toEqual([]);
+    expect(await statusAtProvider(own)).toBe('authorized');
+  });
+
+  it('refuses, in the table, a release that names no hold and another step that names one', async () => {
+    const payment = await paymentOf('DEMO0003');
+    const insert = (action: 'release' | 'void', providerPaymentId: string | null) =>
+      db()
+        .insertInto('payment_outbox')
+        .values({
+          payment_id: payment.id,
+          action,
+          idempotency_key: `test-check:${action}`,
+          amount_minor: null,
+          refund_id: null,
+          provider_payment_id: providerPaymentId,
+          locked_until: null,
+          last_error: null,
+        })
+        .execute();
+    const check = { code: '23514', constraint: 'payment_outbox_release_names_hold' };
+    await expect(insert('release', null)).rejects.toMatchObject(check);
+    await expect(insert('void', 'pi_test')).rejects.toMatchObject(check);
+  });
+});
