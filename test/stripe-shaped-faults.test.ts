@@ -60,6 +60,41 @@ describe('Stripe-shaped server: seeded provider faults', () => {
     expect(server.allIntents()).toHaveLength(1);
   });
 
+  it('a refund whose answer was lost is found by its key among the payment’s refunds, and only that one', async () => {
+    const { server, stripe } = await start();
+    const placed = await hold(stripe, 'hold:r1');
+    if (!placed.ok) throw new Error(placed.error.message);
+    const providerPaymentId = placed.value.providerPaymentId;
+    const captured = await stripe.capture({ idempotencyKey: 'capture:r1', providerPaymentId, amount: money(4000n, EUR) });
+    expect(captured.ok).toBe(true);
+    const refund = (key: string, minor: bigint) =>
+      stripe.refund({ idempotencyKey: key, providerPaymentId, amount: money(minor, EUR) });
+    const first = await refund('refund:r1:a', 500n);
+    if (!first.ok) throw new Error(first.error.message);
+    server.injectFaults({ rates: { ...NONE, lostResponse: 1 }, seed: 1 });
+    const lost = await refund('refund:r1:b', 700n);
+    server.injectFaults(undefined);
+    expect(lost.ok ? 'ok' : lost.error.code).toBe('ProviderUnavailable');
+    // The status says how much is refunded (both), not by which refund: the key finds the second one's id.
+    const status = await stripe.getStatus({ idempotencyKey: 'refund:r1:b', providerPaymentId });
+    expect(status.ok && status.value.refundedMinor).toBe(1200n);
+    const found = await stripe.findRefund({ idempotencyKey: 'refund:r1:b', providerPaymentId });
+    expect(found.ok && found.value?.refundId).toMatch(/^re_/);
+    expect(found.ok && found.value?.refundId).not.toBe(first.value.refundId);
+    const again = await stripe.findRefund({ idempotencyKey: 'refund:r1:a', providerPaymentId });
+    expect(again.ok && again.value).toEqual({ refundId: first.value.refundId });
+    // No refund under a key never used, nor under a refund key of this payment asked about another payment.
+    expect(await stripe.findRefund({ idempotencyKey: 'refund:r1:none', providerPaymentId })).toEqual({
+      ok: true,
+      value: undefined,
+    });
+    const other = await hold(stripe, 'hold:r2');
+    if (!other.ok) throw new Error(other.error.message);
+    expect(
+      await stripe.findRefund({ idempotencyKey: 'refund:r1:a', providerPaymentId: other.value.providerPaymentId }),
+    ).toEqual({ ok: true, value: undefined });
+  });
+
   it('a timeout is held until the client gives up; processed or not as drawn, never twice', async () => {
     const { server, stripe } = await start(300);
     server.injectFaults({ rates: { ...NONE, timeout: 1 }, seed: 7 });

@@ -177,6 +177,12 @@ export interface PaymentProvider {
    * `providerPaymentId` when already known. NotFound means the provider never received the request.
    */
   getStatus(input: { idempotencyKey: string; providerPaymentId?: string }): ProviderResult<ProviderPayment>;
+  /**
+   * The provider's id of the refund of `providerPaymentId` made under `idempotencyKey`, or undefined when it made
+   * none under that key: for a refund whose answer was lost and whose outcome a status query settled (the status
+   * says how much is refunded, not by which refund), so that support can find it at the provider.
+   */
+  findRefund(input: { idempotencyKey: string; providerPaymentId: string }): ProviderResult<{ refundId: string } | undefined>;
   /** Verifies the signature on the raw body (never re-serialized JSON) and parses the event. */
   parseWebhook(
     rawBody: Buffer,

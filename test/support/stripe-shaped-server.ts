@@ -125,6 +125,8 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
   const methods = new Map<string, { id: string; card: Card; behaviour: Behaviour; customer: string | null }>();
   const intents = new Map<string, Json>();
   const charges = new Map<string, Json>();
+  /** Refunds in the order made (Stripe lists them newest first). */
+  const refunds: Json[] = [];
   const idempotency = new Map<string, { fingerprint: string; status: number; body: Json }>();
   const requests: StripeShapedServer['requests'] = [];
   let failures = 0;
@@ -360,6 +362,16 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
       );
       return { status: 200, body: intentView(intent, expand) };
     }
+    if (verb === 'GET' && path === '/v1/refunds') {
+      // Stripe's list: newest first, `limit` 1 to 100 (default 10), filtered by `payment_intent`.
+      const limit = Math.min(100, Math.max(1, Number(query.get('limit') ?? 10)));
+      const of = query.get('payment_intent');
+      const listed = refunds.filter((r) => of === null || r.payment_intent === of).reverse();
+      return {
+        status: 200,
+        body: { object: 'list', url: '/v1/refunds', has_more: listed.length > limit, data: listed.slice(0, limit) },
+      };
+    }
     if (verb === 'GET' && path === '/v1/payment_intents/search') {
       const match = /^metadata\['([^']+)'\]:'([^']*)'$/.exec(query.get('query') ?? '');
       const found = match ? [...intents.values()].filter((i) => (i.metadata as Json)?.[match[1]!] === match[2]) : [];
@@ -428,8 +440,10 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
         payment_intent: intent.id,
         charge: charge.id,
         status: 'succeeded',
+        metadata: body.metadata ?? {},
         created: now(),
       };
+      refunds.push(refund);
       emit('charge.refunded', { ...charge });
       return { status: 200, body: refund };
     }

@@ -471,6 +471,19 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
       return ok(toProviderPayment(p));
     },
 
+    async findRefund(input) {
+      if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+      const fault = dice.call();
+      if (fault === 'timeout' || fault === 'lost_response') {
+        return err({ code: 'Timeout', message: 'SANDBOX: injected timeout' });
+      }
+      if (fault === 'error') return err({ code: 'ProviderUnavailable', message: 'SANDBOX: injected 503' });
+      const made = state.idempotency[input.idempotencyKey];
+      const value = made?.outcome.ok ? (made.outcome.value as { refundId?: unknown }) : undefined;
+      const refundId = made?.paymentId === input.providerPaymentId ? value?.refundId : undefined;
+      return ok(typeof refundId === 'string' ? { refundId } : undefined);
+    },
+
     parseWebhook(rawBody, headers): Result<WebhookEvent, WebhookError> {
       const header = headers[SANDBOX_SIGNATURE_HEADER];
       const verified = verifyWebhookSignature({

@@ -38,6 +38,8 @@ export type StripeProviderOptions = {
 };
 
 const RETRIEVE = 'GET /v1/payment_intents/:id';
+/** Refunds of one payment read by findRefund (Stripe's largest page). */
+const REFUNDS_LISTED = 100;
 const STRIPE_DEFAULT_TIMEOUT_MS = 20_000;
 
 export function createStripeProvider(options: StripeProviderOptions): PaymentProvider {
@@ -185,7 +187,12 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       if (!amount.ok) return amount;
       const refund = await run('POST /v1/refunds', () =>
         stripe.refunds.create(
-          { payment_intent: input.providerPaymentId, amount: amount.value.amount },
+          // The key on the refund too: a refund whose answer was lost is found by it (findRefund).
+          {
+            payment_intent: input.providerPaymentId,
+            amount: amount.value.amount,
+            metadata: { voltbill_key: input.idempotencyKey },
+          },
           { idempotencyKey: input.idempotencyKey },
         ),
       );
@@ -217,6 +224,17 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       const intent = found.value.data[0];
       if (!intent) return err({ code: 'NotFound', message: `no PaymentIntent for key ${input.idempotencyKey}` });
       return mapPaymentIntent(asIntent(intent));
+    },
+
+    async findRefund(input) {
+      // The payment's refunds, newest first, at most REFUNDS_LISTED (a payment has a few: each one is asked for by
+      // staff); the one carrying our key is ours.
+      const listed = await run('GET /v1/refunds', () =>
+        stripe.refunds.list({ payment_intent: input.providerPaymentId, limit: REFUNDS_LISTED }),
+      );
+      if (!listed.ok) return listed;
+      const refund = listed.value.data.find((r) => r.metadata?.voltbill_key === input.idempotencyKey);
+      return ok(refund ? { refundId: refund.id } : undefined);
     },
 
     parseWebhook(rawBody, headers) {

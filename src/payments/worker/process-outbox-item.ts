@@ -534,6 +534,18 @@ async function refundStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: 
     (p) => p.refundedMinor >= before + amount.minor,
   );
   if (resolved.kind === 'unknown') return retryLater(ctx, item, payment, resolved.error);
+  let providerRefundId =
+    resolved.kind === 'ok' && 'refundId' in resolved.payment ? String(resolved.payment.refundId) : undefined;
+  if (resolved.kind === 'ok' && providerRefundId === undefined && item.refund_id) {
+    // Settled by the status query (the refund's answer lost): it says how much is refunded, not by which refund.
+    // The refund's own id is asked for apart, for support; the refund is booked whether or not it is found.
+    const found = await ctx.provider.findRefund({ idempotencyKey: item.idempotency_key, providerPaymentId });
+    if (found.ok && found.value) providerRefundId = found.value.refundId;
+    else {
+      const why = found.ok ? 'none under its key' : `${found.error.code}: ${found.error.message}`;
+      ctx.logger.warn({ refundId: item.refund_id, why }, 'a refund settled by a status query: its provider id not found');
+    }
+  }
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
     if (resolved.kind === 'ok') {
@@ -574,8 +586,7 @@ async function refundStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: 
         .updateTable('payment_refunds')
         .set({
           status: resolved.kind === 'ok' ? 'succeeded' : 'failed',
-          ...(resolved.kind === 'ok' &&
-            'refundId' in resolved.payment && { provider_refund_id: String(resolved.payment.refundId) }),
+          ...(providerRefundId !== undefined && { provider_refund_id: providerRefundId }),
         })
         .where('id', '=', item.refund_id)
         .execute();
