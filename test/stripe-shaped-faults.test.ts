@@ -65,7 +65,11 @@ describe('Stripe-shaped server: seeded provider faults', () => {
     const placed = await hold(stripe, 'hold:r1');
     if (!placed.ok) throw new Error(placed.error.message);
     const providerPaymentId = placed.value.providerPaymentId;
-    const captured = await stripe.capture({ idempotencyKey: 'capture:r1', providerPaymentId, amount: money(4000n, EUR) });
+    const captured = await stripe.capture({
+      idempotencyKey: 'capture:r1',
+      providerPaymentId,
+      amount: money(4000n, EUR),
+    });
     expect(captured.ok).toBe(true);
     const refund = (key: string, minor: bigint) =>
       stripe.refund({ idempotencyKey: key, providerPaymentId, amount: money(minor, EUR) });

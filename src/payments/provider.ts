@@ -182,7 +182,10 @@ export interface PaymentProvider {
    * none under that key: for a refund whose answer was lost and whose outcome a status query settled (the status
    * says how much is refunded, not by which refund), so that support can find it at the provider.
    */
-  findRefund(input: { idempotencyKey: string; providerPaymentId: string }): ProviderResult<{ refundId: string } | undefined>;
+  findRefund(input: {
+    idempotencyKey: string;
+    providerPaymentId: string;
+  }): ProviderResult<{ refundId: string } | undefined>;
   /** Verifies the signature on the raw body (never re-serialized JSON) and parses the event. */
   parseWebhook(
     rawBody: Buffer,

@@ -543,7 +543,10 @@ async function refundStep(ctx: PaymentContext, item: PaymentOutboxRow, payment: 
     if (found.ok && found.value) providerRefundId = found.value.refundId;
     else {
       const why = found.ok ? 'none under its key' : `${found.error.code}: ${found.error.message}`;
-      ctx.logger.warn({ refundId: item.refund_id, why }, 'a refund settled by a status query: its provider id not found');
+      ctx.logger.warn(
+        { refundId: item.refund_id, why },
+        'a refund settled by a status query: its provider id not found',
+      );
     }
   }
   const now = ctx.clock.now();
