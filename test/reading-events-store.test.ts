@@ -204,6 +204,18 @@ describe.skipIf(skip)('the readings statement of OCPP 2.0.1', () => {
     expect(await eventsOf('tx-copies')).toEqual([]);
   });
 
+  it('defers a direct reading whose session has no charging state (a null decision), not losing it (found by a review)', async () => {
+    const sessionId = await startDemoSession(service, 6, 'tx-null-state', STARTED_AT);
+    await handle.db.updateTable('sessions').set({ charging_state: null }).where('id', '=', sessionId).execute();
+    const direct = { sessionId, samples: [sample(sessionId, 10, '1000.000')], repeatedState: 'Charging' };
+    // s.charging_state = 'Charging' is null here, not false: before, the row was neither stored nor deferred, and
+    // its caller answered the station as for a repeat.
+    const [first] = await storeReadingEvents(handle.db, [reading(6, 'tx-null-state', 1, 10, direct)], NOW);
+    expect(first).toMatchObject({ created: false, applied: false, deferred: true });
+    expect(await eventsOf('tx-null-state')).toEqual([]);
+    expect(await samplesOf(sessionId)).toEqual([]);
+  });
+
   it('answers a reading of a transaction with no session yet with none, stored pending', async () => {
     const [early] = await storeReadingEvents(handle.db, [reading(3, 'tx-not-started', 1, 10)], NOW);
     expect(early).toEqual({ created: true, applied: false, deferred: false, othersPending: false, session: undefined });

@@ -8,6 +8,7 @@ import { type Kysely, sql } from 'kysely';
 import { BatchWriter } from '../../db/batch-writer.ts';
 import type { Database, SessionRow } from '../../db/schema.ts';
 import type { SampleRow } from '../../sessions/session-store.ts';
+import { assert } from '../../shared/assert.ts';
 
 /** Readings' events per statement; the rest waits for the next one (a statement per batch, one commit). */
 const READING_EVENT_BATCH_ITEMS = 500;
@@ -120,7 +121,8 @@ export type ReadingSession = Pick<
 /**
  * Whether the row was inserted (not a repeat of a stored seqNo); whether it was applied at once, with its samples
  * (its `direct` application); whether it was not stored at all, its direct application refused (`deferred`: to be
- * stored again with its payload; every copy of its key in the batch is deferred, the first one decides); whether other events of its transaction were pending (not applied) when it was stored
+ * stored again with its payload; every copy of its key in the batch is deferred, the first one decides); whether
+ * other events of its transaction were pending (not applied) when it was stored
  * (a pending repeat of this very seqNo included); and the transaction's session as the same statement saw it (none
  * before it started).
  */
@@ -187,9 +189,11 @@ export async function storeReadingEvents(
     ), decided as (
       select f.*, s.id as session_id, s.status, s.evse_id, s.charging_state, s.id_tag, s.authorization_status,
              s.started_at, pe.pending is not null as others_pending,
-             f.direct_session_id is not null and pe.pending is null
+             -- Never null: a null (no session row, a session with no charging state) would neither store the
+             -- event nor defer it below, and its station would be answered for an event stored nowhere.
+             coalesce(f.direct_session_id is not null and pe.pending is null
                and s.id = f.direct_session_id and s.status = 'Active'
-               and (f.repeated_state is null or s.charging_state = f.repeated_state) as apply_now
+               and (f.repeated_state is null or s.charging_state = f.repeated_state), false) as apply_now
       from first f
       left join lateral (
         select id, status, evse_id, charging_state, id_tag, authorization_status, started_at from sessions
@@ -221,7 +225,8 @@ export async function storeReadingEvents(
     )
     select (i.seq_no is not null and d.n = v.n) as created,
            (i.seq_no is not null and d.n = v.n and i.applied_at is not null) as applied,
-           (d.payload is null and not d.apply_now) as deferred, d.others_pending, d.session_id as id, d.status, d.evse_id, d.charging_state, d.id_tag,
+           (d.payload is null and not d.apply_now) as deferred, d.others_pending, d.session_id as id, d.status,
+           d.evse_id, d.charging_state, d.id_tag,
            d.authorization_status, (extract(epoch from d.started_at) * 1000)::float8 as started_at_ms
     from v
     join decided d using (station_id, transaction_id, seq_no)
@@ -229,6 +234,13 @@ export async function storeReadingEvents(
     order by v.n`.execute(db);
   if (result.rows.length !== rows.length) {
     throw new Error(`storeReadingEvents: ${result.rows.length} answers for ${rows.length} events`);
+  }
+  for (const r of result.rows) {
+    // Each answer decides whether its station is told the event is stored: a null would read as "not deferred".
+    assert(
+      typeof r.created === 'boolean' && typeof r.applied === 'boolean' && typeof r.deferred === 'boolean',
+      `storeReadingEvents: an answer that is not a boolean (created ${r.created}, applied ${r.applied}, deferred ${r.deferred})`,
+    );
   }
   return result.rows.map((r) => ({
     created: r.created,
