@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/main.ts';
 import type { PaymentProvider } from '../src/payments/provider.ts';
 import { createSandboxProvider, type SandboxProvider } from '../src/payments/sandbox/sandbox-provider.ts';
+import { releaseExpiringHolds } from '../src/payments/flows/place-holds.ts';
 import { enqueueOutbox } from '../src/payments/worker/outbox-store.ts';
+import { renewStep } from '../src/payments/worker/renew-step.ts';
 import { fixedClock } from '../src/shared/clock.ts';
 import { connectStation, type Station, startTestServer } from './support/test-server.ts';
 
@@ -25,6 +27,8 @@ describe('the release of a hold a renewal left over', () => {
   const clock = fixedClock(new Date('2026-11-26T12:00:00Z'));
   /** Provider payments whose void and status query go unanswered (an outage for those calls). */
   const unreachable = new Set<string>();
+  /** Provider payments whose void is refused (Stripe's answer to a second cancel: an unexpected state). */
+  const voidRefused = new Set<string>();
   /** Renewals answered with a hold one cent larger than asked (the provider's mistake: AmountMismatch). */
   let renewalHoldsMore = false;
   const calls: string[] = [];
@@ -41,6 +45,9 @@ describe('the release of a hold a renewal left over', () => {
         if (property === 'void' || property === 'getStatus') {
           return async (input: { idempotencyKey: string; providerPaymentId?: string }) => {
             calls.push(`${property} ${input.providerPaymentId}`);
+            if (property === 'void' && input.providerPaymentId && voidRefused.has(input.providerPaymentId)) {
+              return { ok: false, error: { code: 'InvalidState', message: 'unexpected state (test)' } };
+            }
             if (input.providerPaymentId && unreachable.has(input.providerPaymentId)) {
               return { ok: false, error: { code: 'ProviderUnavailable', message: 'connection refused (test)' } };
             }
@@ -69,7 +76,7 @@ describe('the release of a hold a renewal left over', () => {
       },
       { clock, paymentProvider: provider },
     );
-    for (const idTag of ['DEMO0001', 'DEMO0002', 'DEMO0003']) {
+    for (const idTag of ['DEMO0001', 'DEMO0002', 'DEMO0003', 'DEMO0004', 'DEMO0005']) {
       const ref = sandbox.tokenizeCard({ number: '4242424242424242', expMonth: 12, expYear: 2034, cvc: '123' });
       if (!ref.ok) throw new Error(ref.error.message);
       const saved = await fetch(`${server.httpUrl}/api/v1/payments/methods`, {
@@ -79,7 +86,7 @@ describe('the release of a hold a renewal left over', () => {
       });
       expect(saved.status).toBe(201);
     }
-    for (const id of ['DEMO-0001', 'DEMO-0002', 'DEMO-0003']) {
+    for (const id of ['DEMO-0001', 'DEMO-0002', 'DEMO-0003', 'DEMO-0004', 'DEMO-0005']) {
       const station = await connectStation(server, id);
       await station.call('BootNotification', { chargePointVendor: 'T', chargePointModel: 'M' });
       stations.push(station);
@@ -91,6 +98,15 @@ describe('the release of a hold a renewal left over', () => {
   });
 
   const db = () => server.database.db;
+  /**
+   * A pass, then the provider's webhooks delivered, then passes until nothing is due: a claim skips a payment whose
+   * row a webhook's transaction holds at that moment (outbox-store.ts), so one pass may leave a due step for later.
+   */
+  const workDue = async () => {
+    await server.payments.worker.runOnce();
+    await sandbox.flushWebhooks();
+    await server.payments.worker.runUntilIdle();
+  };
   let minute = 0;
   /** A session of `idTag` at the station of the same number (DEMO000n at DEMO-000n). */
   const startAt = async (n: number) => {
@@ -149,7 +165,7 @@ describe('the release of a hold a renewal left over', () => {
     const firstHold = payment.renewed_from_provider_payment_id ?? payment.provider_payment_id!;
     if (payment.renewed_from_provider_payment_id === null) {
       unreachable.add(firstHold);
-      await server.payments.worker.runOnce();
+      await workDue();
     }
     payment = await paymentOf('DEMO0001');
     expect(payment.renewed_from_provider_payment_id).toBe(firstHold);
@@ -200,7 +216,7 @@ describe('the release of a hold a renewal left over', () => {
     const firstHold = payment.renewed_from_provider_payment_id ?? payment.provider_payment_id!;
     unreachable.add(firstHold);
     for (let attempt = 0; attempt <= MAX_ATTEMPTS; attempt++) {
-      await server.payments.worker.runOnce();
+      await workDue();
       clock.advanceMs(RETRY_BASE_MS * 2 ** attempt);
     }
     payment = await paymentOf('DEMO0002');
@@ -244,6 +260,67 @@ describe('the release of a hold a renewal left over', () => {
     expect(release!.provider_payment_id).not.toBe(payment.provider_payment_id);
     expect(await statusAtProvider(release!.provider_payment_id!)).toBe('voided');
     expect(await decisionsOf(payment.id)).toContain('hold-renewal-failed');
+  });
+
+  it('leaves nothing to release, and no failed step, when a renewal is worked twice (found by a review)', async () => {
+    // A worker whose lease lapsed mid-renewal finishes it after another worker renewed the same hold: the same key
+    // gives it the same new hold, which the payment already points at. Before, it queued that hold's release (the
+    // payment's own: refused, a failed step, and its key taken from the hold's real release later).
+    await startAt(4);
+    await server.payments.worker.runOnce(); // the hold, nothing renewed in the pass that placed it
+    const stale = await db()
+      .selectFrom('payments')
+      .selectAll()
+      .where('id', '=', (await paymentOf('DEMO0004')).id)
+      .executeTakeFirstOrThrow();
+    expect(stale.renewed_from_provider_payment_id).toBeNull();
+    await releaseExpiringHolds(server.payments.ctx);
+    const renew = await db()
+      .selectFrom('payment_outbox')
+      .selectAll()
+      .where('payment_id', '=', stale.id)
+      .where('action', '=', 'renew')
+      .executeTakeFirstOrThrow();
+    await server.payments.worker.runUntilIdle(); // renewed and the old hold released
+    expect(await renewStep(server.payments.ctx, renew, stale)).toBe('done'); // the lapsed worker, its stale row
+    await server.payments.worker.runUntilIdle();
+    const payment = await paymentOf('DEMO0004');
+    expect(payment.renewed_from_provider_payment_id).toBe(stale.provider_payment_id);
+    expect(await releases(stale.id)).toEqual([
+      { provider_payment_id: stale.provider_payment_id, status: 'done', attempts: 1, last_error: null },
+    ]);
+    expect(await statusAtProvider(payment.provider_payment_id!)).toBe('authorized');
+    expect(await statusAtProvider(stale.provider_payment_id!)).toBe('voided');
+  });
+
+  it('asks again later when a refused release’s status cannot be read, then finds the hold gone', async () => {
+    await startAt(5);
+    await server.payments.worker.runOnce(); // the hold
+    const placed = await paymentOf('DEMO0005');
+    const firstHold = placed.provider_payment_id!;
+    voidRefused.add(firstHold);
+    unreachable.add(firstHold);
+    await workDue(); // renewed; the release refused, its status unreadable
+    const payment = await paymentOf('DEMO0005');
+    expect(payment.renewed_from_provider_payment_id).toBe(firstHold);
+    expect(await releases(payment.id)).toEqual([
+      {
+        provider_payment_id: firstHold,
+        status: 'pending',
+        attempts: 1,
+        last_error: 'ProviderUnavailable: connection refused (test)',
+      },
+    ]);
+    // Meanwhile the hold went (voided at the provider); its status readable again, the release is done.
+    expect((await sandbox.void({ idempotencyKey: 'test-void', providerPaymentId: firstHold })).ok).toBe(true);
+    unreachable.delete(firstHold);
+    clock.advanceMs(RETRY_BASE_MS);
+    await server.payments.worker.runUntilIdle();
+    voidRefused.delete(firstHold);
+    expect(await releases(payment.id)).toEqual([
+      { provider_payment_id: firstHold, status: 'done', attempts: 2, last_error: 'already released' },
+    ]);
+    expect(await decisionsOf(payment.id)).not.toContain('renewed-hold-not-released');
   });
 
   it('refuses a release that names the payment’s own hold', async () => {

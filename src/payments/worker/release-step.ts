@@ -10,6 +10,7 @@
  */
 import type { PaymentOutboxRow, PaymentRow } from '../../db/schema.ts';
 import { recordDecision } from '../apply-provider-payment.ts';
+import { PROVIDER_SIDE_CODES } from '../provider.ts';
 import type { PaymentContext } from '../payment-context.ts';
 import { finishOutboxItem } from './outbox-store.ts';
 import { callResolved, retryLater, type StepOutcome } from './process-outbox-item.ts';
@@ -52,6 +53,8 @@ export async function releaseStep(
     await finishOutboxItem(ctx.db, item, 'done', now, 'already released');
     return 'done';
   }
+  // The status unreadable for the provider's own trouble: asked again later, not given up on a guess.
+  if (!status.ok && PROVIDER_SIDE_CODES.has(status.error.code)) return retryLater(ctx, item, payment, status.error);
   const code = resolved.kind === 'error' ? resolved.error.code : `the hold is ${resolved.payment.status}`;
   const message = resolved.kind === 'error' ? `${code}: ${resolved.error.message}` : code;
   await ctx.db.transaction().execute(async (trx) => {

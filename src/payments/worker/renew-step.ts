@@ -106,9 +106,22 @@ export async function renewStep(
         now,
       );
     }
-    // With the new hold in place (committed with this), the old one is released; if the payment moved on meanwhile
-    // (not switched), the new hold is the one left over.
-    await enqueueRelease(trx, payment.id, row ? oldId : fresh.providerPaymentId, now);
+    // With the new hold in place (committed with this), the old one is released. Not switched: either another
+    // worker ran this same renewal (its lease had lapsed under this one) and switched to the very same new hold
+    // (same key), releasing the old one itself: nothing is left over; or the payment moved on (captured, voided):
+    // the new hold is the one left over.
+    if (row) {
+      await enqueueRelease(trx, payment.id, oldId, now);
+      return;
+    }
+    const current = await trx
+      .selectFrom('payments')
+      .select('provider_payment_id')
+      .where('id', '=', payment.id)
+      .executeTakeFirst();
+    if (current?.provider_payment_id !== fresh.providerPaymentId) {
+      await enqueueRelease(trx, payment.id, fresh.providerPaymentId, now);
+    }
   });
   // The release is this payment's next step, due now: a lane claims it once this step's lease on the payment ends.
   return 'done';
