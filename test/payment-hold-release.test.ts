@@ -7,12 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/main.ts';
+import { releaseExpiringHolds } from '../src/payments/flows/place-holds.ts';
 import type { PaymentProvider } from '../src/payments/provider.ts';
 import { createSandboxProvider, type SandboxProvider } from '../src/payments/sandbox/sandbox-provider.ts';
-import { releaseExpiringHolds } from '../src/payments/flows/place-holds.ts';
 import { enqueueOutbox } from '../src/payments/worker/outbox-store.ts';
 import { renewStep } from '../src/payments/worker/renew-step.ts';
 import { fixedClock } from '../src/shared/clock.ts';
+import { saveCardThroughApi } from './support/card-profile.ts';
 import { connectStation, type Station, startTestServer } from './support/test-server.ts';
 
 const MAX_ATTEMPTS = 3;
@@ -77,14 +78,7 @@ describe('the release of a hold a renewal left over', () => {
       { clock, paymentProvider: provider },
     );
     for (const idTag of ['DEMO0001', 'DEMO0002', 'DEMO0003', 'DEMO0004', 'DEMO0005']) {
-      const ref = sandbox.tokenizeCard({ number: '4242424242424242', expMonth: 12, expYear: 2034, cvc: '123' });
-      if (!ref.ok) throw new Error(ref.error.message);
-      const saved = await fetch(`${server.httpUrl}/api/v1/payments/methods`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${server.seeded!.adminApiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ idTag, paymentMethodRef: ref.value.paymentMethodRef }),
-      });
-      expect(saved.status).toBe(201);
+      await saveCardThroughApi(server, sandbox, idTag);
     }
     for (const id of ['DEMO-0001', 'DEMO-0002', 'DEMO-0003', 'DEMO-0004', 'DEMO-0005']) {
       const station = await connectStation(server, id);

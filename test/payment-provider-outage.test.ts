@@ -9,6 +9,7 @@ import type { RunningServer } from '../src/main.ts';
 import type { PaymentProvider } from '../src/payments/provider.ts';
 import { createSandboxProvider, type SandboxProvider } from '../src/payments/sandbox/sandbox-provider.ts';
 import { fixedClock } from '../src/shared/clock.ts';
+import { saveCardThroughApi } from './support/card-profile.ts';
 import { connectStation, type Station, startTestServer } from './support/test-server.ts';
 
 const MAX_ATTEMPTS = 3;
@@ -47,14 +48,7 @@ describe('payment provider outage', () => {
       },
       { clock, paymentProvider: provider },
     );
-    const ref = sandbox.tokenizeCard({ number: '4242424242424242', expMonth: 12, expYear: 2034, cvc: '123' });
-    if (!ref.ok) throw new Error(ref.error.message);
-    const saved = await fetch(`${server.httpUrl}/api/v1/payments/methods`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.seeded!.adminApiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ idTag: 'DEMO0001', paymentMethodRef: ref.value.paymentMethodRef }),
-    });
-    expect(saved.status).toBe(201);
+    await saveCardThroughApi(server, sandbox, 'DEMO0001');
     station = await connectStation(server, 'DEMO-0001');
     await station.call('BootNotification', { chargePointVendor: 'T', chargePointModel: 'M' });
   }, 240_000);

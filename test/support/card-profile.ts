@@ -4,6 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/db/schema.ts';
+import type { SandboxProvider } from '../../src/payments/sandbox/sandbox-provider.ts';
 
 export async function insertCardProfile(
   db: Kysely<Database>,
@@ -30,4 +31,23 @@ export async function insertCardProfile(
     .values({ id_token_id: token.id, operator_id: token.operatorId, method: 'card', payment_method_id: method.id })
     .execute();
   return { paymentMethodId: method.id };
+}
+
+/**
+ * A card saved for `idTag` the way an operator saves one: tokenized by the SANDBOX's hosted fields (a Visa test
+ * number), then `POST /api/v1/payments/methods` with the admin key. Throws unless the API answers 201.
+ */
+export async function saveCardThroughApi(
+  server: { readonly httpUrl: string; readonly seeded?: { readonly adminApiKey: string } },
+  sandbox: SandboxProvider,
+  idTag: string,
+): Promise<void> {
+  const ref = sandbox.tokenizeCard({ number: '4242424242424242', expMonth: 12, expYear: 2034, cvc: '123' });
+  if (!ref.ok) throw new Error(ref.error.message);
+  const saved = await fetch(`${server.httpUrl}/api/v1/payments/methods`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.seeded?.adminApiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ idTag, paymentMethodRef: ref.value.paymentMethodRef }),
+  });
+  if (saved.status !== 201) throw new Error(`saving a card for ${idTag}: ${saved.status} ${await saved.text()}`);
 }

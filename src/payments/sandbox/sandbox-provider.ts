@@ -203,6 +203,17 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
     return run.finally(() => deliveries.delete(run));
   }
 
+  /** A read's injected latency and fault (a lost answer reads as a timeout: nothing was changed by it). */
+  async function readFault(): Promise<Result<never, ProviderError> | undefined> {
+    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    const fault = dice.call();
+    if (fault === 'timeout' || fault === 'lost_response') {
+      return err({ code: 'Timeout', message: 'SANDBOX: injected timeout' });
+    }
+    if (fault === 'error') return err({ code: 'ProviderUnavailable', message: 'SANDBOX: injected 503' });
+    return undefined;
+  }
+
   function expireIfDue(p: StoredPayment): void {
     if (p.status === 'authorized' && p.holdExpiresAt && new Date(p.holdExpiresAt).getTime() <= clock.now().getTime()) {
       p.status = 'voided';
@@ -459,12 +470,8 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
     },
 
     async getStatus(input) {
-      if (faults.latencyMs > 0) await sleep(faults.latencyMs);
-      const fault = dice.call();
-      if (fault === 'timeout' || fault === 'lost_response') {
-        return err({ code: 'Timeout', message: 'SANDBOX: injected timeout' });
-      }
-      if (fault === 'error') return err({ code: 'ProviderUnavailable', message: 'SANDBOX: injected 503' });
+      const fault = await readFault();
+      if (fault) return fault;
       const id = input.providerPaymentId ?? state.idempotency[input.idempotencyKey]?.paymentId;
       const p = id ? findPayment(id) : undefined;
       if (!p) return err({ code: 'NotFound', message: `SANDBOX: no payment for key ${input.idempotencyKey}` });
@@ -472,12 +479,8 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
     },
 
     async findRefund(input) {
-      if (faults.latencyMs > 0) await sleep(faults.latencyMs);
-      const fault = dice.call();
-      if (fault === 'timeout' || fault === 'lost_response') {
-        return err({ code: 'Timeout', message: 'SANDBOX: injected timeout' });
-      }
-      if (fault === 'error') return err({ code: 'ProviderUnavailable', message: 'SANDBOX: injected 503' });
+      const fault = await readFault();
+      if (fault) return fault;
       const made = state.idempotency[input.idempotencyKey];
       const value = made?.outcome.ok ? (made.outcome.value as { refundId?: unknown }) : undefined;
       const refundId = made?.paymentId === input.providerPaymentId ? value?.refundId : undefined;

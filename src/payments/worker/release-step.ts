@@ -10,8 +10,8 @@
  */
 import type { PaymentOutboxRow, PaymentRow } from '../../db/schema.ts';
 import { recordDecision } from '../apply-provider-payment.ts';
-import { PROVIDER_SIDE_CODES } from '../provider.ts';
 import type { PaymentContext } from '../payment-context.ts';
+import { PROVIDER_SIDE_CODES } from '../provider.ts';
 import { finishOutboxItem } from './outbox-store.ts';
 import { callResolved, retryLater, type StepOutcome } from './process-outbox-item.ts';
 
