@@ -2,8 +2,9 @@
  * The meter stop of an OCPP 2.0.1 transaction whose Ended event carries no register: the latest register reading at
  * or before the end, whichever way the reading was kept. A reading applied as it was stored keeps no payload, only
  * its session's samples; a reading past the session's sample limit is never applied so (it keeps its payload) and
- * has no sample. The end must read both (apply-transaction-events.ts, lastReadingBefore): the samples alone would
- * stop at the limit, the payloads alone would miss the readings applied at once.
+ * has no sample. The end must read both (apply-transaction-events.ts, lastReadingBefore): the first test fails with
+ * the samples alone (they stop at the limit), the second with the payloads alone (they miss the readings applied
+ * at once).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/main.ts';
@@ -92,5 +93,44 @@ describe.skipIf(skip)('OCPP 2.0.1 meter stop from samples and payloads', () => {
       .where('id', '=', session.id)
       .executeTakeFirstOrThrow();
     expect(ended).toEqual({ status: 'Completed', meter_start_wh: 1000n, meter_stop_wh: 7000n, energy_wh: 6000n });
+  });
+
+  it('takes the latest reading from the samples when the one past the limit was taken earlier', async () => {
+    const tx = (input: Omit<Parameters<typeof transactionEvent>[0], 'transactionId'>) =>
+      station.call('TransactionEvent', transactionEvent({ ...input, transactionId: 'TX-LIMIT-2' }));
+    const T1 = at(60);
+    const later = (minutes: number) => new Date(Date.parse(T1) + minutes * 60_000).toISOString();
+    await tx({
+      eventType: 'Started',
+      seqNo: 0,
+      timestamp: T1,
+      chargingState: 'Charging',
+      idToken: { idToken: 'DEMO0006', type: 'ISO14443' },
+      evseId: 1,
+      meterValue: [meterValue(T1, 10_000, undefined, 'Transaction.Begin')],
+    });
+    // seqNo 3, past the limit, was taken at minute 5 (a station's queued reading sent late): the latest reading
+    // before the end is seqNo 2's at minute 20, kept as a sample only.
+    for (const [seqNo, minutes, registerWh] of [
+      [1, 10, 12_000],
+      [2, 20, 14_000],
+      [3, 5, 11_000],
+    ] as const) {
+      expect(
+        await tx({
+          eventType: 'Updated',
+          seqNo,
+          timestamp: later(minutes),
+          meterValue: [meterValue(later(minutes), registerWh)],
+        }),
+      ).toEqual({});
+    }
+    await tx({ eventType: 'Ended', seqNo: 4, timestamp: later(40), stoppedReason: 'Local' });
+    const ended = await server.database.db
+      .selectFrom('sessions')
+      .select(['status', 'meter_start_wh', 'meter_stop_wh', 'energy_wh'])
+      .where('transaction_id', '=', 'TX-LIMIT-2')
+      .executeTakeFirstOrThrow();
+    expect(ended).toEqual({ status: 'Completed', meter_start_wh: 10_000n, meter_stop_wh: 14_000n, energy_wh: 4_000n });
   });
 });

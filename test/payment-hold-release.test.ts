@@ -302,7 +302,7 @@ describe('the release of a hold a renewal left over', () => {
         provider_payment_id: firstHold,
         status: 'pending',
         attempts: 1,
-        last_error: 'ProviderUnavailable: connection refused (test)',
+        last_error: 'ProviderUnavailable: void refused (InvalidState), status unreadable: connection refused (test)',
       },
     ]);
     // Meanwhile the hold went (voided at the provider); its status readable again, the release is done.

@@ -53,8 +53,15 @@ export async function releaseStep(
     await finishOutboxItem(ctx.db, item, 'done', now, 'already released');
     return 'done';
   }
-  // The status unreadable for the provider's own trouble: asked again later, not given up on a guess.
-  if (!status.ok && PROVIDER_SIDE_CODES.has(status.error.code)) return retryLater(ctx, item, payment, status.error);
+  // The status unreadable for the provider's own trouble: asked again later, not given up on a guess. The refusal
+  // goes with it, so that a release given up in the end says both.
+  if (!status.ok && PROVIDER_SIDE_CODES.has(status.error.code)) {
+    const refusal = resolved.kind === 'error' ? resolved.error.code : `the hold is ${resolved.payment.status}`;
+    return retryLater(ctx, item, payment, {
+      code: status.error.code,
+      message: `void refused (${refusal}), status unreadable: ${status.error.message}`,
+    });
+  }
   const code = resolved.kind === 'error' ? resolved.error.code : `the hold is ${resolved.payment.status}`;
   const message = resolved.kind === 'error' ? `${code}: ${resolved.error.message}` : code;
   await ctx.db.transaction().execute(async (trx) => {
