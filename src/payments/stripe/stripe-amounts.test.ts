@@ -55,6 +55,10 @@ describe('Stripe transformers', () => {
     expect(mapStripeError({ type: 'StripeConnectionError', message: 'Request timed out' }).code).toBe('Timeout');
     expect(mapStripeError({ type: 'StripeAPIError' }).code).toBe('ProviderUnavailable');
     expect(mapStripeError({ type: 'StripeIdempotencyError' }).code).toBe('IdempotencyConflict');
+    // The same key in use by a request still in progress: its outcome unknown, whichever type Stripe gives it.
+    for (const type of ['StripeIdempotencyError', 'StripeInvalidRequestError']) {
+      expect(mapStripeError({ type, code: 'idempotency_key_in_use' }).code).toBe('ProviderUnavailable');
+    }
     expect(mapStripeError({ type: 'StripeInvalidRequestError', code: 'resource_missing' }).code).toBe('NotFound');
     expect(mapStripeError(new Error('boom')).code).toBe('InvalidRequest');
   });

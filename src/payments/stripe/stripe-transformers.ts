@@ -146,7 +146,10 @@ export function mapStripeError(error: unknown): ProviderError {
       return { code: DECLINE_CODES[e.decline_code ?? ''] ?? REQUEST_CODES[e.code ?? ''] ?? 'CardDeclined', ...base };
     case 'StripeIdempotencyError':
     case 'idempotency_error':
-      return { code: 'IdempotencyConflict', ...base };
+      // Another request under the same key still in progress (409 `idempotency_key_in_use`: two workers on one step
+      // after a lapsed lease) has an outcome not known yet, asked again later; any other is a key reused with other
+      // parameters (a defect).
+      return { code: e.code === 'idempotency_key_in_use' ? 'ProviderUnavailable' : 'IdempotencyConflict', ...base };
     case 'StripeConnectionError':
       // The request may or may not have reached Stripe: an unknown outcome.
       return { code: /timed? ?out/i.test(message) ? 'Timeout' : 'ProviderUnavailable', ...base };
