@@ -38,6 +38,7 @@ export async function pendingOutboxItems(db: Kysely<Database>): Promise<number> 
 export async function checkPayments(
   db: Kysely<Database>,
   stripe: StripeShapedServer,
+  options: { readonly renewHolds?: boolean } = {},
 ): Promise<{ results: CheckResult[]; figures: PaymentFigures }> {
   const results: CheckResult[] = [];
   const intents = stripe.allIntents();
@@ -189,6 +190,27 @@ export async function checkPayments(
       `${blocked.length} cards blocked; ${dunning.length} dunning cases` +
       list(dunning.map((d) => `${d.payment_id}: ${d.failure_code}`)),
   });
+
+  // 7. With --renew-holds: holds were renewed in place, and every hold a renewal replaced is cancelled (its release,
+  // an outbox step of its own, done through the kills and faults) while the payment went on with the new one.
+  if (options.renewHolds) {
+    const renewed = await db
+      .selectFrom('payments')
+      .select(['id', 'renewed_from_provider_payment_id as old'])
+      .where('renewed_from_provider_payment_id', 'is not', null)
+      .execute();
+    const notReleased = renewed
+      .filter((p) => byId.get(p.old as string)?.status !== 'canceled')
+      .map((p) => `${p.id}: ${p.old} ${byId.get(p.old as string)?.status ?? 'unknown to the provider'}`);
+    const releases = outbox.filter((o) => o.action === 'release');
+    results.push({
+      name: 'holds renewed in place, every replaced hold released',
+      ok: renewed.length > 0 && notReleased.length === 0,
+      detail:
+        `${renewed.length} payments renewed; ${releases.length} release steps (${releases.filter((o) => o.status === 'done').length} done); ` +
+        `${notReleased.length} replaced holds not cancelled${list(notReleased)}`,
+    });
+  }
 
   const byAction = new Map<string, number>();
   const errors = new Map<string, number>();

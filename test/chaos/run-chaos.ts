@@ -21,7 +21,8 @@
  * besides (every API call answered 500) for N s from a fifth of the way into the kills: no payment may fail, no card
  * be blocked and no driver be dunned for it. After the stations drain, the payment worker gets a bounded settle time
  * (--settle-s, 150 s by default: a step claimed by a killed worker returns after its 60 s lease), then
- * payment-checks.ts compares the provider's state with Voltbill's payments and invoices.
+ * payment-checks.ts compares the provider's state with Voltbill's payments and invoices. With --renew-holds the
+ * provider's holds last 20 hours, so every running session's hold is renewed in place and the old one released.
  *
  * With --nodes N (PostgreSQL) N `voltbill serve` nodes share the database, as a cluster behind a load balancer:
  * station n connects first to node n mod N and each reconnect goes to the next node; each kill hits one node, drawn
@@ -32,7 +33,7 @@
  *                 [--protocol ocpp1.6|ocpp2.0.1|mixed] [--duplicate-stops 0.1] [--late-meter-values 0.05]
  *                 [--swapped-meter-values 0.1] [--stale-statuses 0.1] [--signed] [--seed N]
  *                 [--provider-faults [--provider-timeouts 0.05] [--provider-5xx 0.02] [--provider-lost 0.01]
- *                  [--provider-outage-s 0] [--settle-s 150 + 4 × outage]]
+ *                  [--provider-outage-s 0] [--settle-s 150 + 4 × outage] [--renew-holds]]
  *
  * On PostgreSQL (from the machine's binaries) when available, else (or with --pglite) on the embedded database.
  */
@@ -78,6 +79,7 @@ const { values } = parseArgs({
     'provider-lost': { type: 'string' },
     'settle-s': { type: 'string' },
     'provider-outage-s': { type: 'string' },
+    'renew-holds': { type: 'boolean' },
     nodes: { type: 'string' },
   },
 });
@@ -123,6 +125,17 @@ if (!Number.isFinite(outageS) || outageS < 0 || outageS > 3600 || (outageS > 0 &
  * outage, the last step due 861 s after it ended).
  */
 const settleS = Number(values['settle-s'] ?? 150 + 4 * outageS);
+/**
+ * With --provider-faults: holds last 20 hours at the provider, inside Voltbill's renewal horizon (24 hours), so that
+ * every running session's hold is renewed in place once and the old hold released by its own outbox step, under the
+ * kills and the faults; the checks then find every old hold cancelled and only the renewed one captured.
+ */
+const renewHolds = values['renew-holds'] ?? false;
+if (renewHolds && !providerFaults) {
+  console.error('--renew-holds needs --provider-faults (the Stripe-shaped provider)');
+  process.exit(2);
+}
+const RENEWED_HOLD_VALIDITY_S = 20 * 3600;
 const nodes = Number(values.nodes ?? 1);
 if (!Number.isInteger(nodes) || nodes < 1 || nodes > 4) {
   console.error(`--nodes must be an integer from 1 to 4 (got ${values.nodes})`);
@@ -173,7 +186,9 @@ let stripe: StripeShapedServer | undefined;
 let exitCode = 1;
 try {
   // The provider outlives every crash of ours: it runs here, in the runner, not in the server that gets killed.
-  if (providerFaults) stripe = await startStripeShapedServer();
+  if (providerFaults) {
+    stripe = await startStripeShapedServer(renewHolds ? { holdValidityS: RENEWED_HOLD_VALIDITY_S } : {});
+  }
   if (usePglite) dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'voltbill-chaos-'));
   else postgres = await startPostgres({ durable: true });
   const target = dataDir
@@ -394,7 +409,7 @@ try {
     results = await checkInvariants(db.db, report.completedSessions ?? [], STATION_PREFIX);
     if (signed) results.push(await checkSignedSessions(db.db, STATION_PREFIX));
     if (stripe) {
-      const payments = await checkPayments(db.db, stripe);
+      const payments = await checkPayments(db.db, stripe, { renewHolds });
       results.push(...payments.results);
       figures = payments.figures;
     }

@@ -120,7 +120,16 @@ export type StripeShapedServer = {
   close(): Promise<void>;
 };
 
-export async function startStripeShapedServer(): Promise<StripeShapedServer> {
+export async function startStripeShapedServer(
+  options: {
+    /**
+     * How long a hold lasts (`capture_before`), instead of Stripe's card-network windows (4 days 18 hours for an
+     * off-session Visa, 7 days otherwise): a window under a day makes Voltbill renew every hold (the crash test's
+     * `--renew-holds`).
+     */
+    readonly holdValidityS?: number;
+  } = {},
+): Promise<StripeShapedServer> {
   const customers = new Map<string, Json>();
   const methods = new Map<string, { id: string; card: Card; behaviour: Behaviour; customer: string | null }>();
   const intents = new Map<string, Json>();
@@ -342,7 +351,10 @@ export async function startStripeShapedServer(): Promise<StripeShapedServer> {
         payment_intent: intent.id,
         payment_method_details: {
           type: 'card',
-          card: { ...pm.card, capture_before: now() + authorizationValidityS(pm.card.brand, offSession) },
+          card: {
+            ...pm.card,
+            capture_before: now() + (options.holdValidityS ?? authorizationValidityS(pm.card.brand, offSession)),
+          },
         },
       };
       charges.set(charge.id, charge);
