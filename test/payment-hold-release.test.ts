@@ -30,6 +30,8 @@ describe('the release of a hold a renewal left over', () => {
   const unreachable = new Set<string>();
   /** Provider payments whose void is refused (Stripe's answer to a second cancel: an unexpected state). */
   const voidRefused = new Set<string>();
+  /** Renewals placed at the provider but answered with a timeout, their status by key unreadable (an outage). */
+  let renewalAnswersLost = false;
   /** Renewals answered with a hold one cent larger than asked (the provider's mistake: AmountMismatch). */
   let renewalHoldsMore = false;
   const calls: string[] = [];
@@ -46,6 +48,9 @@ describe('the release of a hold a renewal left over', () => {
         if (property === 'void' || property === 'getStatus') {
           return async (input: { idempotencyKey: string; providerPaymentId?: string }) => {
             calls.push(`${property} ${input.providerPaymentId}`);
+            if (renewalAnswersLost && input.idempotencyKey.startsWith('renew:')) {
+              return { ok: false, error: { code: 'ProviderUnavailable', message: 'connection refused (test)' } };
+            }
             if (property === 'void' && input.providerPaymentId && voidRefused.has(input.providerPaymentId)) {
               return { ok: false, error: { code: 'InvalidState', message: 'unexpected state (test)' } };
             }
@@ -55,6 +60,14 @@ describe('the release of a hold a renewal left over', () => {
             return property === 'void'
               ? target.void(input as Parameters<PaymentProvider['void']>[0])
               : target.getStatus(input);
+          };
+        }
+        if (property === 'authorize' && renewalAnswersLost) {
+          return async (input: Parameters<PaymentProvider['authorize']>[0]) => {
+            const made = await target.authorize(input);
+            return input.idempotencyKey.startsWith('renew:')
+              ? { ok: false, error: { code: 'Timeout', message: 'no answer in time (test)' } }
+              : made;
           };
         }
         if (property === 'authorize' && renewalHoldsMore) {
@@ -77,10 +90,10 @@ describe('the release of a hold a renewal left over', () => {
       },
       { clock, paymentProvider: provider },
     );
-    for (const idTag of ['DEMO0001', 'DEMO0002', 'DEMO0003', 'DEMO0004', 'DEMO0005']) {
+    for (const idTag of ['DEMO0001', 'DEMO0002', 'DEMO0003', 'DEMO0004', 'DEMO0005', 'DEMO0006']) {
       await saveCardThroughApi(server, sandbox, idTag);
     }
-    for (const id of ['DEMO-0001', 'DEMO-0002', 'DEMO-0003', 'DEMO-0004', 'DEMO-0005']) {
+    for (const id of ['DEMO-0001', 'DEMO-0002', 'DEMO-0003', 'DEMO-0004', 'DEMO-0005', 'DEMO-0006']) {
       const station = await connectStation(server, id);
       await station.call('BootNotification', { chargePointVendor: 'T', chargePointModel: 'M' });
       stations.push(station);
@@ -315,6 +328,53 @@ describe('the release of a hold a renewal left over', () => {
       { provider_payment_id: firstHold, status: 'done', attempts: 2, last_error: 'already released' },
     ]);
     expect(await decisionsOf(payment.id)).not.toContain('renewed-hold-not-released');
+  });
+
+  it('releases a renewal’s hold placed by an attempt whose answer was lost, once the payment no longer needs it', async () => {
+    // Found by the crash test's --renew-holds: the renewal placed a hold but its answer was lost (and its status
+    // unreadable), the session ended and its old hold was captured before the renewal's retry, which then found
+    // nothing to renew and left the new hold on the driver's card, unknown to our books.
+    const transactionId = await startAt(6);
+    await server.payments.worker.runOnce(); // the hold
+    const placed = await paymentOf('DEMO0006');
+    renewalAnswersLost = true;
+    try {
+      await workDue(); // the renewal placed at the provider, its outcome unknown: retried later
+    } finally {
+      renewalAnswersLost = false;
+    }
+    const renewal = () =>
+      db()
+        .selectFrom('payment_outbox')
+        .select(['status', 'attempts', 'last_error'])
+        .where('payment_id', '=', placed.id)
+        .where('action', '=', 'renew')
+        .executeTakeFirstOrThrow();
+    expect(await renewal()).toMatchObject({ status: 'pending', attempts: 1 });
+    const made = await sandbox.getStatus({ idempotencyKey: `renew:${placed.id}:${placed.provider_payment_id}` });
+    if (!made.ok) throw new Error(made.error.message);
+    expect(made.value.status).toBe('authorized');
+    // The session ends: its old hold is captured before the renewal's next attempt.
+    await stations[5]!.call('StopTransaction', {
+      transactionId,
+      meterStop: 8_000,
+      timestamp: clock.now().toISOString(),
+    });
+    await workDue();
+    expect((await paymentOf('DEMO0006')).status).toBe('captured');
+    clock.advanceMs(60_000);
+    await workDue();
+    expect(await renewal()).toEqual({
+      status: 'done',
+      attempts: 2,
+      last_error: 'nothing to renew; its hold made before released',
+    });
+    expect(await statusAtProvider(made.value.providerPaymentId)).toBe('voided');
+    expect(await releases(placed.id)).toEqual([
+      { provider_payment_id: made.value.providerPaymentId, status: 'done', attempts: 1, last_error: null },
+    ]);
+    const captured = await paymentOf('DEMO0006');
+    expect(captured).toMatchObject({ status: 'captured', provider_payment_id: placed.provider_payment_id });
   });
 
   it('refuses a release that names the payment’s own hold', async () => {

@@ -15,6 +15,7 @@ import type { PaymentOutboxRow, PaymentRow } from '../../db/schema.ts';
 import type { CurrencyCode } from '../../shared/money.ts';
 import { recordDecision } from '../apply-provider-payment.ts';
 import type { PaymentContext } from '../payment-context.ts';
+import { PROVIDER_SIDE_CODES } from '../provider.ts';
 import { openProviderCustomerId } from '../provider-customer-id.ts';
 import { enqueueOutbox, finishOutboxItem } from './outbox-store.ts';
 import { callResolved, retryLater, type StepOutcome } from './process-outbox-item.ts';
@@ -38,8 +39,7 @@ export async function renewStep(
     !payment.payment_method_token ||
     item.idempotency_key !== renewKey(payment.id, oldId)
   ) {
-    await finishOutboxItem(ctx.db, item, 'done', now, 'nothing to renew');
-    return 'done';
+    return nothingToRenew(ctx, item, payment);
   }
   const amount = { minor: payment.authorized_minor, currency: payment.currency as CurrencyCode };
   const token = payment.payment_method_token;
@@ -124,6 +124,36 @@ export async function renewStep(
     }
   });
   // The release is this payment's next step, due now: a lane claims it once this step's lease on the payment ends.
+  return 'done';
+}
+
+/**
+ * The payment no longer needs this renewal (captured, voided, or its hold changed). An earlier attempt whose
+ * outcome stayed unknown (a timeout, a lost answer, a worker killed mid-call) may have placed the new hold all the
+ * same: left alone, it would stay on the driver's card until it lapsed, unknown to our books (found by the crash
+ * test's --renew-holds: one such hold in 615 renewals). So after an earlier attempt the provider is asked for a hold
+ * under this renewal's key, and one still held is released by its own step.
+ */
+async function nothingToRenew(ctx: PaymentContext, item: PaymentOutboxRow, payment: PaymentRow): Promise<StepOutcome> {
+  const now = ctx.clock.now();
+  // `attempts` counts this claim: more than one, an earlier attempt reached (or may have reached) the provider.
+  if (item.attempts > 1) {
+    const made = await ctx.provider.getStatus({ idempotencyKey: item.idempotency_key });
+    if (!made.ok && made.error.code !== 'NotFound') {
+      if (PROVIDER_SIDE_CODES.has(made.error.code)) return retryLater(ctx, item, payment, made.error);
+    } else if (
+      made.ok &&
+      made.value.status === 'authorized' &&
+      made.value.providerPaymentId !== payment.provider_payment_id
+    ) {
+      await ctx.db.transaction().execute(async (trx) => {
+        await finishOutboxItem(trx, item, 'done', now, 'nothing to renew; its hold made before released');
+        await enqueueRelease(trx, payment.id, made.value.providerPaymentId, now);
+      });
+      return 'done';
+    }
+  }
+  await finishOutboxItem(ctx.db, item, 'done', now, 'nothing to renew');
   return 'done';
 }
 
