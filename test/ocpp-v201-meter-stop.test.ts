@@ -35,32 +35,47 @@ describe.skipIf(skip)('OCPP 2.0.1 meter stop from samples and payloads', () => {
     await server?.close();
   });
 
-  it('takes the reading past the sample limit from its payload, later than every sample', async () => {
+  /**
+   * A transaction of DEMO0006 started at `startedAt` with `startWh` on its register, then its readings, each
+   * [seqNo, minutes after the start, register Wh] and each answered `{}`; returns its event sender, for its end.
+   */
+  async function startWithReadings(
+    transactionId: string,
+    startedAt: string,
+    startWh: number,
+    readings: readonly (readonly [number, number, number])[],
+  ) {
     const tx = (input: Omit<Parameters<typeof transactionEvent>[0], 'transactionId'>) =>
-      station.call('TransactionEvent', transactionEvent({ ...input, transactionId: 'TX-LIMIT' }));
+      station.call('TransactionEvent', transactionEvent({ ...input, transactionId }));
+    const after = (minutes: number) => new Date(Date.parse(startedAt) + minutes * 60_000).toISOString();
     await tx({
       eventType: 'Started',
       seqNo: 0,
-      timestamp: T0,
+      timestamp: startedAt,
       chargingState: 'Charging',
       idToken: { idToken: 'DEMO0006', type: 'ISO14443' },
       evseId: 1,
-      meterValue: [meterValue(T0, 1000, undefined, 'Transaction.Begin')],
+      meterValue: [meterValue(startedAt, startWh, undefined, 'Transaction.Begin')],
     });
-    for (const [seqNo, minutes, registerWh] of [
-      [1, 10, 3000],
-      [2, 20, 5000],
-      [3, 30, 7000], // past the limit: stored with its payload, no sample
-    ] as const) {
+    for (const [seqNo, minutes, registerWh] of readings) {
       expect(
         await tx({
           eventType: 'Updated',
           seqNo,
-          timestamp: at(minutes),
-          meterValue: [meterValue(at(minutes), registerWh)],
+          timestamp: after(minutes),
+          meterValue: [meterValue(after(minutes), registerWh)],
         }),
       ).toEqual({});
     }
+    return tx;
+  }
+
+  it('takes the reading past the sample limit from its payload, later than every sample', async () => {
+    const tx = await startWithReadings('TX-LIMIT', T0, 1000, [
+      [1, 10, 3000],
+      [2, 20, 5000],
+      [3, 30, 7000], // past the limit: stored with its payload, no sample
+    ]);
     const db = server.database.db;
     const session = await db
       .selectFrom('sessions')
@@ -96,35 +111,15 @@ describe.skipIf(skip)('OCPP 2.0.1 meter stop from samples and payloads', () => {
   });
 
   it('takes the latest reading from the samples when the one past the limit was taken earlier', async () => {
-    const tx = (input: Omit<Parameters<typeof transactionEvent>[0], 'transactionId'>) =>
-      station.call('TransactionEvent', transactionEvent({ ...input, transactionId: 'TX-LIMIT-2' }));
     const T1 = at(60);
     const later = (minutes: number) => new Date(Date.parse(T1) + minutes * 60_000).toISOString();
-    await tx({
-      eventType: 'Started',
-      seqNo: 0,
-      timestamp: T1,
-      chargingState: 'Charging',
-      idToken: { idToken: 'DEMO0006', type: 'ISO14443' },
-      evseId: 1,
-      meterValue: [meterValue(T1, 10_000, undefined, 'Transaction.Begin')],
-    });
     // seqNo 3, past the limit, was taken at minute 5 (a station's queued reading sent late): the latest reading
     // before the end is seqNo 2's at minute 20, kept as a sample only.
-    for (const [seqNo, minutes, registerWh] of [
+    const tx = await startWithReadings('TX-LIMIT-2', T1, 10_000, [
       [1, 10, 12_000],
       [2, 20, 14_000],
       [3, 5, 11_000],
-    ] as const) {
-      expect(
-        await tx({
-          eventType: 'Updated',
-          seqNo,
-          timestamp: later(minutes),
-          meterValue: [meterValue(later(minutes), registerWh)],
-        }),
-      ).toEqual({});
-    }
+    ]);
     await tx({ eventType: 'Ended', seqNo: 4, timestamp: later(40), stoppedReason: 'Local' });
     const ended = await server.database.db
       .selectFrom('sessions')
